@@ -1,0 +1,231 @@
+"""Plain data passed between stages: articles in, assignments and clusters out."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+__all__ = [
+    "Article",
+    "Assignment",
+    "Clustering",
+    "DuplicateGroup",
+    "Link",
+    "Reject",
+    "Story",
+]
+
+
+@dataclass(frozen=True, slots=True)
+class Article:
+    """One news article, as every reader yields it.
+
+    Parameters
+    ----------
+    id : str
+        Unique identifier. Readers derive a stable one from path and position when the
+        input has none.
+    title : str
+        Headline; may be empty.
+    text : str
+        Body text; may be empty (the article is then kept as a flagged singleton).
+    source : str or None
+        Outlet name or domain.
+    date : datetime or None
+        Publication time, timezone-aware (UTC) when known.
+    url : str or None
+        Canonical address.
+    origin : str
+        Where it was read, as ``path:line`` (``<stdin>:3``, ``page.txt:42``); used in messages.
+    date_text : str or None
+        The date as the source printed it when it could not be resolved to a time
+        (for example ``"3 hours ago"`` on a page whose own date is unknown).
+    extra : Mapping[str, Any]
+        Other fields of the input record, passed through to the output untouched.
+    """
+
+    id: str
+    title: str = ""
+    text: str = ""
+    source: str | None = None
+    date: datetime | None = None
+    url: str | None = None
+    origin: str = ""
+    date_text: str | None = None
+    extra: Mapping[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, slots=True)
+class Assignment:
+    """Where one article ended up, with the scores that put it there.
+
+    Parameters
+    ----------
+    id : str
+        Article id.
+    title, source, url : str or None
+        Copied from the article for the output.
+    date : datetime or None
+        Publication time.
+    story_id : int
+        Story cluster of the article (stories are numbered 0.. in order of their first
+        member by id, so the numbering depends on the partition only).
+    duplicate_group_id : int
+        Near-duplicate group, nested inside the story.
+    duplicate_score : float
+        Exact (or estimated, see ``ClusterConfig.verify``) Jaccard similarity to the
+        most similar other member of the duplicate group; 0 for a singleton group.
+    story_score : float
+        Mean similarity to the other members of the story; 0 for a singleton story.
+    empty : bool
+        True when the article had no usable text; such articles are always singletons.
+    origin : str
+        ``path:line`` of the input record.
+    """
+
+    id: str
+    title: str
+    source: str | None
+    date: datetime | None
+    url: str | None
+    story_id: int
+    duplicate_group_id: int
+    duplicate_score: float
+    story_score: float
+    empty: bool
+    origin: str
+
+
+@dataclass(frozen=True, slots=True)
+class Link:
+    """A scored pair of articles considered by the story stage.
+
+    Parameters
+    ----------
+    a, b : str
+        Article ids.
+    similarity : float
+        Combined similarity used by the linkage (TF-IDF cosine after title weighting and
+        time decay, or 1 for duplicate must-links).
+    accepted : bool
+        Whether the link ended inside one story.
+    reason : str
+        ``"duplicate"``, ``"linked"`` or the guard that rejected it (``"linkage"``).
+    """
+
+    a: str
+    b: str
+    similarity: float
+    accepted: bool
+    reason: str
+
+
+@dataclass(frozen=True, slots=True)
+class DuplicateGroup:
+    """A set of near-duplicate articles (wire copies, re-sends).
+
+    Parameters
+    ----------
+    id : int
+        Group number.
+    story_id : int
+        The story that contains the whole group.
+    members : tuple of str
+        Article ids, sorted.
+    """
+
+    id: int
+    story_id: int
+    members: tuple[str, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class Story:
+    """A story cluster: reports of one event, with its duplicate groups inside.
+
+    Parameters
+    ----------
+    id : int
+        Story number.
+    members : tuple of str
+        Article ids, sorted.
+    title : str
+        Representative headline (of the member most similar to the rest).
+    representative : str
+        Id of that member.
+    sources : tuple of str
+        Distinct outlets, sorted.
+    first, last : datetime or None
+        Date span of the members with a known date.
+    duplicate_groups : tuple of int
+        Ids of the duplicate groups inside the story.
+    cohesion : float
+        Mean pairwise similarity over the scored links inside the story.
+    rejected_links : int
+        Candidate links touching the story that the linkage guard refused.
+    """
+
+    id: int
+    members: tuple[str, ...]
+    title: str
+    representative: str
+    sources: tuple[str, ...]
+    first: datetime | None
+    last: datetime | None
+    duplicate_groups: tuple[int, ...]
+    cohesion: float
+    rejected_links: int
+
+
+@dataclass(frozen=True, slots=True)
+class Reject:
+    """An input record that was skipped (only with ``on_error="skip"``).
+
+    Parameters
+    ----------
+    origin : str
+        ``path:line``.
+    reason : str
+        Why it was skipped.
+    """
+
+    origin: str
+    reason: str
+
+
+@dataclass(frozen=True, slots=True)
+class Clustering:
+    """The result of clustering a corpus.
+
+    Parameters
+    ----------
+    assignments : tuple of Assignment
+        One per article, in input order.
+    stories : tuple of Story
+        Story clusters, by id.
+    duplicate_groups : tuple of DuplicateGroup
+        Near-duplicate groups, by id.
+    links : tuple of Link
+        Story-stage links between articles (accepted and rejected), for explanations.
+    rejects : tuple of Reject
+        Input records that were skipped, with reasons.
+    config : Mapping[str, Any]
+        ``ClusterConfig.to_dict()`` of the run.
+    timings : Mapping[str, float]
+        Seconds per stage.
+    """
+
+    assignments: tuple[Assignment, ...]
+    stories: tuple[Story, ...]
+    duplicate_groups: tuple[DuplicateGroup, ...]
+    links: tuple[Link, ...] = ()
+    rejects: tuple[Reject, ...] = ()
+    config: Mapping[str, Any] = field(default_factory=dict)
+    timings: Mapping[str, float] = field(default_factory=dict)
+
+    @property
+    def n_articles(self) -> int:
+        """Number of clustered articles."""
+        return len(self.assignments)
