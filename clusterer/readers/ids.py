@@ -1,0 +1,65 @@
+"""Duplicate-id policy across everything one :func:`read_articles` call reads."""
+
+from __future__ import annotations
+
+import dataclasses
+
+from ..errors import DuplicateIdError
+from ..models import Article, Reject
+from .options import OnDuplicateId
+
+__all__ = ["IdRegistry"]
+
+
+class IdRegistry:
+    """Remember every id handed out and apply the duplicate policy.
+
+    Parameters
+    ----------
+    policy : {"error", "first", "rename"}
+        ``"error"`` raises :class:`DuplicateIdError`; ``"first"`` keeps the first
+        article with an id and rejects later ones; ``"rename"`` gives later ones the
+        suffix ``~2``, ``~3``... (skipping suffixes already taken).
+    """
+
+    def __init__(self, policy: OnDuplicateId) -> None:
+        self._policy = policy
+        self._first: dict[str, str] = {}
+        self._next: dict[str, int] = {}
+
+    def admit(self, article: Article) -> Article | Reject:
+        """Register an article's id.
+
+        Parameters
+        ----------
+        article : Article
+            The article just read.
+
+        Returns
+        -------
+        Article or Reject
+            The article (renamed if needed), or a reject under policy ``"first"``.
+
+        Raises
+        ------
+        DuplicateIdError
+            On a duplicate under policy ``"error"``.
+        """
+        first = self._first.get(article.id)
+        if first is None:
+            self._first[article.id] = article.origin
+            return article
+        message = f"duplicate id {article.id!r} (first seen at {first})"
+        if self._policy == "error":
+            raise DuplicateIdError(
+                article.origin, f"{message}; pass --on-duplicate-id first|rename"
+            )
+        if self._policy == "first":
+            return Reject(article.origin, f"{message}; kept the first")
+        number = self._next.get(article.id, 2)
+        while f"{article.id}~{number}" in self._first:
+            number += 1
+        self._next[article.id] = number + 1
+        new_id = f"{article.id}~{number}"
+        self._first[new_id] = article.origin
+        return dataclasses.replace(article, id=new_id)

@@ -1,0 +1,122 @@
+r"""JSON Lines reader: one JSON object per line (``.jsonl``, ``.ndjson``, ``.json``, stdin).
+
+The file is read in binary, split on ``\n`` and each line handed to orjson as
+bytes, which keeps the per-record work in C. Only a line orjson refuses goes
+through the slow path, which either recovers it (lone surrogates are replaced by
+U+FFFD; integers beyond 64 bits are accepted) or explains the problem.
+A JSON array file (first non-blank byte ``[``) is refused with a hint to convert it.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from typing import Any, BinaryIO
+
+import orjson
+
+from ..errors import CorpusError
+from ..models import Article
+from .lines import decode_error_reason, iter_lines
+from .options import ReadContext
+from .records import RecordBuilder, replace_surrogates
+
+__all__ = ["JSON_ARRAY_HINT", "read_jsonl"]
+
+#: Reason given for a JSON array where JSON Lines was expected.
+JSON_ARRAY_HINT = (
+    "this is a JSON array, not JSON Lines; convert it to one object per line, "
+    "e.g. jq -c '.[]' input.json > input.jsonl"
+)
+
+
+def read_jsonl(
+    stream: BinaryIO, head: bytes, *, label: str, key: str, ctx: ReadContext
+) -> Iterator[Article]:
+    """Read articles from a JSON Lines stream.
+
+    Parameters
+    ----------
+    stream : BinaryIO
+        The input after ``head``.
+    head : bytes
+        Bytes already read from the start.
+    label : str
+        The file as shown in origins (``path`` or ``<stdin>``).
+    key : str
+        Stable prefix of derived ids (``<key>:<line>``).
+    ctx : ReadContext
+        Options, error policy and report.
+
+    Yields
+    ------
+    Article
+        One per non-blank line, in file order.
+
+    Raises
+    ------
+    CorpusError
+        For a malformed line (with ``on_error="raise"``) or a JSON array file.
+    """
+    builder = RecordBuilder(ctx.fields, ctx.page_date)
+    loads = orjson.loads
+    utf8 = ctx.is_utf8
+    encoding = ctx.encoding
+    first = True
+    for number, line in enumerate(iter_lines(stream, head), start=1):
+        try:
+            record = loads(line if utf8 else line.decode(encoding))
+        except (orjson.JSONDecodeError, UnicodeDecodeError):
+            if not line.strip():
+                continue
+            try:
+                record = _slow_parse(line, encoding, first)
+            except CorpusError as error:
+                error = CorpusError(f"{label}:{number}", error.reason)
+                if error.reason == JSON_ARRAY_HINT:
+                    raise error from None
+                ctx.fail(error)
+                first = False
+                continue
+        origin = f"{label}:{number}"
+        if first and type(record) is list:
+            raise CorpusError(origin, JSON_ARRAY_HINT)
+        first = False
+        if type(record) is not dict:
+            ctx.fail(CorpusError(origin, _not_object(record)))
+            continue
+        try:
+            yield builder.build(record, origin, f"{key}:{number}")
+        except CorpusError as error:
+            ctx.fail(error)
+
+
+def _slow_parse(line: bytes, encoding: str, first: bool) -> Any:
+    """Parse a line orjson refused, or raise a CorpusError saying why (origin unset)."""
+    try:
+        text = line.decode(encoding)
+    except UnicodeDecodeError as exc:
+        raise CorpusError("", decode_error_reason(exc, encoding, exc.start + 1)) from None
+    stripped = text.strip()
+    if first and stripped.startswith("["):
+        raise CorpusError("", JSON_ARRAY_HINT)
+    try:
+        return replace_surrogates(json.loads(text))
+    except json.JSONDecodeError as exc:
+        hint = "each line must be one complete JSON object"
+        if stripped in ("{", "[") or (first and stripped.startswith("{") and exc.pos >= len(text)):
+            hint = (
+                "pretty-printed JSON is not JSON Lines; write one object per line, "
+                "e.g. jq -c . input.json > input.jsonl"
+            )
+        if "\x00" in text:
+            hint = "the line contains NUL bytes; is this a binary file?"
+        raise CorpusError("", f"malformed JSON ({exc.msg} at column {exc.colno}); {hint}") from None
+    except RecursionError:
+        raise CorpusError("", "JSON nested too deeply; each line must be one flat object") from None
+
+
+def _not_object(value: object) -> str:
+    kinds = {list: "an array", str: "a string", bool: "a boolean", type(None): "null"}
+    kind = kinds.get(type(value), "a number")
+    return f"expected a JSON object on this line, got {kind}; each line must be one object"
