@@ -83,7 +83,8 @@ _CONSTRAINTS: dict[str, _Range] = {
     "date_decay_days": _Range(float, 0.0, None, low_open=True, optional=True),
     "candidate_terms": _Range(int, 1, 1000),
     "max_postings": _Range(int, 2, None),
-    "max_neighbours": _Range(int, 1, 10000),
+    "max_block": _Range(int, 2, 100000),
+    "term_neighbours": _Range(int, 1, 100000),
     "n_features": _Range(int, 2**10, 2**26),
     "batch_size": _Range(int, 1, None),
     "workers": _Range(int, 1, 1024),
@@ -130,8 +131,12 @@ class ClusterConfig:
     max_postings : int, default 5000
         Terms carried by more articles than this do not generate candidates (too common
         to be evidence of one story).
-    max_neighbours : int, default 40
-        Most similar candidates kept per article for the linkage.
+    term_neighbours : int, default 50
+        In each term's date-ordered posting list, an article is paired with at most this
+        many following articles (bounds the candidate count on common terms).
+    max_block : int, default 2000
+        Largest group of connected candidates clustered as one block; larger ones (a sign
+        of chaining through generic articles) are first cut at a stricter threshold.
     n_features : int, default 2**20
         Size of the hashed term space of the TF-IDF vectors.
     kernel : {"auto", "numba", "numpy"}, default "auto"
@@ -157,7 +162,8 @@ class ClusterConfig:
     date_decay_days: float | None = 30.0
     candidate_terms: int = 20
     max_postings: int = 5000
-    max_neighbours: int = 40
+    term_neighbours: int = 50
+    max_block: int = 2000
     n_features: int = 2**20
     kernel: Kernel = "auto"
     batch_size: int = 20000

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
+
+import numpy as np
+import numpy.typing as npt
 
 __all__ = [
     "Article",
@@ -13,6 +16,7 @@ __all__ = [
     "Clustering",
     "DuplicateGroup",
     "Link",
+    "LinkTable",
     "Reject",
     "Story",
 ]
@@ -196,6 +200,29 @@ class Reject:
 
 
 @dataclass(frozen=True, slots=True)
+class LinkTable:
+    """Scored article pairs as parallel arrays (row numbers index ``assignments``).
+
+    Parameters
+    ----------
+    left, right : int64 arrays
+        Article rows.
+    similarity : float64 array
+        Jaccard for duplicate edges (kind 0), story similarity for story edges (kind 1).
+    accepted : bool array
+        Whether both ends share a story.
+    kind : int8 array
+        0 = verified near-duplicate pair, 1 = story candidate at or above the threshold.
+    """
+
+    left: npt.NDArray[np.int64]
+    right: npt.NDArray[np.int64]
+    similarity: npt.NDArray[np.float64]
+    accepted: npt.NDArray[np.bool_]
+    kind: npt.NDArray[np.int8]
+
+
+@dataclass(frozen=True, slots=True)
 class Clustering:
     """The result of clustering a corpus.
 
@@ -207,8 +234,9 @@ class Clustering:
         Story clusters, by id.
     duplicate_groups : tuple of DuplicateGroup
         Near-duplicate groups, by id.
-    links : tuple of Link
-        Story-stage links between articles (accepted and rejected), for explanations.
+    link_table : LinkTable
+        Links the linkage considered (duplicate edges and story edges at or above the
+        threshold, accepted or rejected), as arrays; :meth:`links` makes objects.
     rejects : tuple of Reject
         Input records that were skipped, with reasons.
     config : Mapping[str, Any]
@@ -220,7 +248,7 @@ class Clustering:
     assignments: tuple[Assignment, ...]
     stories: tuple[Story, ...]
     duplicate_groups: tuple[DuplicateGroup, ...]
-    links: tuple[Link, ...] = ()
+    link_table: LinkTable | None = None
     rejects: tuple[Reject, ...] = ()
     config: Mapping[str, Any] = field(default_factory=dict)
     timings: Mapping[str, float] = field(default_factory=dict)
@@ -229,3 +257,18 @@ class Clustering:
     def n_articles(self) -> int:
         """Number of clustered articles."""
         return len(self.assignments)
+
+    def links(self) -> Iterator[Link]:
+        """Yield the links of :attr:`link_table` as :class:`Link` objects."""
+        table = self.link_table
+        if table is None:
+            return
+        for a, b, sim, acc, kind in zip(
+            table.left.tolist(),
+            table.right.tolist(),
+            table.similarity.tolist(),
+            table.accepted.tolist(),
+            table.kind.tolist(),
+        ):
+            reason = "duplicate" if kind == 0 else ("linked" if acc else "linkage")
+            yield Link(self.assignments[a].id, self.assignments[b].id, sim, acc, reason)

@@ -1,0 +1,389 @@
+"""Compiled (numba) kernels: tokenise, hash, shingle, sign and count terms over UTF-8 bytes.
+
+Every function here mirrors a rule of :mod:`clusterer.text`; the NumPy reference path
+in :mod:`clusterer.signatures` uses those Python functions instead, and tests require
+identical outputs. Per-token Python code is the speed wall of this problem, so the
+per-token work lives here and the Python side only moves whole arrays.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+from numba import njit, prange, uint32, uint64
+
+__all__ = ["count_tokens", "fill_tokens", "shingle_and_sign", "term_counts"]
+
+U8 = npt.NDArray[np.uint8]
+I64 = npt.NDArray[np.int64]
+U32 = npt.NDArray[np.uint32]
+U64 = npt.NDArray[np.uint64]
+
+_FNV_OFFSET = uint64(0xCBF29CE484222325)
+_FNV_PRIME = uint64(0x100000001B3)
+_SHINGLE_SEED = uint64(0x9E3779B97F4A7C15)
+
+
+@njit(inline="always", cache=True)  # type: ignore[untyped-decorator]
+def _mix64(x: Any) -> Any:
+    x = (x ^ (x >> uint64(30))) * uint64(0xBF58476D1CE4E5B9)
+    x = (x ^ (x >> uint64(27))) * uint64(0x94D049BB133111EB)
+    return x ^ (x >> uint64(31))
+
+
+@njit(inline="always", cache=True)  # type: ignore[untyped-decorator]
+def _fmix32(h: Any) -> Any:
+    # numba widens uint32 arithmetic to 64 bits: mask to keep arithmetic mod 2**32.
+    m = uint64(0xFFFFFFFF)
+    h = uint64(h)
+    h = h ^ (h >> uint64(16))
+    h = (h * uint64(0x85EBCA6B)) & m
+    h = h ^ (h >> uint64(13))
+    h = (h * uint64(0xC2B2AE35)) & m
+    return uint32(h ^ (h >> uint64(16)))
+
+
+@njit(inline="always", cache=True)  # type: ignore[untyped-decorator]
+def _char_class(cp: int) -> int:
+    # Same table as clusterer.text.char_class.
+    if cp < 0x80:
+        if 0x30 <= cp <= 0x39 or 0x61 <= cp <= 0x7A or 0x41 <= cp <= 0x5A:
+            return 1
+        return 0
+    if cp < 0xC0:
+        if cp == 0xAA or cp == 0xB5 or cp == 0xBA:
+            return 1
+        return 0
+    if cp == 0xD7 or cp == 0xF7:
+        return 0
+    if cp == 0x060C or cp == 0x061B or cp == 0x061F or 0x066A <= cp <= 0x066D:
+        return 0
+    if cp == 0x06D4 or cp == 0x0964 or cp == 0x0965:
+        return 0
+    if 0x0E00 <= cp <= 0x0EFF or 0x1000 <= cp <= 0x109F or 0x1780 <= cp <= 0x17FF:
+        return 2
+    if 0x2000 <= cp <= 0x2BFF or 0x2E00 <= cp <= 0x2E7F or 0x3000 <= cp <= 0x303F:
+        return 0
+    if 0x3040 <= cp <= 0x31FF or 0x3400 <= cp <= 0x4DBF or 0x4E00 <= cp <= 0x9FFF:
+        return 2
+    if 0xD800 <= cp <= 0xF8FF:
+        return 0
+    if 0xF900 <= cp <= 0xFAFF:
+        return 2
+    if 0xFE10 <= cp <= 0xFE6F or 0xFF00 <= cp <= 0xFFFF:
+        return 0
+    if 0x1F000 <= cp <= 0x1FAFF:
+        return 0
+    if 0x20000 <= cp <= 0x3FFFF:
+        return 2
+    return 1
+
+
+@njit(inline="always", cache=True)  # type: ignore[untyped-decorator]
+def _decode(buf: Any, i: int) -> tuple[int, int]:
+    b0 = int(buf[i])
+    if b0 < 0x80:
+        return b0, i + 1
+    if b0 < 0xE0:
+        return ((b0 & 0x1F) << 6) | (int(buf[i + 1]) & 0x3F), i + 2
+    if b0 < 0xF0:
+        cp = ((b0 & 0x0F) << 12) | ((int(buf[i + 1]) & 0x3F) << 6) | (int(buf[i + 2]) & 0x3F)
+        return cp, i + 3
+    cp = (
+        ((b0 & 0x07) << 18)
+        | ((int(buf[i + 1]) & 0x3F) << 12)
+        | ((int(buf[i + 2]) & 0x3F) << 6)
+        | (int(buf[i + 3]) & 0x3F)
+    )
+    return cp, i + 4
+
+
+@njit(cache=True)  # type: ignore[untyped-decorator]
+def _scan(buf: Any, start: int, end: int, out: Any, pos: int, write: bool) -> int:
+    """Tokenise buf[start:end]; write token hashes at out[pos:] if asked; return count."""
+    n = 0
+    h = _FNV_OFFSET
+    in_word = False
+    i = start
+    while i < end:
+        cp, nxt = _decode(buf, i)
+        cls = _char_class(cp)
+        if cls == 1:
+            if not in_word:
+                in_word = True
+                h = _FNV_OFFSET
+            h = (h ^ uint64(cp)) * _FNV_PRIME
+        else:
+            if in_word:
+                if write:
+                    out[pos + n] = _mix64(h)
+                n += 1
+                in_word = False
+            if cls == 2:
+                if write:
+                    out[pos + n] = _mix64((_FNV_OFFSET ^ uint64(cp)) * _FNV_PRIME)
+                n += 1
+        i = nxt
+    if in_word:
+        if write:
+            out[pos + n] = _mix64(h)
+        n += 1
+    return n
+
+
+@njit(parallel=True, cache=True)  # type: ignore[untyped-decorator]
+def count_tokens(buf: U8, offsets: I64) -> I64:
+    """Count the tokens of each text; texts are ``buf[offsets[i]:offsets[i + 1]]``."""
+    n = offsets.shape[0] - 1
+    counts = np.zeros(n, dtype=np.int64)
+    dummy = np.zeros(1, dtype=np.uint64)
+    for i in prange(n):
+        counts[i] = _scan(buf, offsets[i], offsets[i + 1], dummy, 0, False)
+    return counts
+
+
+@njit(parallel=True, cache=True)  # type: ignore[untyped-decorator]
+def fill_tokens(buf: U8, offsets: I64, tok_ptr: I64) -> U64:
+    """Hash every token; text i's hashes land at ``out[tok_ptr[i]:tok_ptr[i + 1]]``."""
+    n = offsets.shape[0] - 1
+    out = np.empty(tok_ptr[n], dtype=np.uint64)
+    for i in prange(n):
+        _scan(buf, offsets[i], offsets[i + 1], out, tok_ptr[i], True)
+    return out
+
+
+@njit(parallel=True, cache=True)  # type: ignore[untyped-decorator]
+def shingle_and_sign(
+    tok_ptr: I64, toks: U64, shingle_size: int, perm_a: U32, perm_b: U32
+) -> tuple[U32, I64, U32]:
+    """Hash shingles, keep each text's distinct ones sorted, and MinHash-sign them.
+
+    Returns
+    -------
+    signatures : (n, num_perm) uint32
+        datasketch ``affine32`` values; all ``2**32 - 1`` for a text without tokens.
+    counts : (n,) int64
+        Distinct shingles per text.
+    shingles : uint32
+        Distinct sorted shingle hashes of text i at ``[bound[i], bound[i] + counts[i])``
+        where ``bound`` is the prefix sum of ``max(tokens - size + 1, min(tokens, 1))``.
+    """
+    n = tok_ptr.shape[0] - 1
+    num_perm = perm_a.shape[0]
+    bounds = np.zeros(n + 1, dtype=np.int64)
+    for i in range(n):
+        nt = tok_ptr[i + 1] - tok_ptr[i]
+        m = nt - shingle_size + 1 if nt >= shingle_size else min(nt, 1)
+        bounds[i + 1] = bounds[i] + m
+    shingles = np.empty(bounds[n], dtype=np.uint32)
+    counts = np.zeros(n, dtype=np.int64)
+    sigs = np.full((n, num_perm), np.uint32(0xFFFFFFFF), dtype=np.uint32)
+    for i in prange(n):
+        t0 = tok_ptr[i]
+        nt = tok_ptr[i + 1] - t0
+        if nt == 0:
+            continue
+        width = min(shingle_size, nt)
+        m = nt - width + 1
+        s0 = bounds[i]
+        for s in range(m):
+            h = _SHINGLE_SEED
+            for j in range(width):
+                h = _mix64(h ^ toks[t0 + s + j])
+            shingles[s0 + s] = uint32(h >> uint64(32))
+        block = shingles[s0 : s0 + m]
+        block.sort()
+        u = 1
+        for s in range(1, m):
+            if block[s] != block[u - 1]:
+                block[u] = block[s]
+                u += 1
+        counts[i] = u
+        sig = sigs[i]
+        for s in range(u):
+            x = uint64(_fmix32(block[s]))
+            for p in range(num_perm):
+                v = uint32((uint64(perm_a[p]) * x + uint64(perm_b[p])) & uint64(0xFFFFFFFF))
+                if v < sig[p]:
+                    sig[p] = v
+    return sigs, counts, shingles
+
+
+@njit(parallel=True, cache=True)  # type: ignore[untyped-decorator]
+def term_counts(
+    body_ptr: I64, body: U64, title_ptr: I64, title: U64, n_features: int, stop: Any
+) -> tuple[I64, U32, npt.NDArray[np.uint16], npt.NDArray[np.uint16]]:
+    """Count hashed terms per text, separately for body and title.
+
+    Returns
+    -------
+    ptr : (n + 1,) int64
+        Row pointer: text i's terms at ``[ptr[i], ptr[i + 1])``, features ascending.
+    features : uint32
+        Hashed feature index ``(token_hash mod 2**32) mod n_features``.
+    body_counts, title_counts : uint16
+        Occurrences in body and title (capped at 65535).
+    """
+    n = body_ptr.shape[0] - 1
+    bounds = np.zeros(n + 1, dtype=np.int64)
+    for i in range(n):
+        nb = body_ptr[i + 1] - body_ptr[i]
+        nt = title_ptr[i + 1] - title_ptr[i]
+        bounds[i + 1] = bounds[i] + nb + nt
+    feats = np.empty(bounds[n], dtype=np.uint32)
+    bc = np.zeros(bounds[n], dtype=np.uint16)
+    tc = np.zeros(bounds[n], dtype=np.uint16)
+    used = np.zeros(n, dtype=np.int64)
+    nf = uint64(n_features)
+    for i in prange(n):
+        nb = body_ptr[i + 1] - body_ptr[i]
+        nt = title_ptr[i + 1] - title_ptr[i]
+        tmp = np.empty(nb + nt, dtype=np.int64)
+        k = 0
+        # Encode the field in the low bit so one sort groups body and title counts.
+        for j in range(nb):
+            f = (body[body_ptr[i] + j] & uint64(0xFFFFFFFF)) % nf
+            if not stop[f]:
+                tmp[k] = np.int64(f) * 2
+                k += 1
+        for j in range(nt):
+            f = (title[title_ptr[i] + j] & uint64(0xFFFFFFFF)) % nf
+            if not stop[f]:
+                tmp[k] = np.int64(f) * 2 + 1
+                k += 1
+        if k == 0:
+            continue
+        vals = np.sort(tmp[:k])
+        out = bounds[i]
+        u = -1
+        prev = -1
+        for j in range(k):
+            f = vals[j] >> 1
+            if f != prev:
+                u += 1
+                feats[out + u] = uint32(f)
+                prev = f
+            if vals[j] & 1:
+                if tc[out + u] < 65535:
+                    tc[out + u] += 1
+            elif bc[out + u] < 65535:
+                bc[out + u] += 1
+        used[i] = u + 1
+    ptr = np.zeros(n + 1, dtype=np.int64)
+    for i in range(n):
+        ptr[i + 1] = ptr[i] + used[i]
+    f_out = np.empty(ptr[n], dtype=np.uint32)
+    b_out = np.empty(ptr[n], dtype=np.uint16)
+    t_out = np.empty(ptr[n], dtype=np.uint16)
+    for i in prange(n):
+        s = bounds[i]
+        d = ptr[i]
+        for j in range(used[i]):
+            f_out[d + j] = feats[s + j]
+            b_out[d + j] = bc[s + j]
+            t_out[d + j] = tc[s + j]
+    return ptr, f_out, b_out, t_out
+
+
+@njit(parallel=True, cache=True)  # type: ignore[untyped-decorator]
+def jaccard_pairs(ptr: I64, values: U32, left: I64, right: I64) -> npt.NDArray[np.float64]:
+    """Exact Jaccard similarity of sorted distinct rows ``left[k]`` and ``right[k]``."""
+    m = left.shape[0]
+    out = np.zeros(m, dtype=np.float64)
+    for k in prange(m):
+        a0, a1 = ptr[left[k]], ptr[left[k] + 1]
+        b0, b1 = ptr[right[k]], ptr[right[k] + 1]
+        inter = 0
+        i, j = a0, b0
+        while i < a1 and j < b1:
+            if values[i] == values[j]:
+                inter += 1
+                i += 1
+                j += 1
+            elif values[i] < values[j]:
+                i += 1
+            else:
+                j += 1
+        union = (a1 - a0) + (b1 - b0) - inter
+        out[k] = inter / union if union > 0 else 0.0
+    return out
+
+
+@njit(parallel=True, cache=True)  # type: ignore[untyped-decorator]
+def cosine_pairs(
+    ptr: I64, features: U32, weights: npt.NDArray[np.float32], left: I64, right: I64
+) -> npt.NDArray[np.float64]:
+    """Dot products of L2-normalised sparse rows with ascending feature ids."""
+    m = left.shape[0]
+    out = np.zeros(m, dtype=np.float64)
+    for k in prange(m):
+        a0, a1 = ptr[left[k]], ptr[left[k] + 1]
+        b0, b1 = ptr[right[k]], ptr[right[k] + 1]
+        acc = 0.0
+        i, j = a0, b0
+        while i < a1 and j < b1:
+            if features[i] == features[j]:
+                acc += float(weights[i]) * float(weights[j])
+                i += 1
+                j += 1
+            elif features[i] < features[j]:
+                i += 1
+            else:
+                j += 1
+        out[k] = acc
+    return out
+
+
+@njit(cache=True)  # type: ignore[untyped-decorator]
+def _window_list(
+    s: int, e: int, docs: Any, days: Any, max_gap: float, cap: int, left: Any, right: Any, k: int
+) -> int:
+    """Pair members of one posting list (dated ones first by day, undated last)."""
+    write = left.shape[0] > 0
+    nan_start = e
+    while nan_start > s and np.isnan(days[nan_start - 1]):
+        nan_start -= 1
+    for p in range(s, e):
+        made = 0
+        q = p + 1
+        if p < nan_start:
+            while q < nan_start and made < cap and days[q] - days[p] <= max_gap:
+                if write:
+                    left[k] = min(docs[p], docs[q])
+                    right[k] = max(docs[p], docs[q])
+                k += 1
+                made += 1
+                q += 1
+            q = nan_start
+        while q < e and made < cap:
+            if write:
+                left[k] = min(docs[p], docs[q])
+                right[k] = max(docs[p], docs[q])
+            k += 1
+            made += 1
+            q += 1
+    return k
+
+
+@njit(cache=True)  # type: ignore[untyped-decorator]
+def window_pairs(
+    post_ptr: I64, docs: I64, days: npt.NDArray[np.float64], max_gap: float, cap: int
+) -> tuple[I64, I64]:
+    """Pairs of documents in the same posting list whose dates are at most ``max_gap`` apart.
+
+    Within each list, dated postings come first sorted by day and undated (NaN) ones
+    last; an undated posting pairs with every member. Each member pairs with at most
+    ``cap`` following members.
+    """
+    none = np.empty(0, dtype=np.int64)
+    total = 0
+    for t in range(post_ptr.shape[0] - 1):
+        total = _window_list(post_ptr[t], post_ptr[t + 1], docs, days, max_gap, cap, none, none, total)
+    left = np.empty(total, dtype=np.int64)
+    right = np.empty(total, dtype=np.int64)
+    k = 0
+    for t in range(post_ptr.shape[0] - 1):
+        k = _window_list(post_ptr[t], post_ptr[t + 1], docs, days, max_gap, cap, left, right, k)
+    return left, right

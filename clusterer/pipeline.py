@@ -1,0 +1,365 @@
+"""The batch path: articles in, near-duplicate groups nested in stories out.
+
+``cluster()`` runs the stages of DESIGN.md in one direction, timing each:
+
+read + featurise (batches; texts are dropped after their batch) -> band -> verify ->
+duplicate groups -> TF-IDF -> story candidates -> story similarity -> linkage -> result.
+
+The partition does not depend on input order: every tie is broken by article id.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+
+import numpy as np
+import numpy.typing as npt
+
+from .config import ClusterConfig
+from .errors import DuplicateIdError
+from .grouping import components, link_stories
+from .lsh import Banding, band_keys, candidate_pairs, choose_banding
+from .models import (
+    Article,
+    Assignment,
+    Clustering,
+    DuplicateGroup,
+    LinkTable,
+    Reject,
+    Story,
+)
+from .signatures import Features, featurize
+from .similarity import (
+    estimated_jaccard,
+    exact_jaccard,
+    story_candidates,
+    story_similarity,
+    tfidf_rows,
+)
+
+__all__ = ["Progress", "cluster", "cluster_features"]
+
+I64 = npt.NDArray[np.int64]
+F64 = npt.NDArray[np.float64]
+
+#: ``progress(stage, done, total)``; total is None when unknown (reading a stream).
+Progress = Callable[[str, int, "int | None"], None]
+
+
+@dataclass
+class _Meta:
+    """What is kept of each article once its text has been featurised."""
+
+    ids: list[str] = field(default_factory=list)
+    titles: list[str] = field(default_factory=list)
+    sources: list[str | None] = field(default_factory=list)
+    dates: list[datetime | None] = field(default_factory=list)
+    urls: list[str | None] = field(default_factory=list)
+    origins: list[str] = field(default_factory=list)
+
+    def add(self, a: Article) -> None:
+        self.ids.append(a.id)
+        self.titles.append(a.title)
+        self.sources.append(a.source)
+        self.dates.append(a.date)
+        self.urls.append(a.url)
+        self.origins.append(a.origin)
+
+
+def banding_for(config: ClusterConfig) -> Banding:
+    """Return the banding a config asks for (forced, or chosen for recall)."""
+    if config.lsh_bands is not None and config.lsh_rows is not None:
+        return Banding(config.lsh_bands, config.lsh_rows)
+    return choose_banding(config.duplicate_threshold, config.num_perm, config.lsh_recall)
+
+
+def _days(dates: Sequence[datetime | None]) -> F64:
+    out = np.full(len(dates), np.nan)
+    for i, d in enumerate(dates):
+        if d is not None:
+            if d.tzinfo is None:
+                d = d.replace(tzinfo=timezone.utc)
+            out[i] = d.timestamp() / 86400.0
+    return out
+
+
+def cluster(
+    articles: Iterable[Article],
+    config: ClusterConfig | None = None,
+    *,
+    rejects: Sequence[Reject] = (),
+    progress: Progress | None = None,
+) -> Clustering:
+    """Cluster articles into near-duplicate groups nested in story clusters.
+
+    Parameters
+    ----------
+    articles : iterable of Article
+        The corpus; consumed once, in batches of ``config.batch_size``.
+    config : ClusterConfig, optional
+        Parameters; defaults to ``ClusterConfig()``.
+    rejects : sequence of Reject, optional
+        Records skipped while reading, carried into the result for reporting.
+    progress : callable, optional
+        Called as ``progress(stage, done, total)``.
+
+    Returns
+    -------
+    Clustering
+        Every article exactly once, in input order.
+
+    Raises
+    ------
+    DuplicateIdError
+        If two articles share an id.
+    """
+    config = config or ClusterConfig()
+    meta = _Meta()
+    parts: list[Features] = []
+    seen: dict[str, str] = {}
+    read_seconds = 0.0
+    titles: list[str] = []
+    texts: list[str] = []
+    t_read = time.perf_counter()
+    for article in articles:
+        if article.id in seen:
+            raise DuplicateIdError(
+                article.origin or article.id,
+                f"duplicate id {article.id!r} (first seen at {seen[article.id]}); "
+                "ids must be unique (the CLI's --on-duplicate-id first|rename resolves this)",
+            )
+        seen[article.id] = article.origin or "?"
+        meta.add(article)
+        titles.append(article.title)
+        texts.append(article.text)
+        if len(texts) >= config.batch_size:
+            read_seconds += time.perf_counter() - t_read
+            parts.append(featurize(titles, texts, config))
+            titles, texts = [], []
+            if progress:
+                progress("featurise", len(meta.ids), None)
+            t_read = time.perf_counter()
+    read_seconds += time.perf_counter() - t_read
+    if texts or not parts:
+        parts.append(featurize(titles, texts, config))
+    if progress:
+        progress("featurise", len(meta.ids), len(meta.ids))
+    del titles, texts, seen
+    features = Features.concat(parts, config.num_perm)
+    timings = {"read": read_seconds, **features.timings}
+    return cluster_features(features, meta, config, rejects=rejects, timings=timings)
+
+
+def cluster_features(
+    features: Features,
+    meta: _Meta,
+    config: ClusterConfig,
+    *,
+    rejects: Sequence[Reject] = (),
+    timings: dict[str, float] | None = None,
+) -> Clustering:
+    """Run the stages after featurisation (shared by the local and Dask engines)."""
+    timings = dict(timings or {})
+    n = len(features)
+    rank = np.empty(n, np.int64)
+    rank[np.argsort(np.array(meta.ids, dtype=object), kind="stable")] = np.arange(n)
+    eligible = features.n_tokens > 0
+
+    t = time.perf_counter()
+    dup_left, dup_right, dup_sim, truncated = near_duplicate_pairs(features, eligible, config)
+    timings["band_verify"] = time.perf_counter() - t
+
+    t = time.perf_counter()
+    dup_labels = _by_rank(components(n, dup_left, dup_right), rank)
+    dup_score = np.zeros(n)
+    np.maximum.at(dup_score, dup_left, dup_sim)
+    np.maximum.at(dup_score, dup_right, dup_sim)
+    timings["duplicate_groups"] = time.perf_counter() - t
+
+    t = time.perf_counter()
+    rows = tfidf_rows(features, config)
+    days = _days(meta.dates)
+    s_left, s_right = story_candidates(rows, days, eligible, config)
+    timings["story_candidates"] = time.perf_counter() - t
+    t = time.perf_counter()
+    s_sim = story_similarity(rows, days, s_left, s_right, config)
+    keep = s_sim >= config.story_threshold
+    s_left, s_right, s_sim = s_left[keep], s_right[keep], s_sim[keep]
+    timings["story_similarity"] = time.perf_counter() - t
+
+    t = time.perf_counter()
+    order = np.argsort(rank)  # rows in id order: ties in the linkage break by id
+
+    def score(a: I64, b: I64) -> F64:
+        return story_similarity(rows, days, a, b, config)
+
+    result = link_stories(
+        n,
+        rank[s_left],
+        rank[s_right],
+        s_sim,
+        dup_labels[order],
+        lambda a, b: score(order[a], order[b]),
+        config.story_threshold,
+        config.linkage,
+        config.max_block,
+    )
+    story_labels = _by_rank(result.labels[rank], rank)
+    story_scores = result.scores[rank]
+    timings["link"] = time.perf_counter() - t
+
+    t = time.perf_counter()
+    table = LinkTable(
+        np.concatenate((dup_left, s_left)),
+        np.concatenate((dup_right, s_right)),
+        np.concatenate((dup_sim, s_sim)),
+        np.concatenate((np.ones(dup_left.size, bool), ~result.rejected)),
+        np.concatenate((np.zeros(dup_left.size, np.int8), np.ones(s_left.size, np.int8))),
+    )
+    clustering = _assemble(
+        meta, features, dup_labels, dup_score, story_labels, story_scores, table, config
+    )
+    timings["assemble"] = time.perf_counter() - t
+    stats = {"lsh_truncated_buckets": truncated, "oversized_components_cut": result.cuts}
+    return Clustering(
+        clustering.assignments,
+        clustering.stories,
+        clustering.duplicate_groups,
+        table,
+        tuple(rejects),
+        {**config.to_dict(), "stats": stats},
+        timings,
+    )
+
+
+def near_duplicate_pairs(
+    features: Features, eligible: npt.NDArray[np.bool_], config: ClusterConfig
+) -> tuple[I64, I64, F64, int]:
+    """Verified near-duplicate pairs: collapse identical signatures, band, verify.
+
+    Parameters
+    ----------
+    features : Features
+        Signatures (and shingles for exact verification).
+    eligible : (n,) bool
+        Articles with text.
+    config : ClusterConfig
+        Threshold, banding and verification settings.
+
+    Returns
+    -------
+    left, right : int64 arrays
+        Pairs with similarity at or above ``duplicate_threshold``.
+    similarity : float64 array
+        Their (exact or estimated) Jaccard.
+    truncated : int
+        Oversized LSH buckets that were linked partially.
+    """
+    n = len(features)
+    # Identical signatures collapse onto one representative before banding, so that
+    # thousands of identical texts cost one bucket entry, not a quadratic pair list.
+    whole = band_keys(features.signatures, Banding(1, config.num_perm))[:, 0]
+    rows = np.flatnonzero(eligible)
+    order = rows[np.argsort(whole[rows], kind="stable")]
+    first = np.concatenate(([True], whole[order][1:] != whole[order][:-1])) if order.size else order
+    rep = np.arange(n)
+    rep[order] = order[np.flatnonzero(first)][np.cumsum(first) - 1] if order.size else order
+    copy_left, copy_right = rep[order[~first]], order[~first]
+    representative = eligible & (rep == np.arange(n))
+    keys = band_keys(features.signatures, banding_for(config))
+    left, right, truncated = candidate_pairs(keys, representative)
+    left = np.concatenate((left, np.minimum(copy_left, copy_right)))
+    right = np.concatenate((right, np.maximum(copy_left, copy_right)))
+    if config.verify == "exact":
+        sim = exact_jaccard(features, left, right)
+    else:
+        sim = estimated_jaccard(features.signatures, left, right)
+    keep = sim >= config.duplicate_threshold
+    return left[keep], right[keep], sim[keep], truncated
+
+
+def _by_rank(labels: I64, rank: I64) -> I64:
+    """Renumber clusters 0.. by the smallest id rank among their members."""
+    k = int(labels.max()) + 1 if labels.size else 0
+    first = np.full(k, np.iinfo(np.int64).max)
+    np.minimum.at(first, labels, rank)
+    new = np.empty(k, np.int64)
+    new[np.argsort(first)] = np.arange(k)
+    return new[labels]
+
+
+def _assemble(
+    meta: _Meta,
+    features: Features,
+    dup_labels: I64,
+    dup_score: F64,
+    story_labels: I64,
+    story_scores: F64,
+    table: LinkTable,
+    config: ClusterConfig,
+) -> Clustering:
+    n = len(meta.ids)
+    empty = features.n_tokens == 0
+    assignments = tuple(
+        Assignment(
+            id=meta.ids[i],
+            title=meta.titles[i],
+            source=meta.sources[i],
+            date=meta.dates[i],
+            url=meta.urls[i],
+            story_id=int(story_labels[i]),
+            duplicate_group_id=int(dup_labels[i]),
+            duplicate_score=round(float(dup_score[i]), 6),
+            story_score=round(float(story_scores[i]), 6),
+            empty=bool(empty[i]),
+            origin=meta.origins[i],
+        )
+        for i in range(n)
+    )
+    n_dup = int(dup_labels.max()) + 1 if n else 0
+    n_story = int(story_labels.max()) + 1 if n else 0
+    dup_members: list[list[int]] = [[] for _ in range(n_dup)]
+    story_members: list[list[int]] = [[] for _ in range(n_story)]
+    for i in range(n):
+        dup_members[dup_labels[i]].append(i)
+        story_members[story_labels[i]].append(i)
+    rejected = table.kind == 1
+    rejected &= ~table.accepted
+    rejected_count = np.bincount(
+        np.concatenate((story_labels[table.left[rejected]], story_labels[table.right[rejected]])),
+        minlength=n_story,
+    )
+    groups = tuple(
+        DuplicateGroup(
+            g,
+            int(story_labels[rows[0]]),
+            tuple(sorted(meta.ids[i] for i in rows)),
+        )
+        for g, rows in enumerate(dup_members)
+    )
+    stories = []
+    for s, rows in enumerate(story_members):
+        best = max(rows, key=lambda i: (story_scores[i], -i))
+        dated = [meta.dates[i] for i in rows if meta.dates[i] is not None]
+        stories.append(
+            Story(
+                id=s,
+                members=tuple(sorted(meta.ids[i] for i in rows)),
+                title=meta.titles[best],
+                representative=meta.ids[best],
+                sources=tuple(sorted({meta.sources[i] for i in rows if meta.sources[i]})),
+                first=min(dated, key=_sort_key) if dated else None,
+                last=max(dated, key=_sort_key) if dated else None,
+                duplicate_groups=tuple(sorted({int(dup_labels[i]) for i in rows})),
+                cohesion=round(float(np.mean(story_scores[rows])) if len(rows) > 1 else 0.0, 6),
+                rejected_links=int(rejected_count[s]),
+            )
+        )
+    return Clustering(assignments, tuple(stories), groups, table, (), config.to_dict(), {})
+
+
+def _sort_key(d: datetime) -> float:
+    return (d if d.tzinfo else d.replace(tzinfo=timezone.utc)).timestamp()

@@ -1,0 +1,228 @@
+"""Pairwise similarities: Jaccard for near-duplicates, title-aware TF-IDF cosine for stories.
+
+Nothing here builds an n x n matrix: every function works on an explicit list of
+candidate pairs, and candidates come from LSH buckets (duplicates) or from shared
+distinctive terms within a date window (stories).
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import numpy as np
+import numpy.typing as npt
+
+from . import _kernels as kernels
+from ._arrays import unique_pairs
+from .config import ClusterConfig
+from .signatures import Features
+
+__all__ = [
+    "TfidfRows",
+    "date_decay",
+    "estimated_jaccard",
+    "exact_jaccard",
+    "max_story_gap",
+    "story_candidates",
+    "story_similarity",
+    "tfidf_rows",
+]
+
+I64 = npt.NDArray[np.int64]
+F64 = npt.NDArray[np.float64]
+
+
+def exact_jaccard(features: Features, left: I64, right: I64) -> F64:
+    """Exact Jaccard similarity of the stored shingle sets of each pair.
+
+    Parameters
+    ----------
+    features : Features
+        With shingles kept (``verify="exact"``).
+    left, right : int64 arrays
+        Row pairs.
+
+    Returns
+    -------
+    float64 array
+        One value per pair.
+    """
+    return np.asarray(kernels.jaccard_pairs(features.shingle_ptr, features.shingles, left, right))
+
+
+def estimated_jaccard(
+    signatures: npt.NDArray[np.uint32], left: I64, right: I64, chunk: int = 65536
+) -> F64:
+    """MinHash estimate: the share of equal signature values, per pair.
+
+    Parameters
+    ----------
+    signatures : (n, num_perm) uint32
+        Signatures.
+    left, right : int64 arrays
+        Row pairs.
+    chunk : int, default 65536
+        Pairs compared at once (bounds temporary memory).
+
+    Returns
+    -------
+    float64 array
+        One value per pair.
+    """
+    out = np.empty(left.size, dtype=np.float64)
+    for s in range(0, left.size, chunk):
+        a = signatures[left[s : s + chunk]]
+        b = signatures[right[s : s + chunk]]
+        out[s : s + chunk] = (a == b).mean(axis=1)
+    return out
+
+
+@dataclass(frozen=True)
+class TfidfRows:
+    """L2-normalised TF-IDF rows in CSR form (features ascending within a row).
+
+    Parameters
+    ----------
+    ptr : (n + 1,) int64
+        Row pointer.
+    features : uint32
+        Hashed term ids.
+    weights : float32
+        Normalised weights.
+    idf : (n_features,) float32
+        Inverse document frequencies used.
+    """
+
+    ptr: I64
+    features: npt.NDArray[np.uint32]
+    weights: npt.NDArray[np.float32]
+    idf: npt.NDArray[np.float32]
+
+
+def tfidf_rows(features: Features, config: ClusterConfig) -> TfidfRows:
+    """Weight term counts: sublinear TF of body + ``title_weight`` x title, times smooth IDF.
+
+    Parameters
+    ----------
+    features : Features
+        Term counts per article.
+    config : ClusterConfig
+        ``title_weight`` and ``n_features`` are used.
+
+    Returns
+    -------
+    TfidfRows
+        Normalised rows; an article without terms has an empty row.
+    """
+    n = len(features)
+    df = np.bincount(features.term_features, minlength=config.n_features).astype(np.float64)
+    idf = (np.log((1.0 + n) / (1.0 + df)) + 1.0).astype(np.float32)
+    raw = features.term_body.astype(np.float32) + np.float32(
+        config.title_weight
+    ) * features.term_title.astype(np.float32)
+    tf = np.where(raw > 0, 1.0 + np.log(np.maximum(raw, 1e-12)), 0.0).astype(np.float32)
+    w = tf * idf[features.term_features]
+    row = np.repeat(np.arange(n), np.diff(features.term_ptr))
+    norms = np.sqrt(np.bincount(row, weights=w.astype(np.float64) ** 2, minlength=n))
+    norms[norms == 0] = 1.0
+    w = (w / norms[row]).astype(np.float32)
+    return TfidfRows(features.term_ptr, features.term_features, w, idf)
+
+
+def max_story_gap(config: ClusterConfig) -> float:
+    """Largest date gap (days) at which a perfect match still reaches the story threshold.
+
+    With decay ``1 / (1 + gap / scale)`` a pair with cosine 1 falls below
+    ``story_threshold`` once ``gap > scale * (1 / threshold - 1)``; pairs further apart
+    can never link, so candidates are only generated within this window.
+    """
+    if config.date_decay_days is None or config.story_threshold <= 0:
+        return math.inf
+    return config.date_decay_days * (1.0 / config.story_threshold - 1.0)
+
+
+def date_decay(days_a: F64, days_b: F64, config: ClusterConfig) -> F64:
+    """Soft time decay factor per pair; 1 where either date is unknown or decay is off."""
+    if config.date_decay_days is None:
+        return np.ones(days_a.shape, dtype=np.float64)
+    gap = np.abs(days_a - days_b)
+    factor = 1.0 / (1.0 + gap / config.date_decay_days)
+    return np.where(np.isnan(gap), 1.0, factor)
+
+
+def story_candidates(
+    rows: TfidfRows, days: F64, eligible: npt.NDArray[np.bool_], config: ClusterConfig
+) -> tuple[I64, I64]:
+    """Pairs of articles that share a distinctive top term within the date window.
+
+    Each article contributes its ``candidate_terms`` highest-weighted terms; a term
+    carried as a top term by more than ``max_postings`` articles is skipped, and a pair
+    is only formed when the dates are within :func:`max_story_gap` (undated articles
+    pair with all).
+
+    Parameters
+    ----------
+    rows : TfidfRows
+        Weighted rows.
+    days : (n,) float64
+        Publication time in days since the epoch; NaN when unknown.
+    eligible : (n,) bool
+        Articles that may take part (empty texts do not).
+    config : ClusterConfig
+        ``candidate_terms``, ``max_postings`` and the decay are used.
+
+    Returns
+    -------
+    left, right : int64 arrays
+        Distinct pairs with ``left < right``.
+    """
+    n = rows.ptr.size - 1
+    lengths = np.diff(rows.ptr)
+    row = np.repeat(np.arange(n, dtype=np.int64), lengths)
+    # Rank terms within each row by weight (descending): sort by (row, -weight).
+    order = np.lexsort((-rows.weights, row))
+    rank = np.arange(order.size) - np.repeat(rows.ptr[:-1], lengths)
+    keep = order[rank < config.candidate_terms]
+    keep = keep[eligible[row[keep]]]
+    term = rows.features[keep].astype(np.int64)
+    doc = row[keep]
+    postings = np.bincount(term, minlength=1)
+    useful = (postings[term] >= 2) & (postings[term] <= config.max_postings)
+    term, doc = term[useful], doc[useful]
+    if term.size == 0:
+        empty = np.zeros(0, np.int64)
+        return empty, empty
+    day = days[doc]
+    by = np.lexsort((doc, day, term))  # NaN days sort last within a term
+    term, doc, day = term[by], doc[by], day[by]
+    bounds = np.flatnonzero(np.diff(term)) + 1
+    ptr = np.concatenate(([0], bounds, [term.size])).astype(np.int64)
+    gap = max_story_gap(config)
+    left, right = kernels.window_pairs(
+        ptr, doc, day, gap if math.isfinite(gap) else 1e18, config.term_neighbours
+    )
+    return unique_pairs(left, right, n)
+
+
+def story_similarity(rows: TfidfRows, days: F64, left: I64, right: I64, config: ClusterConfig) -> F64:
+    """Title-aware TF-IDF cosine times the date decay, per pair.
+
+    Parameters
+    ----------
+    rows : TfidfRows
+        Weighted rows.
+    days : (n,) float64
+        Publication days (NaN unknown).
+    left, right : int64 arrays
+        Pairs.
+    config : ClusterConfig
+        Decay settings.
+
+    Returns
+    -------
+    float64 array
+        Similarity in [0, 1] per pair.
+    """
+    cos = np.asarray(kernels.cosine_pairs(rows.ptr, rows.features, rows.weights, left, right))
+    return np.clip(cos * date_decay(days[left], days[right], config), 0.0, 1.0)
