@@ -23,8 +23,10 @@ splitter works on text-level cues only, never on particular titles:
   end the current body (what follows up to the next headline is furniture); a
   single chrome line (an "Advertisement" inside a body) is just removed.
 
-A text is a page when it has at least one headline with metadata, or at least two
-doubled headlines. Text before the first headline is furniture. Lines left out of
+A doubled line without metadata counts as a headline only where a story can
+start (top of the text or right after furniture), so a paragraph repeated inside a
+body does not split it. A text is a page when it has at least one headline with
+metadata, or at least two headlines. Text before the first headline is furniture. Lines left out of
 the articles are listed in :attr:`PageSplit.dropped`, so nothing vanishes unseen.
 """
 
