@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import contextlib
+import itertools
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
@@ -52,13 +54,23 @@ def seed_articles() -> list:
 
 def test_seed_yields_exactly_four_articles_with_titles_sources_ids(seed_articles: list) -> None:
     assert [a.title for a in seed_articles] == TITLES
-    assert [a.source for a in seed_articles] == ["Times of Oman", "Observer", "Muscat Daily", "Observer"]
+    assert [a.source for a in seed_articles] == [
+        "Times of Oman",
+        "Observer",
+        "Muscat Daily",
+        "Observer",
+    ]
     assert [a.id for a in seed_articles] == [f"aggregator_page.txt#{n}" for n in range(1, 5)]
     assert [a.origin for a in seed_articles] == [f"{SEED}:{n}" for n in (2, 48, 61, 74)]
 
 
 def test_seed_bodies_are_exact(seed_articles: list) -> None:
-    assert [a.text for a in seed_articles] == [body(8, 34), body(59, 59), body(72, 72), body(85, 85)]
+    assert [a.text for a in seed_articles] == [
+        body(8, 34),
+        body(59, 59),
+        body(72, 72),
+        body(85, 85),
+    ]
     assert seed_articles[0].text.startswith("Bamako: Yet another conflict story unravels")
     assert seed_articles[0].text.endswith("political will to settle their dispute.")
     assert len(seed_articles[0].text.split("\n")) == 27
@@ -148,7 +160,10 @@ def test_generic_page_with_other_outlets_and_crlf() -> None:
         "2024-03-05",
         2,
     )
-    assert first.text == "The bridge reopened on Tuesday.\nTraffic was light.\nOfficials praised the crews."
+    assert (
+        first.text
+        == "The bridge reopened on Tuesday.\nTraffic was light.\nOfficials praised the crews."
+    )
     assert (second.title, second.source, second.date_text) == (
         "Storm closes schools across the coast",
         "Coast Herald",
@@ -164,7 +179,11 @@ def test_plain_article_is_not_a_page(tmp_path: Path) -> None:
     path = tmp_path / "story.txt"
     path.write_text(text, encoding="utf-8")
     (article,) = read_articles([path])
-    assert (article.id, article.title, article.origin) == ("story.txt", "A quiet title", f"{path}:1")
+    assert (article.id, article.title, article.origin) == (
+        "story.txt",
+        "A quiet title",
+        f"{path}:1",
+    )
     assert article.text == "First paragraph here.\nComments\n\nSecond paragraph."
     assert article.source is None
 
@@ -174,7 +193,10 @@ def test_doubled_title_without_metadata_is_one_plain_article() -> None:
 
 
 def test_two_doubled_headlines_opening_blocks_make_a_page_without_metadata() -> None:
-    text = "First story\nFirst story\nBody one.\nRelated Articles\nSecond story\nSecond story\nBody two."
+    text = (
+        "First story\nFirst story\nBody one.\nRelated Articles\n"
+        "Second story\nSecond story\nBody two."
+    )
     split = split_page(text)
     assert split is not None
     assert [(a.title, a.text) for a in split.articles] == [
@@ -185,7 +207,9 @@ def test_two_doubled_headlines_opening_blocks_make_a_page_without_metadata() -> 
 
 
 def test_doubled_line_inside_a_body_does_not_split_a_page_article() -> None:
-    text = "Main story\nMain story\nDaily1-2-2020\nPara one.\nSame line twice\nSame line twice\nEnd."
+    text = (
+        "Main story\nMain story\nDaily1-2-2020\nPara one.\nSame line twice\nSame line twice\nEnd."
+    )
     split = split_page(text)
     assert split is not None
     assert len(split.articles) == 1
@@ -219,13 +243,13 @@ def test_splitter_never_raises_on_arbitrary_text(text: str) -> None:
 
 @settings(max_examples=200, suppress_health_check=[HealthCheck.too_slow])
 @given(
-    st.lists(st.sampled_from(["logo", "Comments", "A b c", "• X", "time1 day ago", "Zed1-1-2000", ""]))
+    st.lists(
+        st.sampled_from(["logo", "Comments", "A b c", "• X", "time1 day ago", "Zed1-1-2000", ""])
+    )
 )
 def test_splitter_never_raises_on_page_like_noise(lines: list[str]) -> None:
-    try:
+    with contextlib.suppress(CorpusError):
         split_page("\n".join(lines))
-    except CorpusError:
-        pass
 
 
 @settings(max_examples=200, suppress_health_check=[HealthCheck.too_slow])
@@ -234,7 +258,7 @@ def test_plain_article_keeps_every_paragraph(
     tmp_path_factory: pytest.TempPathFactory, title: str, paragraphs: list[str]
 ) -> None:
     lines = [title, *paragraphs]
-    if any(a.casefold() == b.casefold() for a, b in zip(lines, lines[1:])):
+    if any(a.casefold() == b.casefold() for a, b in itertools.pairwise(lines)):
         return  # a doubled line is a headline cue; covered by the page tests
     path = tmp_path_factory.mktemp("plain") / "article.txt"
     path.write_text("\n".join(lines), encoding="utf-8")

@@ -43,7 +43,9 @@ def test_fields_longer_than_the_default_csv_limit(tmp_path: Path) -> None:
 
 
 def test_tsv(tmp_path: Path) -> None:
-    path = write_rows(tmp_path / "c.tsv", [["id", "text", "date"], ["k", "a,b", "2020-01-01"]], "\t")
+    path = write_rows(
+        tmp_path / "c.tsv", [["id", "text", "date"], ["k", "a,b", "2020-01-01"]], "\t"
+    )
     (article,) = read_articles([path])
     assert (article.id, article.text, article.date is not None) == ("k", "a,b", True)
 
@@ -64,7 +66,9 @@ def test_wrong_field_count_names_the_row_and_skip_continues(tmp_path: Path) -> N
 def test_header_without_text_column(tmp_path: Path) -> None:
     path = tmp_path / "e.csv"
     path.write_text("id,body\n1,x\n", encoding="utf-8")
-    with pytest.raises(CorpusError, match=r"e\.csv:1: the header has no 'text' column \(columns: id, body\)"):
+    with pytest.raises(
+        CorpusError, match=r"e\.csv:1: the header has no 'text' column \(columns: id, body\)"
+    ):
         list(read_articles([path]))
     assert [a.text for a in read_articles([path], fields=FieldMap(text="body"))] == ["x"]
 

@@ -26,7 +26,10 @@ NOW = datetime(2025, 6, 2, 12, 0, tzinfo=UTC)
         ("Sat, 12 Apr 2025 08:30:00 -0000", datetime(2025, 4, 12, 8, 30, tzinfo=UTC)),
         ("26-FEB-1987 15:02:20.00", datetime(1987, 2, 26, 15, 2, 20, tzinfo=UTC)),
         (" 2-MAR-1987 03:58:32.30", datetime(1987, 3, 2, 3, 58, 32, 300000, tzinfo=UTC)),
-        ("27-MAR-1987 00:02:59.13\x05\x05\x05RM", datetime(1987, 3, 27, 0, 2, 59, 130000, tzinfo=UTC)),
+        (
+            "27-MAR-1987 00:02:59.13\x05\x05\x05RM",
+            datetime(1987, 3, 27, 0, 2, 59, 130000, tzinfo=UTC),
+        ),
         ("12-04-2025", datetime(2025, 4, 12, tzinfo=UTC)),
         ("31-12-1999", datetime(1999, 12, 31, tzinfo=UTC)),
         ("04-13-2025", datetime(2025, 4, 13, tzinfo=UTC)),
@@ -50,7 +53,9 @@ def test_missing_dates(value: object) -> None:
     assert parse_date(value) == ParsedDate(None, None)
 
 
-@pytest.mark.parametrize("value", ["in the spring", "99-99-9999", "2025-13-45", "tomorrow-ish", True])
+@pytest.mark.parametrize(
+    "value", ["in the spring", "99-99-9999", "2025-13-45", "tomorrow-ish", True]
+)
 def test_unparseable_dates_keep_the_text(value: object) -> None:
     assert parse_date(value) == ParsedDate(None, str(value).strip())
 

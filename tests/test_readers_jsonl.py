@@ -59,18 +59,36 @@ def test_fields_extra_and_dates(tmp_path: Path) -> None:
     assert dict(article.extra) == {"cluster": "c7", "topics": ["a", "b"]}
 
 
-def test_missing_id_is_derived_from_file_and_line_and_numbers_become_strings(tmp_path: Path) -> None:
-    path = write(tmp_path, "b.jsonl", "\n" + jsonl({"text": "a"}, {"id": None, "text": "b"}, {"id": 7, "text": "c"}, {"id": " ", "text": "d"}))
+def test_missing_id_is_derived_from_file_and_line_and_numbers_become_strings(
+    tmp_path: Path,
+) -> None:
+    path = write(
+        tmp_path,
+        "b.jsonl",
+        "\n"
+        + jsonl(
+            {"text": "a"},
+            {"id": None, "text": "b"},
+            {"id": 7, "text": "c"},
+            {"id": " ", "text": "d"},
+        ),
+    )
     assert [a.id for a in read_articles([path])] == ["b.jsonl:2", "b.jsonl:3", "7", "b.jsonl:5"]
 
 
 def test_null_and_empty_text_are_kept_as_empty_articles(tmp_path: Path) -> None:
-    path = write(tmp_path, "c.jsonl", jsonl({"id": 1, "text": None}, {"id": 2, "text": ""}, {"id": 3, "text": "  "}))
+    path = write(
+        tmp_path,
+        "c.jsonl",
+        jsonl({"id": 1, "text": None}, {"id": 2, "text": ""}, {"id": 3, "text": "  "}),
+    )
     assert [a.text for a in read_articles([path])] == ["", "", "  "]
 
 
 def test_field_map_renames_and_keeps_unmapped_fields(tmp_path: Path) -> None:
-    path = write(tmp_path, "d.jsonl", jsonl({"doc": "k", "body": "B", "headline": "H", "text": "other"}))
+    path = write(
+        tmp_path, "d.jsonl", jsonl({"doc": "k", "body": "B", "headline": "H", "text": "other"})
+    )
     fields = FieldMap(id="doc", text="body", title="headline")
     (article,) = read_articles([path], fields=fields)
     assert (article.id, article.title, article.text) == ("k", "H", "B")
@@ -88,7 +106,12 @@ def test_missing_text_field_names_path_line_and_fix(tmp_path: Path) -> None:
 
 
 def test_malformed_line_raises_then_skip_records_rejects(tmp_path: Path) -> None:
-    content = jsonl({"id": 1, "text": "a"}) + '{"id": 2, "text": \n' + "[1, 2]\n" + jsonl({"id": 4, "text": "d"})
+    content = (
+        jsonl({"id": 1, "text": "a"})
+        + '{"id": 2, "text": \n'
+        + "[1, 2]\n"
+        + jsonl({"id": 4, "text": "d"})
+    )
     path = write(tmp_path, "f.jsonl", content)
     with pytest.raises(CorpusError, match=r"f\.jsonl:2: malformed JSON"):
         list(read_articles([path]))
@@ -118,7 +141,12 @@ def test_bom_is_stripped(tmp_path: Path) -> None:
 
 
 def test_lone_surrogates_are_replaced(tmp_path: Path) -> None:
-    path = write(tmp_path, "i.jsonl", '{"id": "s", "text": "a\\ud800b", "title": "\\udc00"}\n{"id": "p", "text": "\\ud83d\\ude00"}\n')
+    path = write(
+        tmp_path,
+        "i.jsonl",
+        '{"id": "s", "text": "a\\ud800b", "title": "\\udc00"}\n'
+        '{"id": "p", "text": "\\ud83d\\ude00"}\n',
+    )
     first, second = read_articles([path])
     assert (first.text, first.title) == ("a\ufffdb", "\ufffd")
     first.text.encode("utf-8")
@@ -134,7 +162,7 @@ def test_unicode_line_separators_inside_strings_do_not_split_records(tmp_path: P
 def test_json_array_file_gives_a_conversion_hint(tmp_path: Path) -> None:
     for content in ('[{"id": 1, "text": "a"}]', '[\n  {"id": 1, "text": "a"}\n]\n'):
         path = write(tmp_path, "k.json", content)
-        with pytest.raises(CorpusError, match="JSON array.*jq -c"):
+        with pytest.raises(CorpusError, match=r"JSON array.*jq -c"):
             list(read_articles([path]))
         report = ReadReport()
         assert list(read_articles([path], on_error="skip", report=report)) == []
@@ -196,7 +224,9 @@ class _FakeStdin:
 
 
 def test_stdin_is_jsonl(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(sys, "stdin", _FakeStdin(jsonl({"text": "a"}, {"id": "b", "text": "b"}).encode()))
+    monkeypatch.setattr(
+        sys, "stdin", _FakeStdin(jsonl({"text": "a"}, {"id": "b", "text": "b"}).encode())
+    )
     report = ReadReport()
     articles = list(read_articles(["-"], report=report))
     assert [(a.id, a.origin) for a in articles] == [("<stdin>:1", "<stdin>:1"), ("b", "<stdin>:2")]
@@ -245,7 +275,8 @@ def test_shared_datasets_read_cleanly(name: str, count: int) -> None:
     report = ReadReport()
     articles = list(read_articles([path], report=report))
     assert len(articles) == count
-    assert report.rejects == [] and report.read == count
+    assert report.rejects == []
+    assert report.read == count
     assert all(a.date is None or a.date.tzinfo is not None for a in articles)
     if "cluster" in name:
         assert all("cluster" in a.extra for a in articles)
