@@ -21,6 +21,7 @@ from .signatures import Features
 __all__ = [
     "TfidfRows",
     "date_decay",
+    "document_frequencies",
     "estimated_jaccard",
     "exact_jaccard",
     "max_story_gap",
@@ -100,7 +101,17 @@ class TfidfRows:
     idf: npt.NDArray[np.float32]
 
 
-def tfidf_rows(features: Features, config: ClusterConfig) -> TfidfRows:
+def document_frequencies(features: Features, n_features: int) -> I64:
+    """Number of articles carrying each hashed term (each term appears once per row)."""
+    return np.bincount(features.term_features, minlength=n_features).astype(np.int64)
+
+
+def tfidf_rows(
+    features: Features,
+    config: ClusterConfig,
+    df: I64 | None = None,
+    n_docs: int | None = None,
+) -> TfidfRows:
     """Weight term counts: sublinear TF of body + ``title_weight`` x title, times smooth IDF.
 
     Parameters
@@ -109,6 +120,11 @@ def tfidf_rows(features: Features, config: ClusterConfig) -> TfidfRows:
         Term counts per article.
     config : ClusterConfig
         ``title_weight`` and ``n_features`` are used.
+    df : int64 array of length n_features, optional
+        Document frequencies to use (the incremental index passes its stored counts);
+        by default those of ``features`` itself.
+    n_docs : int, optional
+        Number of documents behind ``df``; by default ``len(features)``.
 
     Returns
     -------
@@ -116,8 +132,10 @@ def tfidf_rows(features: Features, config: ClusterConfig) -> TfidfRows:
         Normalised rows; an article without terms has an empty row.
     """
     n = len(features)
-    df = np.bincount(features.term_features, minlength=config.n_features).astype(np.float64)
-    idf = (np.log((1.0 + n) / (1.0 + df)) + 1.0).astype(np.float32)
+    if df is None:
+        df = document_frequencies(features, config.n_features)
+    total = n if n_docs is None else n_docs
+    idf = (np.log((1.0 + total) / (1.0 + df.astype(np.float64))) + 1.0).astype(np.float32)
     raw = features.term_body.astype(np.float32) + np.float32(
         config.title_weight
     ) * features.term_title.astype(np.float32)
