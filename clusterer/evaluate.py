@@ -308,9 +308,9 @@ def score_files(
 ) -> Scores:
     """Score a clustering written to a file against a gold file, joined on article id.
 
-    Both files are JSON Lines (one object per line) or, by a ``.csv``/``.tsv`` suffix,
-    delimited text with a header row. Ids are compared as strings, so ``7`` and ``"7"``
-    match.
+    Both files are JSON Lines (one object per line), a JSON array of objects, or, by a
+    ``.csv``/``.tsv`` suffix, delimited text with a header row. Ids are compared as
+    strings, so ``7`` and ``"7"`` match.
 
     Parameters
     ----------
@@ -414,6 +414,13 @@ def _records(path: Path) -> Iterator[tuple[int, dict[str, Any]]]:
             for number, row in enumerate(csv.DictReader(handle, delimiter=delimiter), start=2):
                 yield number, {k: (v if v != "" else None) for k, v in row.items()}
             return
+        first = handle.read(1)
+        while first.isspace():
+            first = handle.read(1)
+        if first == "[":
+            yield from _array(path, first + handle.read())
+            return
+        handle.seek(0)
         for number, text in enumerate(handle, start=1):
             if not text.strip():
                 continue
@@ -424,3 +431,15 @@ def _records(path: Path) -> Iterator[tuple[int, dict[str, Any]]]:
             if not isinstance(record, dict):
                 raise CorpusError(f"{path}:{number}", "expected a JSON object per line")
             yield number, record
+
+
+def _array(path: Path, data: str) -> Iterator[tuple[int, dict[str, Any]]]:
+    """Yield the objects of a JSON array file (numbered by position, from 1)."""
+    try:
+        items = json.loads(data)
+    except json.JSONDecodeError as exc:
+        raise CorpusError(f"{path}:{exc.lineno}", f"not valid JSON ({exc.msg})") from None
+    for number, record in enumerate(items, start=1):
+        if not isinstance(record, dict):
+            raise CorpusError(f"{path}", f"item {number} of the JSON array is not an object")
+        yield number, record
