@@ -1,0 +1,341 @@
+"""Options shared by the commands: reading the corpus and building the :class:`ClusterConfig`.
+
+Every clustering option defaults to ``None`` ("not given"), so that only the values a
+user sets reach :class:`~clusterer.ClusterConfig`, whose defaults stay the single
+source of truth. A ``--config FILE.json`` is applied first, options on top of it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+from typing import Annotated, Any, Literal
+
+import orjson
+import typer
+
+from clusterer import Article, ClusterConfig, ConfigError, FieldMap, ReadReport, read_articles
+
+__all__ = [
+    "BatchSize",
+    "CandidateTerms",
+    "ConfigFile",
+    "DateDecayDays",
+    "DateField",
+    "DuplicateThreshold",
+    "Encoding",
+    "IdField",
+    "KernelOpt",
+    "LinkageOpt",
+    "LshBands",
+    "LshRecall",
+    "LshRows",
+    "MaxBlock",
+    "MaxPostings",
+    "NFeatures",
+    "NoDateDecay",
+    "NumPerm",
+    "OnDuplicate",
+    "OnErrorOpt",
+    "PageDate",
+    "ReadOptions",
+    "Seed",
+    "ShingleSize",
+    "SourceField",
+    "StoryThreshold",
+    "TermNeighbours",
+    "TextField",
+    "TitleField",
+    "TitleWeight",
+    "UrlField",
+    "VerifyOpt",
+    "Workers",
+    "build_config",
+    "parse_page_date",
+]
+
+_CFG = "Clustering parameters (defaults: ClusterConfig)"
+_D = ClusterConfig()
+_READ = "Reading the input"
+
+ConfigFile = Annotated[
+    Path | None,
+    typer.Option(
+        "--config",
+        help="JSON file of ClusterConfig parameters (as written by --save-config); "
+        "options given on the command line override it.",
+        rich_help_panel=_CFG,
+        show_default=False,
+    ),
+]
+ShingleSize = Annotated[
+    int | None,
+    typer.Option(
+        help=f"Words per shingle for near-duplicates (default {_D.shingle_size}).",
+        rich_help_panel=_CFG,
+    ),
+]
+NumPerm = Annotated[
+    int | None,
+    typer.Option(
+        help=f"MinHash permutations: accuracy vs speed (default {_D.num_perm}).",
+        rich_help_panel=_CFG,
+    ),
+]
+Seed = Annotated[
+    int | None,
+    typer.Option(
+        help=f"Seed of the MinHash permutations (default {_D.seed}).", rich_help_panel=_CFG
+    ),
+]
+DuplicateThreshold = Annotated[
+    float | None,
+    typer.Option(
+        help="Jaccard at or above which two articles are near-duplicates "
+        f"(default {_D.duplicate_threshold}).",
+        rich_help_panel=_CFG,
+    ),
+]
+LshRecall = Annotated[
+    float | None,
+    typer.Option(
+        help="Chance that a pair at the duplicate threshold becomes an LSH candidate "
+        f"(default {_D.lsh_recall}).",
+        rich_help_panel=_CFG,
+    ),
+]
+LshBands = Annotated[
+    int | None,
+    typer.Option(help="Force the LSH bands (with --lsh-rows).", rich_help_panel=_CFG),
+]
+LshRows = Annotated[
+    int | None,
+    typer.Option(help="Force the LSH rows per band (with --lsh-bands).", rich_help_panel=_CFG),
+]
+VerifyOpt = Annotated[
+    Literal["exact", "estimate"] | None,
+    typer.Option(
+        help=f"Verify candidates with the exact or the estimated Jaccard (default {_D.verify}).",
+        rich_help_panel=_CFG,
+    ),
+]
+StoryThreshold = Annotated[
+    float | None,
+    typer.Option(
+        help=f"Similarity at or above which story clusters merge (default {_D.story_threshold}).",
+        rich_help_panel=_CFG,
+    ),
+]
+LinkageOpt = Annotated[
+    Literal["average", "complete"] | None,
+    typer.Option(help=f"Story linkage (default {_D.linkage}).", rich_help_panel=_CFG),
+]
+TitleWeight = Annotated[
+    float | None,
+    typer.Option(
+        help=f"Weight of headline terms against body terms (default {_D.title_weight}).",
+        rich_help_panel=_CFG,
+    ),
+]
+DateDecayDays = Annotated[
+    float | None,
+    typer.Option(
+        help="Time scale (days) of the soft date decay of story similarity "
+        f"(default {_D.date_decay_days}).",
+        rich_help_panel=_CFG,
+    ),
+]
+NoDateDecay = Annotated[
+    bool,
+    typer.Option(
+        "--no-date-decay",
+        help="Switch the date decay off (dates are ignored).",
+        rich_help_panel=_CFG,
+    ),
+]
+CandidateTerms = Annotated[
+    int | None,
+    typer.Option(
+        help=f"Top terms per article used to find story candidates (default {_D.candidate_terms}).",
+        rich_help_panel=_CFG,
+    ),
+]
+MaxPostings = Annotated[
+    int | None,
+    typer.Option(
+        help=f"Terms in more articles than this find no candidates (default {_D.max_postings}).",
+        rich_help_panel=_CFG,
+    ),
+]
+TermNeighbours = Annotated[
+    int | None,
+    typer.Option(
+        help=f"Candidates per article per term (default {_D.term_neighbours}).",
+        rich_help_panel=_CFG,
+    ),
+]
+MaxBlock = Annotated[
+    int | None,
+    typer.Option(
+        help=f"Largest candidate block clustered at once (default {_D.max_block}).",
+        rich_help_panel=_CFG,
+    ),
+]
+NFeatures = Annotated[
+    int | None,
+    typer.Option(
+        help=f"Size of the hashed TF-IDF term space (default {_D.n_features}).",
+        rich_help_panel=_CFG,
+    ),
+]
+KernelOpt = Annotated[
+    Literal["auto", "numba", "numpy"] | None,
+    typer.Option(
+        help=f"Tokenise-hash-sign implementation (default {_D.kernel}).", rich_help_panel=_CFG
+    ),
+]
+BatchSize = Annotated[
+    int | None,
+    typer.Option(
+        help=f"Articles featurised per batch (bounds memory) (default {_D.batch_size}).",
+        rich_help_panel=_CFG,
+    ),
+]
+Workers = Annotated[
+    int | None,
+    typer.Option(
+        help=f"Threads for the compiled kernel (default {_D.workers}).", rich_help_panel=_CFG
+    ),
+]
+
+OnErrorOpt = Annotated[
+    Literal["raise", "skip"],
+    typer.Option(
+        help="On a bad record: stop with an error, or skip it and list it as a reject.",
+        rich_help_panel=_READ,
+    ),
+]
+OnDuplicate = Annotated[
+    Literal["error", "first", "rename"],
+    typer.Option(
+        help="On a repeated id: stop, keep the first (later ones are rejects), or rename "
+        "later ones id~2, id~3...",
+        rich_help_panel=_READ,
+    ),
+]
+Encoding = Annotated[str, typer.Option(help="Encoding of the inputs.", rich_help_panel=_READ)]
+PageDate = Annotated[
+    str | None,
+    typer.Option(
+        help="Capture time of scraped pages (ISO 8601), to resolve dates like '3 hours ago'.",
+        rich_help_panel=_READ,
+        show_default=False,
+    ),
+]
+IdField = Annotated[str, typer.Option(help="Input field holding the id.", rich_help_panel=_READ)]
+TitleField = Annotated[
+    str, typer.Option(help="Input field holding the headline.", rich_help_panel=_READ)
+]
+TextField = Annotated[
+    str, typer.Option(help="Input field holding the body text.", rich_help_panel=_READ)
+]
+DateField = Annotated[
+    str, typer.Option(help="Input field holding the date.", rich_help_panel=_READ)
+]
+SourceField = Annotated[
+    str, typer.Option(help="Input field holding the outlet.", rich_help_panel=_READ)
+]
+UrlField = Annotated[str, typer.Option(help="Input field holding the URL.", rich_help_panel=_READ)]
+
+
+def build_config(config_file: Path | None, no_date_decay: bool, **options: Any) -> ClusterConfig:
+    """Build the config from an optional JSON file and the options the user set.
+
+    Parameters
+    ----------
+    config_file : Path or None
+        JSON object of ClusterConfig parameters (a ``stats`` key is ignored).
+    no_date_decay : bool
+        Set ``date_decay_days`` to None.
+    **options
+        ClusterConfig parameters; ``None`` means "not given".
+
+    Returns
+    -------
+    ClusterConfig
+        Validated.
+
+    Raises
+    ------
+    ConfigError
+        For an unreadable file or an invalid value.
+    """
+    data: dict[str, Any] = {}
+    if config_file is not None:
+        try:
+            loaded = orjson.loads(config_file.read_bytes())
+        except OSError as exc:
+            raise ConfigError(f"cannot read config file {config_file}: {exc.strerror}") from None
+        except orjson.JSONDecodeError as exc:
+            raise ConfigError(f"config file {config_file} is not valid JSON: {exc}") from None
+        if not isinstance(loaded, dict):
+            raise ConfigError(f"config file {config_file} must hold a JSON object")
+        loaded.pop("stats", None)
+        data.update(loaded)
+    data.update({k: v for k, v in options.items() if v is not None})
+    if no_date_decay:
+        if options.get("date_decay_days") is not None:
+            raise ConfigError("--no-date-decay and --date-decay-days cannot be used together")
+        data["date_decay_days"] = None
+    return ClusterConfig.from_dict(data)
+
+
+def parse_page_date(value: str | None) -> datetime | None:
+    """Parse ``--page-date`` (ISO 8601); raise :class:`ConfigError` when unreadable."""
+    if value is None:
+        return None
+    try:
+        return datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError:
+        raise ConfigError(
+            f"The 'page_date' option must be an ISO 8601 date or time. Got {value!r} instead."
+        ) from None
+
+
+@dataclass(frozen=True)
+class ReadOptions:
+    """How to read the corpus: the reader options of the command line, bundled.
+
+    Parameters
+    ----------
+    fields : FieldMap
+        Field names.
+    on_error : {"raise", "skip"}
+        Bad record policy.
+    on_duplicate_id : {"error", "first", "rename"}
+        Repeated id policy.
+    encoding : str
+        Input encoding.
+    page_date : datetime or None
+        Capture time of scraped pages.
+    """
+
+    fields: FieldMap
+    on_error: Literal["raise", "skip"]
+    on_duplicate_id: Literal["error", "first", "rename"]
+    encoding: str
+    page_date: datetime | None
+
+    def read(self, paths: Sequence[str], report: ReadReport) -> Iterator[Article]:
+        """Read the corpus lazily, filling ``report``."""
+        return read_articles(
+            list(paths),
+            fields=self.fields,
+            on_error=self.on_error,
+            on_duplicate_id=self.on_duplicate_id,
+            encoding=self.encoding,
+            page_date=self.page_date,
+            report=report,
+        )

@@ -1,0 +1,296 @@
+"""``clusterer cluster``: read a corpus, cluster it, write or show the result."""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Iterable, Iterator
+from pathlib import Path
+from typing import Annotated, Literal
+
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+
+from clusterer import Article, Clustering, FieldMap, ReadReport, cluster
+from clusterer.output import (
+    check_writable,
+    summary_table,
+    write_assignments,
+    write_json,
+    write_rejects,
+    write_stories,
+)
+
+from . import _options as o
+from ._options import ReadOptions, build_config, parse_page_date
+
+__all__ = ["cluster_command", "count_line", "print_links"]
+
+_OUT = "Output"
+
+
+def count_line(report: ReadReport, clustering: Clustering) -> str:
+    """Return the final count line (read / clustered / rejected / stories / duplicate groups)."""
+    copies = sum(1 for g in clustering.duplicate_groups if len(g.members) > 1)
+    return (
+        f"read {report.read} / clustered {clustering.n_articles} / "
+        f"rejected {len(report.rejects)} / stories {len(clustering.stories)} / "
+        f"duplicate groups {len(clustering.duplicate_groups)} ({copies} with copies)"
+    )
+
+
+def print_links(clustering: Clustering, console: Console) -> None:
+    """Print, for each story of two or more articles, the links that joined it.
+
+    Parameters
+    ----------
+    clustering : Clustering
+        The result.
+    console : Console
+        Where to print.
+    """
+    story_of = {a.id: a.story_id for a in clustering.assignments}
+    by_story: dict[int, list[str]] = {}
+    for link in clustering.links():
+        s = story_of[link.a]
+        if link.accepted or story_of[link.b] == s:
+            kind = "duplicate" if link.reason == "duplicate" else "story"
+            by_story.setdefault(s, []).append(
+                f"  {link.a} — {link.b}  {kind} {link.similarity:.3f}"
+                + ("" if link.accepted else "  (refused by linkage)")
+            )
+        else:
+            for side in (s, story_of[link.b]):
+                by_story.setdefault(side, []).append(
+                    f"  {link.a} — {link.b}  story {link.similarity:.3f}  "
+                    "(refused by linkage: stays apart)"
+                )
+    for story in clustering.stories:
+        if len(story.members) < 2:
+            continue
+        console.print(
+            f"[bold]story {story.id}[/bold] ({len(story.members)} articles): {story.title}",
+            highlight=False,
+        )
+        for line in by_story.get(story.id, ["  (no scored links)"]):
+            console.print(line, highlight=False, markup=False)
+
+
+class _Reporter:
+    """Counts articles as they stream into the pipeline and shows progress on stderr."""
+
+    def __init__(self, console: Console, enabled: bool) -> None:
+        self.progress = Progress(
+            SpinnerColumn(),
+            TextColumn("{task.description}"),
+            BarColumn(),
+            TextColumn("{task.completed} articles"),
+            TimeElapsedColumn(),
+            console=console,
+            transient=True,
+            disable=not enabled,
+        )
+        self.task = self.progress.add_task("reading", total=None)
+
+    def watch(self, articles: Iterable[Article]) -> Iterator[Article]:
+        for n, article in enumerate(articles, 1):
+            if n % 1000 == 0:
+                self.progress.update(self.task, completed=n)
+            yield article
+
+    def stage(self, stage: str, done: int, total: int | None) -> None:
+        description = "featurising" if stage == "featurise" else stage
+        if total is not None and done >= total:
+            description = "clustering"
+        self.progress.update(self.task, description=description, completed=done)
+
+
+def cluster_command(
+    paths: Annotated[
+        list[str],
+        typer.Argument(
+            help="Input files or directories (JSONL, CSV/TSV, text, Markdown, HTML); "
+            "'-' reads JSON Lines from standard input.",
+            metavar="PATH",
+            show_default=False,
+        ),
+    ],
+    output: Annotated[
+        Path | None,
+        typer.Option(
+            "--output",
+            "-o",
+            help="Write one row per article here ('-' for standard output). "
+            "Without it, a table of stories is printed.",
+            rich_help_panel=_OUT,
+            show_default=False,
+        ),
+    ] = None,
+    fmt: Annotated[
+        Literal["jsonl", "csv", "json"] | None,
+        typer.Option(
+            "--format",
+            help="Output format (default: from the suffix of --output, else jsonl).",
+            rich_help_panel=_OUT,
+            show_default=False,
+        ),
+    ] = None,
+    stories: Annotated[
+        Path | None,
+        typer.Option(
+            help="Also write the story summary (JSONL; .json or .csv by suffix).",
+            rich_help_panel=_OUT,
+            show_default=False,
+        ),
+    ] = None,
+    rejects: Annotated[
+        Path | None,
+        typer.Option(
+            help="Write skipped records here as JSONL [default: OUTPUT.rejects.jsonl "
+            "with --output, else they are printed on standard error].",
+            rich_help_panel=_OUT,
+            show_default=False,
+        ),
+    ] = None,
+    save_config: Annotated[
+        Path | None,
+        typer.Option(
+            help="Write the parameters used as JSON (reusable with --config).",
+            rich_help_panel=_OUT,
+            show_default=False,
+        ),
+    ] = None,
+    explain: Annotated[
+        bool,
+        typer.Option(
+            "--explain",
+            help="Print, per story of two or more articles, the links that joined it.",
+            rich_help_panel=_OUT,
+        ),
+    ] = False,
+    limit: Annotated[
+        int,
+        typer.Option(help="Stories shown in the terminal table (0 for all).", rich_help_panel=_OUT),
+    ] = 50,
+    quiet: Annotated[
+        bool,
+        typer.Option("--quiet", "-q", help="No progress display (the count line stays)."),
+    ] = False,
+    on_error: o.OnErrorOpt = "raise",
+    on_duplicate_id: o.OnDuplicate = "error",
+    encoding: o.Encoding = "utf-8",
+    page_date: o.PageDate = None,
+    id_field: o.IdField = "id",
+    title_field: o.TitleField = "title",
+    text_field: o.TextField = "text",
+    date_field: o.DateField = "date",
+    source_field: o.SourceField = "source",
+    url_field: o.UrlField = "url",
+    config_file: o.ConfigFile = None,
+    shingle_size: o.ShingleSize = None,
+    num_perm: o.NumPerm = None,
+    seed: o.Seed = None,
+    duplicate_threshold: o.DuplicateThreshold = None,
+    lsh_recall: o.LshRecall = None,
+    lsh_bands: o.LshBands = None,
+    lsh_rows: o.LshRows = None,
+    verify: o.VerifyOpt = None,
+    story_threshold: o.StoryThreshold = None,
+    linkage: o.LinkageOpt = None,
+    title_weight: o.TitleWeight = None,
+    date_decay_days: o.DateDecayDays = None,
+    no_date_decay: o.NoDateDecay = False,
+    candidate_terms: o.CandidateTerms = None,
+    max_postings: o.MaxPostings = None,
+    term_neighbours: o.TermNeighbours = None,
+    max_block: o.MaxBlock = None,
+    n_features: o.NFeatures = None,
+    kernel: o.KernelOpt = None,
+    batch_size: o.BatchSize = None,
+    workers: o.Workers = None,
+) -> None:
+    """Cluster articles into stories, with near-duplicate groups inside each story.
+
+    Writes one row per article (story_id, duplicate_group_id, scores...) with
+    [bold]--output[/bold], or prints a table of the stories. A count line
+    (read / clustered / rejected) always ends the run on standard error.
+    """
+    config = build_config(
+        config_file,
+        no_date_decay,
+        shingle_size=shingle_size,
+        num_perm=num_perm,
+        seed=seed,
+        duplicate_threshold=duplicate_threshold,
+        lsh_recall=lsh_recall,
+        lsh_bands=lsh_bands,
+        lsh_rows=lsh_rows,
+        verify=verify,
+        story_threshold=story_threshold,
+        linkage=linkage,
+        title_weight=title_weight,
+        date_decay_days=date_decay_days,
+        candidate_terms=candidate_terms,
+        max_postings=max_postings,
+        term_neighbours=term_neighbours,
+        max_block=max_block,
+        n_features=n_features,
+        kernel=kernel,
+        batch_size=batch_size,
+        workers=workers,
+    )
+    reading = ReadOptions(
+        fields=FieldMap(
+            id=id_field,
+            title=title_field,
+            text=text_field,
+            date=date_field,
+            source=source_field,
+            url=url_field,
+        ),
+        on_error=on_error,
+        on_duplicate_id=on_duplicate_id,
+        encoding=encoding,
+        page_date=parse_page_date(page_date),
+    )
+    for target in (output, stories, rejects, save_config):
+        if target is not None:
+            check_writable(target)
+    err = Console(stderr=True, highlight=False)
+    out = Console(highlight=False)
+    report = ReadReport()
+    reporter = _Reporter(err, enabled=not quiet and err.is_terminal)
+    with reporter.progress:
+        articles = reporter.watch(reading.read(paths, report))
+        result = cluster(articles, config, progress=reporter.stage)
+    result_rejects = tuple(report.rejects)
+
+    if output is not None:
+        write_assignments(result, output, fmt)
+    if stories is not None:
+        write_stories(result, stories)
+    if save_config is not None:
+        write_json(config.to_dict(), save_config)
+    rejects_path = rejects
+    to_file = output is not None and str(output) != "-"
+    if (
+        rejects_path is None
+        and output is not None
+        and to_file
+        and (on_error == "skip" or result_rejects)
+    ):
+        rejects_path = output.with_name(output.name + ".rejects.jsonl")
+    if rejects_path is not None:
+        write_rejects(result_rejects, rejects_path)
+    else:
+        for r in result_rejects:
+            sys.stderr.write(f"rejected {r.origin}: {r.reason}\n")
+
+    if output is None:
+        out.print(summary_table(result, limit or None))
+    if explain:
+        print_links(result, out if output is None or str(output) != "-" else err)
+    line = count_line(report, result)
+    if rejects_path is not None and result_rejects:
+        line += f" (rejects in {rejects_path})"
+    sys.stderr.write(line + "\n")
