@@ -335,6 +335,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             r["commit"] = rev
             r["settings"] = _label(settings)
             rows.append(r)
+            sys.stdout.flush()
             print(
                 f"{dataset.name} [{r['settings']}]: B³ F1 {r['bcubed_f1']:.3f}, "
                 f"pair F1 {r['pairwise_f1']:.3f}, {r['seconds']:.2f} s",
@@ -415,7 +416,8 @@ def _write(rows: list[dict[str, Any]], rev: str) -> None:
     if update_readme(table + note):
         print(f"updated the quality table in {README.relative_to(REPO)}")
     else:
-        print(f"README.md has no {START} ... {END} markers; the table was not inserted:")
+        why = "has no" if README.is_file() else "does not exist, so it has no"
+        print(f"README.md {why} {START} ... {END} markers; the table was not inserted:")
         print()
         print(table + note)
 
