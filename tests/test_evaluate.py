@@ -439,3 +439,58 @@ def test_giveme5w1h_runs_and_scores_are_sane() -> None:
     # Far better than chance: the stories in this set are distinct events.
     assert scores.bcubed_f1 > 0.3
     assert scores.nmi > 0.3
+
+
+# --- benchmarks.quality helpers ------------------------------------------------------
+
+
+@pytest.fixture
+def quality(monkeypatch: pytest.MonkeyPatch) -> Any:
+    monkeypatch.syspath_prepend(str(Path(__file__).resolve().parents[1]))
+    import benchmarks.quality
+
+    return benchmarks.quality
+
+
+def test_quality_finds_labelled_sets_and_skips_others(
+    quality: Any, tmp_path: Path, corpus: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    (tmp_path / "toy").mkdir()
+    (tmp_path / "toy" / "toy.jsonl").write_text(corpus.read_text())
+    (tmp_path / "unlabelled").mkdir()
+    (tmp_path / "unlabelled" / "u.jsonl").write_text('{"id": "1", "text": "x", "cluster": null}\n')
+    found, skipped = quality.find_datasets(tmp_path)
+    assert [d.name for d in found] == ["toy"]
+    assert any("unlabelled" in s and "no record" in s for s in skipped)
+    assert any("basil_triplets: not found" in s for s in skipped)
+    assert quality.main(["--data", str(tmp_path), "--no-write"]) == 0
+    out = capsys.readouterr().out
+    assert "skip unlabelled" in out
+    assert "toy" in out
+    assert quality.main(["--data", str(tmp_path), "--sweep", "story_threshold=0.2,0.4"]) == 0
+    assert "story_threshold=0.4" in capsys.readouterr().out
+
+
+def test_quality_readme_markers(quality: Any, tmp_path: Path) -> None:
+    readme = tmp_path / "README.md"
+    readme.write_text("intro\n<!-- quality:start -->\nold\n<!-- quality:end -->\nrest\n")
+    assert quality.update_readme("| new |", readme)
+    assert (
+        readme.read_text() == "intro\n<!-- quality:start -->\n| new |\n<!-- quality:end -->\nrest\n"
+    )
+    readme.write_text("no markers\n")
+    assert not quality.update_readme("| new |", readme)
+    assert readme.read_text() == "no markers\n"
+
+
+def test_quality_sweep_parsing(quality: Any) -> None:
+    grid = quality.parse_sweep(
+        ["story_threshold=0.1,0.2", "date_decay_days=none,7", "linkage=complete"]
+    )
+    assert len(grid) == 4
+    assert grid[0] == {"story_threshold": 0.1, "date_decay_days": None, "linkage": "complete"}
+    assert isinstance(quality.parse_sweep(["candidate_terms=5"])[0]["candidate_terms"], int)
+    with pytest.raises(SystemExit, match="unknown parameter"):
+        quality.parse_sweep(["nope=1"])
+    with pytest.raises(SystemExit, match="expected name=v1"):
+        quality.parse_sweep(["story_threshold"])
