@@ -1,0 +1,303 @@
+"""SQLite storage of the story index: connection, schema, metadata and codecs.
+
+Storage choices
+---------------
+* **WAL journal, ``synchronous=FULL``.** Surviving a killed process needs only WAL and
+  one transaction per batch (a commit is in the OS page cache before ``add`` returns);
+  ``FULL`` also fsyncs the log at each commit, so an acknowledged batch survives a power
+  cut too. The cost is one fsync per *batch*, negligible next to a 1,000-article batch.
+* **One ``BEGIN IMMEDIATE`` transaction per write** (``add``, ``remove``, ``expire``): the
+  write lock is taken before anything is read, so two writers serialise (the second
+  waits up to ``busy_timeout``) and never decide on a stale snapshot.
+* **Readers** use ordinary read transactions; WAL lets them run beside the writer.
+* **Identification.** ``PRAGMA application_id`` holds :data:`APPLICATION_ID` and the
+  ``meta`` table holds the format version, the ``ClusterConfig`` (including the MinHash
+  scheme, seed and ``num_perm``) and the window, so a foreign or stale file is refused.
+* **Integrity.** SQLite detects damage to its own structures; damage inside a stored
+  value would go unnoticed, so every article row carries a CRC-32 of its blobs and
+  metadata, checked whenever the row is read for a decision.
+
+Schema (format version 1)::
+
+    meta(key TEXT PRIMARY KEY, value TEXT)
+    articles(rowid INTEGER PRIMARY KEY, id TEXT UNIQUE, batch, story_id, group_id,
+             day REAL NULL, date TEXT, title, source, url, empty,
+             signature BLOB (uint32 x num_perm), shingles BLOB (sorted uint32),
+             terms BLOB (uint32 term ids | uint16 body counts | uint16 title counts),
+             top BLOB (uint32 top terms), crc INTEGER)       + indexes on story, group, day
+    bands(key INTEGER, article INTEGER, PRIMARY KEY(key, article)) WITHOUT ROWID
+    postings(term INTEGER, day REAL, article INTEGER,
+             PRIMARY KEY(term, day, article)) WITHOUT ROWID  -- top terms only
+    term_stats(kind INTEGER, chunk INTEGER, counts BLOB, PRIMARY KEY(kind, chunk))
+             -- kind 0: document frequency, kind 1: top-term postings; int32 x 4096
+    stories(id INTEGER PRIMARY KEY, size, first_day, last_day, batch)
+    events(seq INTEGER PRIMARY KEY, batch, at TEXT, kind TEXT, survivor, absorbed, article)
+    aliases(old INTEGER, kind TEXT, new INTEGER, PRIMARY KEY(kind, old))
+    batches(seq INTEGER PRIMARY KEY, at TEXT, n INTEGER, first_article, last_article)
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sqlite3
+import zlib
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+
+from ..config import ClusterConfig
+from ..errors import ConfigError, IndexFileError
+
+__all__ = [
+    "APPLICATION_ID",
+    "CHUNK",
+    "FORMAT_VERSION",
+    "REBUILD",
+    "connect",
+    "create_schema",
+    "guard",
+    "load_term_stats",
+    "read_meta",
+    "row_crc",
+    "save_term_stats",
+]
+
+FORMAT_VERSION = 1
+APPLICATION_ID = 0x434C5358  # "CLSX"
+CHUNK = 4096
+REBUILD = "clusterer index add NEW_INDEX CORPUS..."
+#: Config fields that do not change results, so they may differ between sessions.
+_FREE = frozenset({"kernel", "batch_size", "workers"})
+
+_SCHEMA = """
+CREATE TABLE meta(key TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE articles(
+    rowid INTEGER PRIMARY KEY, id TEXT NOT NULL UNIQUE, batch INTEGER NOT NULL,
+    story_id INTEGER NOT NULL, group_id INTEGER NOT NULL, day REAL, date TEXT,
+    title TEXT NOT NULL, source TEXT, url TEXT, empty INTEGER NOT NULL,
+    signature BLOB NOT NULL, shingles BLOB NOT NULL, terms BLOB NOT NULL,
+    top BLOB NOT NULL, crc INTEGER NOT NULL);
+CREATE INDEX articles_story ON articles(story_id);
+CREATE INDEX articles_group ON articles(group_id);
+CREATE INDEX articles_day ON articles(day);
+CREATE INDEX articles_batch ON articles(batch);
+CREATE TABLE bands(key INTEGER NOT NULL, article INTEGER NOT NULL,
+    PRIMARY KEY(key, article)) WITHOUT ROWID;
+CREATE TABLE postings(term INTEGER NOT NULL, day REAL NOT NULL, article INTEGER NOT NULL,
+    PRIMARY KEY(term, day, article)) WITHOUT ROWID;
+CREATE TABLE term_stats(kind INTEGER NOT NULL, chunk INTEGER NOT NULL, counts BLOB NOT NULL,
+    PRIMARY KEY(kind, chunk));
+CREATE TABLE stories(id INTEGER PRIMARY KEY, size INTEGER NOT NULL, first_day REAL,
+    last_day REAL, batch INTEGER NOT NULL);
+CREATE INDEX stories_last ON stories(last_day);
+CREATE TABLE events(seq INTEGER PRIMARY KEY, batch INTEGER NOT NULL, at TEXT NOT NULL,
+    kind TEXT NOT NULL, survivor INTEGER NOT NULL, absorbed INTEGER NOT NULL,
+    article TEXT NOT NULL);
+CREATE TABLE aliases(old INTEGER NOT NULL, kind TEXT NOT NULL, new INTEGER NOT NULL,
+    PRIMARY KEY(kind, old));
+CREATE TABLE batches(seq INTEGER PRIMARY KEY, at TEXT NOT NULL, n INTEGER NOT NULL,
+    first_article INTEGER, last_article INTEGER);
+"""
+
+#: Day value stored in ``postings`` for undated articles (outside any real window).
+UNDATED = -1.0e300
+
+
+@contextmanager
+def guard(path: str) -> Iterator[None]:
+    """Turn SQLite failures into :class:`IndexFileError` naming the file.
+
+    Parameters
+    ----------
+    path : str
+        Index file, for the message.
+    """
+    try:
+        yield
+    except sqlite3.OperationalError as exc:
+        text = str(exc)
+        if "locked" in text or "busy" in text:
+            raise IndexFileError(
+                f"index at {path} is locked by another writer and the wait timed out ({text})"
+            ) from None
+        raise IndexFileError(_corrupt(path, text)) from None
+    except sqlite3.DatabaseError as exc:
+        raise IndexFileError(_corrupt(path, str(exc))) from None
+
+
+def _corrupt(path: str, detail: str) -> str:
+    return (
+        f"index at {path} is not a readable story index ({detail}); "
+        f"rebuild it with: {REBUILD}"
+    )
+
+
+def _check_header(path: str) -> None:
+    """Refuse files that are not SQLite databases or are shorter than their header says."""
+    size = os.path.getsize(path)
+    if size == 0:
+        return
+    with open(path, "rb") as fh:
+        head = fh.read(100)
+    if len(head) < 100 or not head.startswith(b"SQLite format 3\x00"):
+        raise IndexFileError(_corrupt(path, "file is not a SQLite database"))
+    page = int.from_bytes(head[16:18], "big")
+    page = 65536 if page == 1 else page
+    pages = int.from_bytes(head[28:32], "big")
+    if size % page or (pages and size < pages * page and not os.path.exists(path + "-wal")):
+        raise IndexFileError(_corrupt(path, f"file is truncated ({size} bytes)"))
+
+
+def connect(path: str, timeout: float, *, create: bool) -> sqlite3.Connection:
+    """Open the database file with the pragmas the index relies on.
+
+    Parameters
+    ----------
+    path : str
+        Index file.
+    timeout : float
+        Seconds to wait for another writer's lock.
+    create : bool
+        Whether a missing file may be created.
+
+    Returns
+    -------
+    sqlite3.Connection
+        In autocommit mode (transactions are begun explicitly).
+    """
+    if os.path.isdir(path):
+        raise IndexFileError(f"index path {path} is a directory, not an index file")
+    if not os.path.exists(path):
+        if not create:
+            raise IndexFileError(f"no index at {path}; create one with: clusterer index add {path} CORPUS...")
+    else:
+        _check_header(path)
+    with guard(path):
+        conn = sqlite3.connect(path, timeout=timeout, isolation_level=None, check_same_thread=False)
+        conn.execute(f"PRAGMA busy_timeout = {int(timeout * 1000)}")
+        conn.execute("PRAGMA journal_mode = WAL")
+        conn.execute("PRAGMA synchronous = FULL")
+        conn.execute("PRAGMA cache_size = -65536")
+        conn.execute("PRAGMA temp_store = MEMORY")
+    return conn
+
+
+def create_schema(
+    conn: sqlite3.Connection, config: ClusterConfig, window_days: float | None
+) -> None:
+    """Create tables and metadata in an empty database (caller holds the write lock)."""
+    # executescript() would COMMIT the caller's transaction: run the statements one by one.
+    for statement in _SCHEMA.split(";"):
+        if statement.strip():
+            conn.execute(statement)
+    conn.execute(f"PRAGMA application_id = {APPLICATION_ID}")
+    meta = {
+        "format_version": str(FORMAT_VERSION),
+        "config": json.dumps(config.to_dict(), sort_keys=True),
+        "scheme": config.to_dict()["scheme"],
+        "seed": str(config.seed),
+        "num_perm": str(config.num_perm),
+        "window_days": json.dumps(window_days),
+        "next_story": "0",
+        "next_group": "0",
+        "next_article": "1",
+        "n_docs": "0",
+    }
+    conn.executemany("INSERT INTO meta VALUES (?, ?)", sorted(meta.items()))
+
+
+def read_meta(conn: sqlite3.Connection, path: str) -> dict[str, str]:
+    """Read and sanity-check the metadata of an existing index.
+
+    Raises
+    ------
+    IndexFileError
+        If the file is another SQLite database or another format version.
+    """
+    app = conn.execute("PRAGMA application_id").fetchone()[0]
+    has_meta = conn.execute(
+        "SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name = 'meta'"
+    ).fetchone()[0]
+    if app != APPLICATION_ID or not has_meta:
+        raise IndexFileError(
+            f"{path} is a SQLite database but not a clusterer story index; "
+            f"create an index with: clusterer index add NEW_INDEX CORPUS..."
+        )
+    meta = dict(conn.execute("SELECT key, value FROM meta").fetchall())
+    version = meta.get("format_version")
+    if version != str(FORMAT_VERSION):
+        raise IndexFileError(
+            f"index at {path} has format version {version}, this clusterer reads version "
+            f"{FORMAT_VERSION}; rebuild it with: {REBUILD}"
+        )
+    return meta
+
+
+def stored_config(meta: Mapping[str, str], path: str) -> ClusterConfig:
+    """The config an index was built with."""
+    try:
+        return ClusterConfig.from_dict(json.loads(meta["config"]))
+    except (KeyError, ValueError, ConfigError) as exc:
+        raise IndexFileError(
+            f"index at {path} records a config this clusterer cannot use ({exc}); "
+            f"rebuild it with: {REBUILD}"
+        ) from None
+
+
+def check_config(stored: ClusterConfig, wanted: ClusterConfig, path: str) -> None:
+    """Refuse a config that would make stored signatures or weights incomparable."""
+    a, b = stored.to_dict(), wanted.to_dict()
+    diffs = [f"{k}={a[k]!r}" for k in sorted(a) if k not in _FREE and a[k] != b.get(k)]
+    if diffs:
+        asked = ", ".join(f"{k}={b.get(k)!r}" for k in sorted(a) if k not in _FREE and a[k] != b.get(k))
+        raise IndexFileError(
+            f"index at {path} was built with {', '.join(diffs)} but {asked} was requested; "
+            f"rebuild it with: {REBUILD}"
+        )
+
+
+def row_crc(*parts: bytes | str | int | float | None) -> int:
+    """CRC-32 over the stored values of an article row (blobs and identity fields)."""
+    crc = 0
+    for p in parts:
+        if isinstance(p, bytes):
+            data = p
+        else:
+            data = repr(p).encode()
+        crc = zlib.crc32(data, crc)
+        crc = zlib.crc32(b"\x1f", crc)
+    return crc
+
+
+def load_term_stats(conn: sqlite3.Connection, n_features: int) -> npt.NDArray[np.int64]:
+    """Read both per-term count arrays: shape (2, n_features), int64."""
+    out = np.zeros((2, n_features), np.int64)
+    for kind, chunk, blob in conn.execute("SELECT kind, chunk, counts FROM term_stats"):
+        values = np.frombuffer(blob, np.int32)
+        start = chunk * CHUNK
+        if kind not in (0, 1) or start + values.size > n_features:
+            raise sqlite3.DatabaseError("term statistics are damaged")
+        out[kind, start : start + values.size] = values
+    return out
+
+
+def save_term_stats(
+    conn: sqlite3.Connection, stats: npt.NDArray[np.int64], touched: npt.NDArray[np.int64]
+) -> None:
+    """Write the chunks of both count arrays that contain any of the ``touched`` terms."""
+    chunks = np.unique(touched // CHUNK)
+    rows: list[tuple[int, int, bytes]] = []
+    for kind in (0, 1):
+        for c in chunks.tolist():
+            block = stats[kind, c * CHUNK : (c + 1) * CHUNK].astype(np.int32)
+            rows.append((kind, c, block.tobytes()))
+    conn.executemany("INSERT OR REPLACE INTO term_stats VALUES (?, ?, ?)", rows)
+
+
+def to_json(value: Any) -> str:
+    """JSON text for a meta value."""
+    return json.dumps(value)

@@ -1,0 +1,403 @@
+"""StoryIndex: a persistent, incremental story index in one SQLite file.
+
+Typical use::
+
+    from clusterer.index import StoryIndex
+
+    with StoryIndex.open("news.idx", window_days=30) as index:
+        for a in index.add(batch):
+            print(a.id, a.story_id, a.new_story)
+        print(index.query(article).story_id)
+
+See :mod:`clusterer.index.storage` for the file format and durability choices and
+:mod:`clusterer.index.assign` for how articles are placed.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+import sqlite3
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
+from datetime import datetime, timezone
+from types import TracebackType
+
+import numpy as np
+
+from ..config import ClusterConfig
+from ..errors import DuplicateIdError, IndexFileError
+from ..models import Article
+from . import maintenance, views
+from .batch import Plan, day_of, plan_batch, prepare
+from .storage import (
+    connect,
+    create_schema,
+    guard,
+    load_term_stats,
+    read_meta,
+    stored_config,
+)
+from .types import IndexAssignment, IndexEvent, IndexStats, StoryRecord
+from .writer import write_plan
+
+__all__ = ["StoryIndex"]
+
+#: Files up to this size get a full ``PRAGMA quick_check`` when opened.
+QUICK_CHECK_BYTES = 64 << 20
+
+
+class StoryIndex:
+    """A persistent index answering "which story is this new article?".
+
+    Open with :meth:`open`; use as a context manager or call :meth:`close`. One
+    ``StoryIndex`` object is meant for one thread; any number of processes may open the
+    same file (readers run beside a writer; writers take turns, waiting up to
+    ``timeout`` seconds for the lock).
+
+    Parameters
+    ----------
+    conn : sqlite3.Connection
+        Open connection (use :meth:`open`).
+    path : str
+        Index file.
+    config : ClusterConfig
+        The config the index was built with.
+    """
+
+    def __init__(self, conn: sqlite3.Connection, path: str, config: ClusterConfig) -> None:
+        self._conn: sqlite3.Connection | None = conn
+        self.path = path
+        self.config = config
+        self.window_days: float | None = None
+        self._version: int | None = None
+        self._stats = np.zeros((2, 0), np.int64)
+        self._counters: dict[str, int] = {}
+
+    # -- opening ------------------------------------------------------------------------
+    @classmethod
+    def open(
+        cls,
+        path: str | os.PathLike[str],
+        config: ClusterConfig | None = None,
+        *,
+        window_days: float | None = None,
+        create: bool = True,
+        timeout: float = 60.0,
+    ) -> StoryIndex:
+        """Create or open an index file.
+
+        Parameters
+        ----------
+        path : str or PathLike
+            Index file (created when missing and ``create`` is true).
+        config : ClusterConfig, optional
+            Required to match the stored config (result-neutral fields such as
+            ``workers`` may differ); None uses the stored config, or the default one for
+            a new index.
+        window_days : float, optional
+            Sliding window: after every ``add``, articles dated more than this many days
+            before the newest stored article are expired. Stored in the file; giving a
+            value changes it, None keeps the stored one (a new index: unbounded).
+        create : bool, default True
+            Whether a missing file may be created.
+        timeout : float, default 60
+            Seconds to wait for another process's write lock.
+
+        Returns
+        -------
+        StoryIndex
+            The open index.
+
+        Raises
+        ------
+        IndexFileError
+            If the file is missing (with ``create=False``), is not an index, is damaged,
+            or was built with another format version or config.
+        """
+        path = os.fspath(path)
+        if window_days is not None and not (window_days > 0 and math.isfinite(window_days)):
+            from ..errors import ConfigError, param_message
+
+            raise ConfigError(param_message("StoryIndex", "window_days", "a float > 0 or None", window_days))
+        conn = connect(path, timeout, create=create)
+        try:
+            with guard(path):
+                index = cls._attach(conn, path, config, window_days)
+        except BaseException:
+            conn.close()
+            raise
+        return index
+
+    @classmethod
+    def _attach(
+        cls,
+        conn: sqlite3.Connection,
+        path: str,
+        config: ClusterConfig | None,
+        window_days: float | None,
+    ) -> StoryIndex:
+        from .storage import check_config, to_json
+
+        conn.execute("BEGIN IMMEDIATE")
+        try:
+            fresh = not conn.execute("SELECT count(*) FROM sqlite_master").fetchone()[0]
+            if fresh:
+                create_schema(conn, config or ClusterConfig(), window_days)
+            meta = read_meta(conn, path)
+            stored = stored_config(meta, path)
+            if config is not None:
+                check_config(stored, config, path)
+            if window_days is not None and not fresh:
+                conn.execute(
+                    "UPDATE meta SET value = ? WHERE key = 'window_days'", (to_json(window_days),)
+                )
+            conn.execute("COMMIT")
+        except BaseException:
+            conn.execute("ROLLBACK")
+            raise
+        index = cls(conn, path, config if config is not None else stored)
+        if os.path.getsize(path) <= QUICK_CHECK_BYTES:
+            index.check()
+        with index._read():
+            pass
+        return index
+
+    def check(self) -> None:
+        """Run SQLite's ``quick_check`` over the whole file.
+
+        Raises
+        ------
+        IndexFileError
+            If the file is damaged.
+        """
+        with guard(self.path):
+            result = self._db.execute("PRAGMA quick_check").fetchall()
+        if result != [("ok",)]:
+            raise IndexFileError(
+                f"index at {self.path} is damaged ({result[0][0]}); "
+                "rebuild it with: clusterer index add NEW_INDEX CORPUS..."
+            )
+
+    # -- context ------------------------------------------------------------------------
+    def close(self) -> None:
+        """Close the file (idempotent)."""
+        if self._conn is not None:
+            self._conn.close()
+            self._conn = None
+
+    def __enter__(self) -> StoryIndex:
+        return self
+
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        self.close()
+
+    @property
+    def _db(self) -> sqlite3.Connection:
+        if self._conn is None:
+            raise IndexFileError(f"index at {self.path} is closed")
+        return self._conn
+
+    # -- transactions -------------------------------------------------------------------
+    def _sync(self) -> None:
+        """Reload counters and term statistics if another connection committed."""
+        version = int(self._db.execute("PRAGMA data_version").fetchone()[0])
+        if version == self._version:
+            return
+        meta = read_meta(self._db, self.path)
+        self._counters = {k: int(meta[k]) for k in ("next_story", "next_group", "next_article", "n_docs")}
+        window = views.json_value(meta["window_days"])
+        self.window_days = None if window is None else float(window)
+        self._stats = load_term_stats(self._db, self.config.n_features)
+        self._version = version
+
+    @contextmanager
+    def _read(self) -> Iterator[sqlite3.Connection]:
+        with guard(self.path):
+            self._db.execute("BEGIN")
+            try:
+                self._sync()
+                yield self._db
+            finally:
+                self._db.execute("COMMIT")
+
+    @contextmanager
+    def _write(self) -> Iterator[sqlite3.Connection]:
+        with guard(self.path):
+            self._db.execute("BEGIN IMMEDIATE")
+            try:
+                self._sync()
+                yield self._db
+                self._db.execute("COMMIT")
+            except BaseException:
+                self._version = None  # in-memory statistics may be ahead of the file
+                if self._db.in_transaction:
+                    self._db.execute("ROLLBACK")
+                raise
+
+    # -- adding and querying ------------------------------------------------------------
+    def add(self, articles: Iterable[Article]) -> list[IndexAssignment]:
+        """Store a batch and return where each article went (in input order).
+
+        The batch is one transaction: when ``add`` returns it is durable, and if the
+        process dies first none of it is stored. Within the batch articles are placed
+        in canonical order (date, then id), so the result does not depend on their order
+        in the batch; across batches the order of arrival can matter (see
+        :mod:`clusterer.index.assign`).
+
+        Parameters
+        ----------
+        articles : iterable of Article
+            New articles; ids must be unique and not stored yet.
+
+        Returns
+        -------
+        list of IndexAssignment
+            One per article, in input order, with the ids as of the end of the batch.
+
+        Raises
+        ------
+        DuplicateIdError
+            If an id repeats in the batch or is already stored (nothing is stored).
+        """
+        batch_list = list(articles)
+        if not batch_list:
+            return []
+        _check_unique(batch_list)
+        batch = prepare(batch_list, self.config)
+        with self._write() as conn:
+            taken = views.stored_ids(conn, [a.id for a in batch_list])
+            if taken:
+                first = sorted(taken)[0]
+                origin = next(a.origin for a in batch_list if a.id == first) or first
+                raise DuplicateIdError(origin, f"article id {first!r} is already in the index {self.path}")
+            plan = self._plan(conn, batch)
+            write_plan(conn, plan, self.config, self._stats, self._counters)
+            if self.window_days is not None:
+                newest = conn.execute("SELECT max(day) FROM articles").fetchone()[0]
+                if newest is not None:
+                    maintenance.delete_where(
+                        conn, "day < ?", (newest - self.window_days,), self.config, self._stats, self._counters
+                    )
+        return _results(plan, ordered=False)
+
+    def query(self, article: Article) -> IndexAssignment:
+        """Answer where an article would go, without storing it.
+
+        An article whose id is already stored is answered from its stored placement.
+
+        Parameters
+        ----------
+        article : Article
+            The article.
+
+        Returns
+        -------
+        IndexAssignment
+            As :meth:`add` would return it.
+        """
+        batch = prepare([article], self.config)
+        with self._read() as conn:
+            known = views.stored_assignment(conn, article.id)
+            if known is not None:
+                return known
+            plan = self._plan(conn, batch)
+        return _results(plan, ordered=False)[0]
+
+    def _plan(self, conn: sqlite3.Connection, batch: object) -> Plan:
+        c = self._counters
+        return plan_batch(
+            conn, batch, self.config, self._stats, c["n_docs"], c["next_story"], c["next_group"]  # type: ignore[arg-type]
+        )
+
+    # -- bounding -----------------------------------------------------------------------
+    def remove(self, ids: Iterable[str]) -> int:
+        """Delete articles by id (unknown ids are ignored); return how many were removed.
+
+        Stories keep their ids; a story whose last member goes disappears. Stories are
+        not split when a removed article was the bridge between members.
+        """
+        wanted = sorted(set(ids))
+        with self._write() as conn:
+            return maintenance.delete_ids(conn, wanted, self.config, self._stats, self._counters)
+
+    def expire(self, before: datetime) -> int:
+        """Delete articles dated before ``before``; return how many were removed.
+
+        Undated articles are never expired by date (remove them by id).
+        """
+        cutoff = day_of(before)
+        with self._write() as conn:
+            return maintenance.delete_where(conn, "day < ?", (cutoff,), self.config, self._stats, self._counters)
+
+    # -- reading ------------------------------------------------------------------------
+    def resolve(self, story_id: int) -> int:
+        """Return the live id a story id now goes by (itself unless it was merged away)."""
+        with self._read() as conn:
+            return views.resolve(conn, story_id)
+
+    def story(self, story_id: int) -> StoryRecord:
+        """Return one story (a merged-away id is resolved first).
+
+        Raises
+        ------
+        UnknownStoryError
+            If no stored story has, or had, that id.
+        """
+        with self._read() as conn:
+            return views.story(conn, story_id)
+
+    def stories(self, since: datetime | None = None) -> list[StoryRecord]:
+        """Return live stories, by id; with ``since``, only those with a member dated at or after it."""
+        with self._read() as conn:
+            return views.stories(conn, None if since is None else day_of(since))
+
+    def events(self, since: int | datetime | None = None) -> list[IndexEvent]:
+        """Return identity events in order: after event number ``since``, or at or after a time."""
+        with self._read() as conn:
+            return views.events(conn, since)
+
+    def stats(self) -> IndexStats:
+        """Counts, date span, window and file size of the index."""
+        with self._read() as conn:
+            return views.stats(conn, self.path, self.window_days)
+
+    def __repr__(self) -> str:
+        state = "closed" if self._conn is None else "open"
+        return f"StoryIndex({self.path!r}, {state})"
+
+
+def _check_unique(articles: list[Article]) -> None:
+    seen: dict[str, str] = {}
+    for a in articles:
+        if a.id in seen:
+            raise DuplicateIdError(
+                a.origin or a.id, f"duplicate id {a.id!r} in the batch (first seen at {seen[a.id]})"
+            )
+        seen[a.id] = a.origin or "?"
+
+
+def _results(plan: Plan, ordered: bool) -> list[IndexAssignment]:
+    pool, s = plan.pool, plan.pool.stored
+    out: list[IndexAssignment | None] = [None] * len(plan.batch.articles)
+    for k, (pos, d) in enumerate(zip(plan.batch.order, plan.outcome.decisions)):
+        w = s + k
+        out[pos] = IndexAssignment(
+            id=pool.ids[w],
+            story_id=int(pool.story[w]),
+            duplicate_group_id=int(pool.group[w]),
+            best_match=None if d.best < 0 else pool.ids[d.best],
+            jaccard=round(d.jaccard, 6),
+            similarity=round(d.similarity, 6),
+            story_score=round(d.score, 6),
+            new_story=d.new_story,
+            merged=tuple(d.merged),
+            empty=bool(pool.empty[w]),
+        )
+    return [a for a in out if a is not None]
+
+
+def _now() -> str:
+    return datetime.now(timezone.utc).isoformat()

@@ -1,0 +1,123 @@
+"""Write side of ``add``: store a planned batch inside the caller's transaction."""
+
+from __future__ import annotations
+
+import math
+import sqlite3
+from datetime import datetime, timezone
+
+import numpy as np
+import numpy.typing as npt
+
+from ..config import ClusterConfig
+from .batch import Plan
+from .storage import UNDATED, row_crc, save_term_stats
+
+__all__ = ["record_merges", "write_plan", "write_stories"]
+
+I64 = npt.NDArray[np.int64]
+
+
+def write_plan(
+    conn: sqlite3.Connection,
+    plan: Plan,
+    config: ClusterConfig,
+    stats: I64,
+    counters: dict[str, int],
+) -> None:
+    """Insert the batch's rows, band keys and postings; apply merges; update counters.
+
+    ``stats`` and ``counters`` (the caller's in-memory copies) are updated in place; the
+    caller discards them if the transaction rolls back.
+    """
+    batch, pool, out = plan.batch, plan.pool, plan.outcome
+    f, s, b = batch.features, pool.stored, len(batch.articles)
+    seq = int(conn.execute("SELECT coalesce(max(seq), 0) + 1 FROM batches").fetchone()[0])
+    at = datetime.now(timezone.utc).isoformat()
+    first = counters["next_article"]
+    rowids = np.arange(first, first + b, dtype=np.int64)
+    rows = []
+    for k, a in enumerate(batch.articles):
+        day = None if math.isnan(batch.days[k]) else float(batch.days[k])
+        empty = int(not batch.eligible[k])
+        sig = f.signatures[k].tobytes()
+        sh = f.shingles[f.shingle_ptr[k] : f.shingle_ptr[k + 1]].tobytes()
+        t0, t1 = f.term_ptr[k], f.term_ptr[k + 1]
+        terms = (
+            f.term_features[t0:t1].tobytes() + f.term_body[t0:t1].tobytes() + f.term_title[t0:t1].tobytes()
+        )
+        top = plan.tops[k].tobytes()
+        rows.append((
+            int(rowids[k]), a.id, seq, int(pool.story[s + k]), int(pool.group[s + k]), day,
+            None if a.date is None else a.date.isoformat(), a.title, a.source, a.url, empty,
+            sig, sh, terms, top, row_crc(a.id, day, empty, sig, sh, terms, top),
+        ))
+    conn.executemany("INSERT INTO articles VALUES (" + ",".join("?" * 16) + ")", rows)
+    keys = batch.keys.view(np.int64)[batch.eligible]
+    owners = np.repeat(rowids[batch.eligible], keys.shape[1])
+    conn.executemany(
+        "INSERT OR IGNORE INTO bands VALUES (?, ?)", zip(keys.ravel().tolist(), owners.tolist())
+    )
+    post_rows = np.repeat(np.arange(b), [t.size for t in plan.tops])
+    post_terms = np.concatenate(plan.tops).astype(np.int64) if b else np.zeros(0, np.int64)
+    post_days = np.nan_to_num(batch.days[post_rows], nan=UNDATED)
+    conn.executemany(
+        "INSERT OR IGNORE INTO postings VALUES (?, ?, ?)",
+        zip(post_terms.tolist(), post_days.tolist(), rowids[post_rows].tolist()),
+    )
+    terms = f.term_features.astype(np.int64)
+    np.add.at(stats[0], terms, 1)
+    np.add.at(stats[1], post_terms, 1)
+    save_term_stats(conn, stats, np.concatenate((terms, post_terms)))
+
+    names = {s + k: a.id for k, a in enumerate(batch.articles)}
+    record_merges(conn, out.story_merges, out.group_merges, names, seq, at)
+    touched = {int(pool.story[s + k]) for k in range(b)} | {m[0] for m in out.story_merges}
+    write_stories(conn, {t: out.members[t] for t in touched if t in out.members}, pool.days, seq)
+    conn.execute(
+        "INSERT INTO batches VALUES (?, ?, ?, ?, ?)", (seq, at, b, first, first + b - 1)
+    )
+    counters["next_article"] = first + b
+    counters["next_story"] = out.next_story
+    counters["next_group"] = out.next_group
+    counters["n_docs"] += b
+    conn.executemany(
+        "UPDATE meta SET value = ? WHERE key = ?", [(str(v), k) for k, v in counters.items()]
+    )
+
+
+def record_merges(
+    conn: sqlite3.Connection,
+    story_merges: list[tuple[int, int, int]],
+    group_merges: list[tuple[int, int, int]],
+    names: dict[int, str],
+    seq: int,
+    at: str,
+) -> None:
+    """Relabel absorbed stories and groups, keep aliases flat, and log events."""
+    for kind, column, merges in (("story", "story_id", story_merges), ("group", "group_id", group_merges)):
+        event = "merged" if kind == "story" else "group_merged"
+        for keep, gone, row in merges:
+            conn.execute(f"UPDATE articles SET {column} = ? WHERE {column} = ?", (keep, gone))
+            conn.execute("UPDATE aliases SET new = ? WHERE kind = ? AND new = ?", (keep, kind, gone))
+            conn.execute("INSERT OR REPLACE INTO aliases VALUES (?, ?, ?)", (gone, kind, keep))
+            conn.execute(
+                "INSERT INTO events(batch, at, kind, survivor, absorbed, article) VALUES (?, ?, ?, ?, ?, ?)",
+                (seq, at, event, keep, gone, names.get(row, "")),
+            )
+            if kind == "story":
+                conn.execute("DELETE FROM stories WHERE id = ?", (gone,))
+
+
+def write_stories(
+    conn: sqlite3.Connection, members: dict[int, list[int]], days: npt.NDArray[np.float64], seq: int
+) -> None:
+    """Upsert size and date span of stories from their complete member lists."""
+    rows = []
+    for story, rows_of in members.items():
+        d = days[np.asarray(rows_of, np.int64)]
+        d = d[~np.isnan(d)]
+        lo = float(d.min()) if d.size else None
+        hi = float(d.max()) if d.size else None
+        rows.append((story, len(rows_of), lo, hi, seq))
+    conn.executemany("INSERT OR REPLACE INTO stories VALUES (?, ?, ?, ?, ?)", rows)
