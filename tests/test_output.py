@@ -1,0 +1,201 @@
+"""Writers: formats, atomic replacement, errors, reading back, the terminal table."""
+
+from __future__ import annotations
+
+import csv
+import json
+import time
+from datetime import datetime, timezone
+from pathlib import Path
+
+import pytest
+from rich.console import Console
+
+from clusterer import Assignment, Clustering, DuplicateGroup, OutputError, Reject, Story
+from clusterer.output import (
+    ASSIGNMENT_FIELDS,
+    atomic_write,
+    check_writable,
+    format_for,
+    read_assignments,
+    summary_table,
+    write_assignments,
+    write_rejects,
+    write_rows,
+    write_stories,
+)
+
+DAY = datetime(2025, 4, 12, 8, 30, tzinfo=timezone.utc)
+
+
+def make_clustering(n: int = 3) -> Clustering:
+    assignments = tuple(
+        Assignment(
+            id=f"id{i}",
+            title=f'Title, with "quotes" {i}',
+            source="Wire" if i % 2 else None,
+            date=DAY if i == 0 else None,
+            url=None,
+            story_id=0 if i < 2 else i - 1,
+            duplicate_group_id=0 if i < 2 else i - 1,
+            duplicate_score=0.9 if i < 2 else 0.0,
+            story_score=1.0 if i < 2 else 0.0,
+            empty=i == n - 1,
+            origin=f"in.jsonl:{i + 1}",
+        )
+        for i in range(n)
+    )
+    groups = (
+        DuplicateGroup(0, 0, ("id0", "id1")),
+        *(DuplicateGroup(i - 1, i - 1, (f"id{i}",)) for i in range(2, n)),
+    )
+    stories = (
+        Story(0, ("id0", "id1"), "Title 0", "id0", ("Wire",), DAY, DAY, (0,), 1.0, 2),
+        *(
+            Story(i - 1, (f"id{i}",), f"Title {i}", f"id{i}", (), None, None, (i - 1,), 0.0, 0)
+            for i in range(2, n)
+        ),
+    )
+    return Clustering(assignments, stories, groups)
+
+
+def test_format_for() -> None:
+    assert format_for("a.csv") == "csv"
+    assert format_for("a.JSON") == "json"
+    assert format_for("a.jsonl") == "jsonl"
+    assert format_for("a.out") == "jsonl"
+    assert format_for("-") == "jsonl"
+
+
+@pytest.mark.parametrize("suffix", [".jsonl", ".csv", ".json"])
+def test_assignments_round_trip(tmp_path: Path, suffix: str) -> None:
+    c = make_clustering()
+    path = tmp_path / f"out{suffix}"
+    assert write_assignments(c, path) == 3
+    assert read_assignments(path) == list(c.assignments)
+
+
+def test_jsonl_rows(tmp_path: Path) -> None:
+    path = tmp_path / "o.jsonl"
+    write_assignments(make_clustering(), path)
+    rows = [json.loads(line) for line in path.read_text("utf-8").splitlines()]
+    assert list(rows[0]) == list(ASSIGNMENT_FIELDS)
+    assert rows[0]["date"] == "2025-04-12T08:30:00+00:00"
+    assert rows[1]["date"] is None
+    assert rows[2]["empty"] is True
+
+
+def test_csv_quotes_and_header(tmp_path: Path) -> None:
+    path = tmp_path / "o.csv"
+    write_assignments(make_clustering(), path)
+    with path.open(newline="", encoding="utf-8") as f:
+        rows = list(csv.reader(f))
+    assert tuple(rows[0]) == ASSIGNMENT_FIELDS
+    assert rows[1][1] == 'Title, with "quotes" 0'
+
+
+def test_story_rows(tmp_path: Path) -> None:
+    path = tmp_path / "s.jsonl"
+    assert write_stories(make_clustering(), path) == 2
+    first = json.loads(path.read_text("utf-8").splitlines()[0])
+    assert first == {
+        "id": 0,
+        "size": 2,
+        "title": "Title 0",
+        "representative": "id0",
+        "sources": ["Wire"],
+        "first": "2025-04-12T08:30:00+00:00",
+        "last": "2025-04-12T08:30:00+00:00",
+        "duplicate_groups": [{"id": 0, "members": ["id0", "id1"]}],
+        "cohesion": 1.0,
+        "rejected_links": 2,
+    }
+    as_csv = tmp_path / "s.csv"
+    write_stories(make_clustering(), as_csv)
+    with as_csv.open(newline="", encoding="utf-8") as f:
+        row = next(csv.DictReader(f))
+    assert json.loads(row["duplicate_groups"]) == [{"id": 0, "members": ["id0", "id1"]}]
+
+
+def test_rejects(tmp_path: Path) -> None:
+    path = tmp_path / "r.jsonl"
+    assert write_rejects([Reject("a.jsonl:2", "bad")], path) == 1
+    assert json.loads(path.read_text("utf-8")) == {"origin": "a.jsonl:2", "reason": "bad"}
+
+
+def test_unwritable_location_names_the_path(tmp_path: Path) -> None:
+    target = tmp_path / "no" / "such" / "dir.jsonl"
+    with pytest.raises(OutputError, match=str(target)):
+        write_assignments(make_clustering(), target)
+    with pytest.raises(OutputError, match="does not exist"):
+        check_writable(target)
+    with pytest.raises(OutputError, match="directory"):
+        write_assignments(make_clustering(), tmp_path)
+    check_writable(tmp_path / "fine.jsonl")
+
+
+def test_interrupted_write_leaves_old_file(tmp_path: Path) -> None:
+    target = tmp_path / "o.jsonl"
+    target.write_text("old\n", "utf-8")
+
+    def rows() -> object:
+        yield {"id": "1"}
+        raise KeyboardInterrupt
+
+    with pytest.raises(KeyboardInterrupt):
+        write_rows(rows(), target, "jsonl", ("id",))  # type: ignore[arg-type]
+    assert target.read_text("utf-8") == "old\n"
+    assert [p.name for p in tmp_path.iterdir()] == ["o.jsonl"]
+
+
+def test_write_error_becomes_output_error(tmp_path: Path) -> None:
+    target = tmp_path / "o.jsonl"
+
+    def fill_disk() -> None:
+        with atomic_write(target) as f:
+            f.write("x")
+            raise OSError(28, "No space left on device")
+
+    with pytest.raises(OutputError, match=r"o\.jsonl: No space left"):
+        fill_disk()
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_unknown_format(tmp_path: Path) -> None:
+    with pytest.raises(OutputError, match="format"):
+        write_rows([], tmp_path / "x", "xml", ())  # type: ignore[arg-type]
+
+
+def test_read_back_rejects_foreign_files(tmp_path: Path) -> None:
+    path = tmp_path / "x.jsonl"
+    path.write_text('{"hello": 1}\n', "utf-8")
+    with pytest.raises(OutputError, match="not a clusterer output"):
+        read_assignments(path)
+    with pytest.raises(OutputError, match="cannot read"):
+        read_assignments(tmp_path / "missing.jsonl")
+
+
+def test_summary_table() -> None:
+    console = Console(width=200, record=True)
+    console.print(summary_table(make_clustering(5), limit=2))
+    text = console.export_text()
+    assert "4 stories from 5 articles" in text
+    assert "Title 0" in text
+    assert "2025-04-12" in text
+    assert "copies: 2" in text
+    assert "2 smaller stories not shown" in text
+
+
+def test_a_million_rows_write_quickly(tmp_path: Path) -> None:
+    n = 1_000_000
+    a = Assignment(
+        "x", "A headline of some length", "Outlet", DAY, None, 1, 2, 0.5, 0.25, False, "f:1"
+    )
+    c = Clustering(tuple([a]) * n, (), ())
+    path = tmp_path / "big.jsonl"
+    start = time.perf_counter()
+    assert write_assignments(c, path) == n
+    elapsed = time.perf_counter() - start
+    assert path.stat().st_size > 100 * n
+    # Not a speed assertion (DESIGN.md): a generous bound that only catches a pathology.
+    assert elapsed < 60
