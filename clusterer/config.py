@@ -82,6 +82,7 @@ _CONSTRAINTS: dict[str, _Range] = {
     "title_weight": _Range(float, 0.0, 100.0),
     "date_decay_days": _Range(float, 0.0, None, low_open=True, optional=True),
     "candidate_terms": _Range(int, 1, 1000),
+    "max_terms": _Range(int, 1, 100000, optional=True),
     "max_postings": _Range(int, 2, None),
     "max_block": _Range(int, 2, 100000),
     "term_neighbours": _Range(int, 1, 100000),
@@ -116,16 +117,23 @@ class ClusterConfig:
     verify : {"exact", "estimate"}, default "exact"
         Check candidates with the exact Jaccard of stored shingle hashes (precise, needs
         memory for the hashes) or with the signature estimate (less memory, noisier).
-    story_threshold : float, default 0.3
-        Linkage similarity at or above which two story clusters merge.
+    story_threshold : float, default 0.15
+        Linkage similarity at or above which two story clusters merge. Lower merges more
+        (recall), higher separates related events (precision).
     linkage : {"average", "complete"}, default "average"
         How cluster similarity is derived from article similarities. Both refuse to chain
         unrelated stories through an intermediate article.
-    title_weight : float, default 3.0
-        Weight of headline terms against body terms in the TF-IDF vectors.
-    date_decay_days : float or None, default 30.0
+    title_weight : float, default 2.0
+        Weight of headline terms against body terms in the TF-IDF vectors (added to the
+        body's sublinear term frequency).
+    date_decay_days : float or None, default 60.0
         Time scale of the soft date decay: similarity is multiplied by
-        ``1 / (1 + gap_days / date_decay_days)``. None switches the decay off.
+        ``1 / (1 + sqrt(gap_days / date_decay_days))``, which separates same-type events a
+        few days apart while keeping follow-ups weeks later within reach. None switches
+        the decay off.
+    max_terms : int or None, default 50
+        Highest-weighted terms kept per article vector (renormalised); drops the
+        background vocabulary of long articles and bounds memory. None keeps all.
     candidate_terms : int, default 20
         Highest-weighted terms per article used to find story candidates.
     max_postings : int, default 5000
@@ -156,11 +164,12 @@ class ClusterConfig:
     lsh_bands: int | None = None
     lsh_rows: int | None = None
     verify: Verify = "exact"
-    story_threshold: float = 0.3
+    story_threshold: float = 0.15
     linkage: Linkage = "average"
-    title_weight: float = 3.0
-    date_decay_days: float | None = 30.0
+    title_weight: float = 2.0
+    date_decay_days: float | None = 60.0
     candidate_terms: int = 20
+    max_terms: int | None = 50
     max_postings: int = 5000
     term_neighbours: int = 50
     max_block: int = 2000

@@ -29,7 +29,7 @@ class StoryClusterer(ClusterMixin, BaseEstimator):  # type: ignore[misc]
     ----------
     shingle_size, num_perm, seed, duplicate_threshold, lsh_recall, lsh_bands, lsh_rows, \
 verify, story_threshold, linkage, title_weight, date_decay_days, candidate_terms, \
-max_postings, term_neighbours, max_block, n_features, kernel, batch_size, workers
+max_terms, max_postings, term_neighbours, max_block, n_features, kernel, batch_size, workers
         See :class:`ClusterConfig`.
 
     Attributes
@@ -70,6 +70,7 @@ max_postings, term_neighbours, max_block, n_features, kernel, batch_size, worker
         title_weight: float = _DEFAULTS.title_weight,
         date_decay_days: float | None = _DEFAULTS.date_decay_days,
         candidate_terms: int = _DEFAULTS.candidate_terms,
+        max_terms: int | None = _DEFAULTS.max_terms,
         max_postings: int = _DEFAULTS.max_postings,
         term_neighbours: int = _DEFAULTS.term_neighbours,
         max_block: int = _DEFAULTS.max_block,
@@ -91,6 +92,7 @@ max_postings, term_neighbours, max_block, n_features, kernel, batch_size, worker
         self.title_weight = title_weight
         self.date_decay_days = date_decay_days
         self.candidate_terms = candidate_terms
+        self.max_terms = max_terms
         self.max_postings = max_postings
         self.term_neighbours = term_neighbours
         self.max_block = max_block

@@ -28,6 +28,7 @@ __all__ = [
     "story_candidates",
     "story_similarity",
     "tfidf_rows",
+    "top_per_row",
 ]
 
 I64 = npt.NDArray[np.int64]
@@ -112,7 +113,7 @@ def tfidf_rows(
     df: I64 | None = None,
     n_docs: int | None = None,
 ) -> TfidfRows:
-    """Weight term counts: sublinear TF of body + ``title_weight`` x title, times smooth IDF.
+    """Weight terms: sublinear TF of body plus ``title_weight`` x sublinear TF of title, x IDF.
 
     Parameters
     ----------
@@ -136,28 +137,52 @@ def tfidf_rows(
         df = document_frequencies(features, config.n_features)
     total = n if n_docs is None else n_docs
     idf = (np.log((1.0 + total) / (1.0 + df.astype(np.float64))) + 1.0).astype(np.float32)
-    raw = features.term_body.astype(np.float32) + np.float32(
-        config.title_weight
-    ) * features.term_title.astype(np.float32)
-    tf = np.where(raw > 0, 1.0 + np.log(np.maximum(raw, 1e-12)), 0.0).astype(np.float32)
+    tf = _sublinear(features.term_body) + np.float32(config.title_weight) * _sublinear(
+        features.term_title
+    )
     w = tf * idf[features.term_features]
     row = np.repeat(np.arange(n), np.diff(features.term_ptr))
+    ptr, feats = features.term_ptr, features.term_features
+    if config.max_terms is not None:
+        keep = top_per_row(ptr, w, config.max_terms)
+        w, feats, row = w[keep], feats[keep], row[keep]
+        ptr = np.zeros(n + 1, np.int64)
+        np.cumsum(np.bincount(row, minlength=n), out=ptr[1:])
     norms = np.sqrt(np.bincount(row, weights=w.astype(np.float64) ** 2, minlength=n))
     norms[norms == 0] = 1.0
     w = (w / norms[row]).astype(np.float32)
-    return TfidfRows(features.term_ptr, features.term_features, w, idf)
+    return TfidfRows(ptr, feats, w, idf)
+
+
+def top_per_row(ptr: I64, weights: npt.NDArray[np.float32], k: int) -> I64:
+    """Positions of the ``k`` largest weights of each CSR row, in ascending position order.
+
+    Ties break by position, so the result is deterministic.
+    """
+    n = ptr.size - 1
+    lengths = np.diff(ptr)
+    row = np.repeat(np.arange(n, dtype=np.int64), lengths)
+    order = np.lexsort((-weights, row))
+    rank = np.arange(order.size) - np.repeat(ptr[:-1], lengths)
+    return np.sort(order[rank < k])
+
+
+def _sublinear(counts: npt.NDArray[np.uint16]) -> npt.NDArray[np.float32]:
+    """``1 + log(count)`` for positive counts, 0 otherwise."""
+    c = counts.astype(np.float32)
+    return np.where(c > 0, 1.0 + np.log(np.maximum(c, 1.0)), 0.0).astype(np.float32)
 
 
 def max_story_gap(config: ClusterConfig) -> float:
     """Largest date gap (days) at which a perfect match still reaches the story threshold.
 
-    With decay ``1 / (1 + gap / scale)`` a pair with cosine 1 falls below
-    ``story_threshold`` once ``gap > scale * (1 / threshold - 1)``; pairs further apart
-    can never link, so candidates are only generated within this window.
+    With decay ``1 / (1 + sqrt(gap / scale))`` a pair with cosine 1 falls below
+    ``story_threshold`` once ``gap > scale * (1 / threshold - 1) ** 2``; pairs further
+    apart can never link, so candidates are only generated within this window.
     """
     if config.date_decay_days is None or config.story_threshold <= 0:
         return math.inf
-    return config.date_decay_days * (1.0 / config.story_threshold - 1.0)
+    return config.date_decay_days * (1.0 / config.story_threshold - 1.0) ** 2
 
 
 def date_decay(days_a: F64, days_b: F64, config: ClusterConfig) -> F64:
@@ -165,7 +190,7 @@ def date_decay(days_a: F64, days_b: F64, config: ClusterConfig) -> F64:
     if config.date_decay_days is None:
         return np.ones(days_a.shape, dtype=np.float64)
     gap = np.abs(days_a - days_b)
-    factor = 1.0 / (1.0 + gap / config.date_decay_days)
+    factor = 1.0 / (1.0 + np.sqrt(gap / config.date_decay_days))
     return np.where(np.isnan(gap), 1.0, factor)
 
 
@@ -196,12 +221,8 @@ def story_candidates(
         Distinct pairs with ``left < right``.
     """
     n = rows.ptr.size - 1
-    lengths = np.diff(rows.ptr)
-    row = np.repeat(np.arange(n, dtype=np.int64), lengths)
-    # Rank terms within each row by weight (descending): sort by (row, -weight).
-    order = np.lexsort((-rows.weights, row))
-    rank = np.arange(order.size) - np.repeat(rows.ptr[:-1], lengths)
-    keep = order[rank < config.candidate_terms]
+    row = np.repeat(np.arange(n, dtype=np.int64), np.diff(rows.ptr))
+    keep = top_per_row(rows.ptr, rows.weights, config.candidate_terms)
     keep = keep[eligible[row[keep]]]
     term = rows.features[keep].astype(np.int64)
     doc = row[keep]
