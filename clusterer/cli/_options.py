@@ -34,6 +34,7 @@ __all__ = [
     "LshRows",
     "MaxBlock",
     "MaxPostings",
+    "MaxTerms",
     "NFeatures",
     "NoDateDecay",
     "NumPerm",
@@ -58,6 +59,13 @@ __all__ = [
 
 _CFG = "Clustering parameters (defaults: ClusterConfig)"
 _D = ClusterConfig()
+
+
+def _d(name: str) -> object:
+    """Return the library default of a parameter, for help texts."""
+    return getattr(_D, name, "see ClusterConfig")
+
+
 _READ = "Reading the input"
 
 ConfigFile = Annotated[
@@ -73,28 +81,28 @@ ConfigFile = Annotated[
 ShingleSize = Annotated[
     int | None,
     typer.Option(
-        help=f"Words per shingle for near-duplicates (default {_D.shingle_size}).",
+        help=f"Words per shingle for near-duplicates (default {_d('shingle_size')}).",
         rich_help_panel=_CFG,
     ),
 ]
 NumPerm = Annotated[
     int | None,
     typer.Option(
-        help=f"MinHash permutations: accuracy vs speed (default {_D.num_perm}).",
+        help=f"MinHash permutations: accuracy vs speed (default {_d('num_perm')}).",
         rich_help_panel=_CFG,
     ),
 ]
 Seed = Annotated[
     int | None,
     typer.Option(
-        help=f"Seed of the MinHash permutations (default {_D.seed}).", rich_help_panel=_CFG
+        help=f"Seed of the MinHash permutations (default {_d('seed')}).", rich_help_panel=_CFG
     ),
 ]
 DuplicateThreshold = Annotated[
     float | None,
     typer.Option(
         help="Jaccard at or above which two articles are near-duplicates "
-        f"(default {_D.duplicate_threshold}).",
+        f"(default {_d('duplicate_threshold')}).",
         rich_help_panel=_CFG,
     ),
 ]
@@ -102,7 +110,7 @@ LshRecall = Annotated[
     float | None,
     typer.Option(
         help="Chance that a pair at the duplicate threshold becomes an LSH candidate "
-        f"(default {_D.lsh_recall}).",
+        f"(default {_d('lsh_recall')}).",
         rich_help_panel=_CFG,
     ),
 ]
@@ -117,25 +125,25 @@ LshRows = Annotated[
 VerifyOpt = Annotated[
     Literal["exact", "estimate"] | None,
     typer.Option(
-        help=f"Verify candidates with the exact or the estimated Jaccard (default {_D.verify}).",
+        help=f"Verify candidates with the exact or the estimated Jaccard (default {_d('verify')}).",
         rich_help_panel=_CFG,
     ),
 ]
 StoryThreshold = Annotated[
     float | None,
     typer.Option(
-        help=f"Similarity at or above which story clusters merge (default {_D.story_threshold}).",
+        help=f"Similarity at or above which stories merge (default {_d('story_threshold')}).",
         rich_help_panel=_CFG,
     ),
 ]
 LinkageOpt = Annotated[
     Literal["average", "complete"] | None,
-    typer.Option(help=f"Story linkage (default {_D.linkage}).", rich_help_panel=_CFG),
+    typer.Option(help=f"Story linkage (default {_d('linkage')}).", rich_help_panel=_CFG),
 ]
 TitleWeight = Annotated[
     float | None,
     typer.Option(
-        help=f"Weight of headline terms against body terms (default {_D.title_weight}).",
+        help=f"Weight of headline terms against body terms (default {_d('title_weight')}).",
         rich_help_panel=_CFG,
     ),
 ]
@@ -143,7 +151,7 @@ DateDecayDays = Annotated[
     float | None,
     typer.Option(
         help="Time scale (days) of the soft date decay of story similarity "
-        f"(default {_D.date_decay_days}).",
+        f"(default {_d('date_decay_days')}).",
         rich_help_panel=_CFG,
     ),
 ]
@@ -158,55 +166,65 @@ NoDateDecay = Annotated[
 CandidateTerms = Annotated[
     int | None,
     typer.Option(
-        help=f"Top terms per article used to find story candidates (default {_D.candidate_terms}).",
+        help=f"Top terms per article that find story candidates (default {_d('candidate_terms')}).",
+        rich_help_panel=_CFG,
+    ),
+]
+MaxTerms = Annotated[
+    int | None,
+    typer.Option(
+        help="Highest-weighted terms kept per article vector; 0 keeps all "
+        f"(default {_d('max_terms')}).",
         rich_help_panel=_CFG,
     ),
 ]
 MaxPostings = Annotated[
     int | None,
     typer.Option(
-        help=f"Terms in more articles than this find no candidates (default {_D.max_postings}).",
+        help=f"Terms in more articles than this find no candidates (default {_d('max_postings')}).",
         rich_help_panel=_CFG,
     ),
 ]
 TermNeighbours = Annotated[
     int | None,
     typer.Option(
-        help=f"Candidates per article per term (default {_D.term_neighbours}).",
+        help=f"Candidates per article per term (default {_d('term_neighbours')}).",
         rich_help_panel=_CFG,
     ),
 ]
 MaxBlock = Annotated[
     int | None,
     typer.Option(
-        help=f"Largest candidate block clustered at once (default {_D.max_block}).",
+        help=f"Largest candidate block clustered at once (default {_d('max_block')}).",
         rich_help_panel=_CFG,
     ),
 ]
 NFeatures = Annotated[
     int | None,
     typer.Option(
-        help=f"Size of the hashed TF-IDF term space (default {_D.n_features}).",
+        help=f"Size of the hashed TF-IDF term space (default {_d('n_features')}).",
         rich_help_panel=_CFG,
     ),
 ]
 KernelOpt = Annotated[
     Literal["auto", "numba", "numpy"] | None,
     typer.Option(
-        help=f"Tokenise-hash-sign implementation (default {_D.kernel}).", rich_help_panel=_CFG
+        help=f"Tokenise-hash-sign implementation (default {_d('kernel')}).",
+        rich_help_panel=_CFG,
     ),
 ]
 BatchSize = Annotated[
     int | None,
     typer.Option(
-        help=f"Articles featurised per batch (bounds memory) (default {_D.batch_size}).",
+        help=f"Articles featurised per batch (bounds memory) (default {_d('batch_size')}).",
         rich_help_panel=_CFG,
     ),
 ]
 Workers = Annotated[
     int | None,
     typer.Option(
-        help=f"Threads for the compiled kernel (default {_D.workers}).", rich_help_panel=_CFG
+        help=f"Threads for the compiled kernel (default {_d('workers')}).",
+        rich_help_panel=_CFG,
     ),
 ]
 
@@ -260,7 +278,8 @@ def build_config(config_file: Path | None, no_date_decay: bool, **options: Any) 
     no_date_decay : bool
         Set ``date_decay_days`` to None.
     **options
-        ClusterConfig parameters; ``None`` means "not given".
+        ClusterConfig parameters; ``None`` means "not given"; ``max_terms=0`` means
+        keep all terms (None in the config).
 
     Returns
     -------
@@ -285,6 +304,8 @@ def build_config(config_file: Path | None, no_date_decay: bool, **options: Any) 
         loaded.pop("stats", None)
         data.update(loaded)
     data.update({k: v for k, v in options.items() if v is not None})
+    if options.get("max_terms") == 0:
+        data["max_terms"] = None
     if no_date_decay:
         if options.get("date_decay_days") is not None:
             raise ConfigError("--no-date-decay and --date-decay-days cannot be used together")
