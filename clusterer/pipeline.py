@@ -92,6 +92,7 @@ def cluster(
     *,
     rejects: Sequence[Reject] = (),
     progress: Progress | None = None,
+    duplicates_only: bool = False,
 ) -> Clustering:
     """Cluster articles into near-duplicate groups nested in story clusters.
 
@@ -105,6 +106,9 @@ def cluster(
         Records skipped while reading, carried into the result for reporting.
     progress : callable, optional
         Called as ``progress(stage, done, total)``.
+    duplicates_only : bool, default False
+        Stop after the near-duplicate groups: each group is reported as its own story
+        and the TF-IDF stage is skipped.
 
     Returns
     -------
@@ -150,7 +154,9 @@ def cluster(
     del titles, texts, seen
     features = Features.concat(parts, config.num_perm)
     timings = {"read": read_seconds, **features.timings}
-    return cluster_features(features, meta, config, rejects=rejects, timings=timings)
+    return cluster_features(
+        features, meta, config, rejects=rejects, timings=timings, duplicates_only=duplicates_only
+    )
 
 
 def cluster_features(
@@ -160,6 +166,7 @@ def cluster_features(
     *,
     rejects: Sequence[Reject] = (),
     timings: dict[str, float] | None = None,
+    duplicates_only: bool = False,
 ) -> Clustering:
     """Run the stages after featurisation (shared by the local and Dask engines)."""
     timings = dict(timings or {})
@@ -178,6 +185,13 @@ def cluster_features(
     np.maximum.at(dup_score, dup_left, dup_sim)
     np.maximum.at(dup_score, dup_right, dup_sim)
     timings["duplicate_groups"] = time.perf_counter() - t
+
+    if duplicates_only:
+        return _finish(
+            features, meta, config, rejects, timings, dup_left, dup_right, dup_sim, dup_labels,
+            dup_score, _EMPTY_EDGES, dup_labels.copy(), np.zeros(n), np.zeros(0, bool), 0,
+            truncated,
+        )
 
     t = time.perf_counter()
     rows = tfidf_rows(features, config)
@@ -210,20 +224,49 @@ def cluster_features(
     story_labels = _by_rank(result.labels[rank], rank)
     story_scores = result.scores[rank]
     timings["link"] = time.perf_counter() - t
+    return _finish(
+        features, meta, config, rejects, timings, dup_left, dup_right, dup_sim, dup_labels,
+        dup_score, (s_left, s_right, s_sim), story_labels, story_scores, result.rejected,
+        result.cuts, truncated,
+    )
 
+
+_EMPTY_EDGES = (np.zeros(0, np.int64), np.zeros(0, np.int64), np.zeros(0, np.float64))
+
+
+def _finish(
+    features: Features,
+    meta: _Meta,
+    config: ClusterConfig,
+    rejects: Sequence[Reject],
+    timings: dict[str, float],
+    dup_left: I64,
+    dup_right: I64,
+    dup_sim: F64,
+    dup_labels: I64,
+    dup_score: F64,
+    story_edges: tuple[I64, I64, F64],
+    story_labels: I64,
+    story_scores: F64,
+    rejected: npt.NDArray[np.bool_],
+    cuts: int,
+    truncated: int,
+) -> Clustering:
+    """Build the result object from the stage outputs."""
+    s_left, s_right, s_sim = story_edges
     t = time.perf_counter()
     table = LinkTable(
         np.concatenate((dup_left, s_left)),
         np.concatenate((dup_right, s_right)),
         np.concatenate((dup_sim, s_sim)),
-        np.concatenate((np.ones(dup_left.size, bool), ~result.rejected)),
+        np.concatenate((np.ones(dup_left.size, bool), ~rejected)),
         np.concatenate((np.zeros(dup_left.size, np.int8), np.ones(s_left.size, np.int8))),
     )
     clustering = _assemble(
         meta, features, dup_labels, dup_score, story_labels, story_scores, table, config
     )
     timings["assemble"] = time.perf_counter() - t
-    stats = {"lsh_truncated_buckets": truncated, "oversized_components_cut": result.cuts}
+    stats = {"lsh_truncated_buckets": truncated, "oversized_components_cut": cuts}
     return Clustering(
         clustering.assignments,
         clustering.stories,
