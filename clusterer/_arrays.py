@@ -25,6 +25,8 @@ def unique_pairs(left: I64, right: I64, n: int) -> tuple[I64, I64]:
 def ranges(starts: I64, lengths: I64) -> I64:
     """Concatenate ``arange(start, start + length)`` for each pair, without a Python loop."""
     total = int(lengths.sum())
-    return np.repeat(starts, lengths) + np.arange(total) - np.repeat(
-        np.cumsum(lengths) - lengths, lengths
+    return (
+        np.repeat(starts, lengths)
+        + np.arange(total)
+        - np.repeat(np.cumsum(lengths) - lengths, lengths)
     )

@@ -26,14 +26,14 @@ _FNV_PRIME = uint64(0x100000001B3)
 _SHINGLE_SEED = uint64(0x9E3779B97F4A7C15)
 
 
-@njit(inline="always", cache=True)  # type: ignore[untyped-decorator]
+@njit(inline="always", cache=True)
 def _mix64(x: Any) -> Any:
     x = (x ^ (x >> uint64(30))) * uint64(0xBF58476D1CE4E5B9)
     x = (x ^ (x >> uint64(27))) * uint64(0x94D049BB133111EB)
     return x ^ (x >> uint64(31))
 
 
-@njit(inline="always", cache=True)  # type: ignore[untyped-decorator]
+@njit(inline="always", cache=True)
 def _fmix32(h: Any) -> Any:
     # numba widens uint32 arithmetic to 64 bits: mask to keep arithmetic mod 2**32.
     m = uint64(0xFFFFFFFF)
@@ -45,7 +45,7 @@ def _fmix32(h: Any) -> Any:
     return uint32(h ^ (h >> uint64(16)))
 
 
-@njit(inline="always", cache=True)  # type: ignore[untyped-decorator]
+@njit(inline="always", cache=True)
 def _char_class(cp: int) -> int:
     # Same table as clusterer.text.char_class.
     if cp < 0x80:
@@ -81,7 +81,7 @@ def _char_class(cp: int) -> int:
     return 1
 
 
-@njit(inline="always", cache=True)  # type: ignore[untyped-decorator]
+@njit(inline="always", cache=True)
 def _decode(buf: Any, i: int) -> tuple[int, int]:
     b0 = int(buf[i])
     if b0 < 0x80:
@@ -100,7 +100,7 @@ def _decode(buf: Any, i: int) -> tuple[int, int]:
     return cp, i + 4
 
 
-@njit(cache=True)  # type: ignore[untyped-decorator]
+@njit(cache=True)
 def _scan(buf: Any, start: int, end: int, out: Any, pos: int, write: bool) -> int:
     """Tokenise buf[start:end]; write token hashes at out[pos:] if asked; return count."""
     n = 0
@@ -133,7 +133,7 @@ def _scan(buf: Any, start: int, end: int, out: Any, pos: int, write: bool) -> in
     return n
 
 
-@njit(parallel=True, cache=True)  # type: ignore[untyped-decorator]
+@njit(parallel=True, cache=True)
 def count_tokens(buf: U8, offsets: I64) -> I64:
     """Count the tokens of each text; texts are ``buf[offsets[i]:offsets[i + 1]]``."""
     n = offsets.shape[0] - 1
@@ -144,7 +144,7 @@ def count_tokens(buf: U8, offsets: I64) -> I64:
     return counts
 
 
-@njit(parallel=True, cache=True)  # type: ignore[untyped-decorator]
+@njit(parallel=True, cache=True)
 def fill_tokens(buf: U8, offsets: I64, tok_ptr: I64) -> U64:
     """Hash every token; text i's hashes land at ``out[tok_ptr[i]:tok_ptr[i + 1]]``."""
     n = offsets.shape[0] - 1
@@ -154,7 +154,7 @@ def fill_tokens(buf: U8, offsets: I64, tok_ptr: I64) -> U64:
     return out
 
 
-@njit(parallel=True, cache=True)  # type: ignore[untyped-decorator]
+@njit(parallel=True, cache=True)
 def shingle_and_sign(
     tok_ptr: I64, toks: U64, shingle_size: int, perm_a: U32, perm_b: U32
 ) -> tuple[U32, I64, U32]:
@@ -211,7 +211,7 @@ def shingle_and_sign(
     return sigs, counts, shingles
 
 
-@njit(parallel=True, cache=True)  # type: ignore[untyped-decorator]
+@njit(parallel=True, cache=True)
 def term_counts(
     body_ptr: I64, body: U64, title_ptr: I64, title: U64, n_features: int, stop: Any
 ) -> tuple[I64, U32, npt.NDArray[np.uint16], npt.NDArray[np.uint16]]:
@@ -287,7 +287,7 @@ def term_counts(
     return ptr, f_out, b_out, t_out
 
 
-@njit(parallel=True, cache=True)  # type: ignore[untyped-decorator]
+@njit(parallel=True, cache=True)
 def jaccard_pairs(ptr: I64, values: U32, left: I64, right: I64) -> npt.NDArray[np.float64]:
     """Exact Jaccard similarity of sorted distinct rows ``left[k]`` and ``right[k]``."""
     m = left.shape[0]
@@ -311,7 +311,7 @@ def jaccard_pairs(ptr: I64, values: U32, left: I64, right: I64) -> npt.NDArray[n
     return out
 
 
-@njit(parallel=True, cache=True)  # type: ignore[untyped-decorator]
+@njit(parallel=True, cache=True)
 def cosine_pairs(
     ptr: I64, features: U32, weights: npt.NDArray[np.float32], left: I64, right: I64
 ) -> npt.NDArray[np.float64]:
@@ -336,7 +336,7 @@ def cosine_pairs(
     return out
 
 
-@njit(cache=True)  # type: ignore[untyped-decorator]
+@njit(cache=True)
 def _window_list(
     s: int, e: int, docs: Any, days: Any, max_gap: float, cap: int, left: Any, right: Any, k: int
 ) -> int:
@@ -367,7 +367,7 @@ def _window_list(
     return k
 
 
-@njit(cache=True)  # type: ignore[untyped-decorator]
+@njit(cache=True)
 def window_pairs(
     post_ptr: I64, docs: I64, days: npt.NDArray[np.float64], max_gap: float, cap: int
 ) -> tuple[I64, I64]:
@@ -380,7 +380,8 @@ def window_pairs(
     none = np.empty(0, dtype=np.int64)
     total = 0
     for t in range(post_ptr.shape[0] - 1):
-        total = _window_list(post_ptr[t], post_ptr[t + 1], docs, days, max_gap, cap, none, none, total)
+        s, e = post_ptr[t], post_ptr[t + 1]
+        total = _window_list(s, e, docs, days, max_gap, cap, none, none, total)
     left = np.empty(total, dtype=np.int64)
     right = np.empty(total, dtype=np.int64)
     k = 0

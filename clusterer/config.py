@@ -53,7 +53,7 @@ class _Range:
         if self.kind is float and not isinstance(value, (int, float)):
             return False
         number = float(value)  # type: ignore[arg-type]
-        if math.isnan(number) or math.isinf(number) and self.high is not None:
+        if math.isnan(number) or (math.isinf(number) and self.high is not None):
             return False
         if self.low is not None and (number < self.low or (self.low_open and number == self.low)):
             return False

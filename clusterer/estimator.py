@@ -50,7 +50,8 @@ max_terms, max_postings, term_neighbours, max_block, n_features, kernel, batch_s
     Examples
     --------
     >>> from clusterer import Article, StoryClusterer
-    >>> docs = [Article(id="a", text="the same wire story"), Article(id="b", text="the same wire story")]
+    >>> text = "the same wire story"
+    >>> docs = [Article(id="a", text=text), Article(id="b", text=text)]
     >>> StoryClusterer().fit_predict(docs).tolist()
     [0, 0]
     """

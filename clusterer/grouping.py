@@ -29,7 +29,7 @@ PairScorer = Callable[[I64, I64], F64]
 
 
 def components(n: int, left: I64, right: I64) -> I64:
-    """Connected components of an undirected graph given as an edge list (union-find).
+    """Label the connected components of an undirected graph given as an edge list.
 
     Parameters
     ----------

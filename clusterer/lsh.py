@@ -195,4 +195,3 @@ def candidate_pairs(
     right = np.concatenate(rights)
     left, right = unique_pairs(left, right, int(keys.shape[0]))
     return left, right, truncated
-

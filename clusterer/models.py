@@ -269,6 +269,7 @@ class Clustering:
             table.similarity.tolist(),
             table.accepted.tolist(),
             table.kind.tolist(),
+            strict=True,
         ):
             reason = "duplicate" if kind == 0 else ("linked" if acc else "linkage")
             yield Link(self.assignments[a].id, self.assignments[b].id, sim, acc, reason)

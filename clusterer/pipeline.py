@@ -188,8 +188,21 @@ def cluster_features(
 
     if duplicates_only:
         return _finish(
-            features, meta, config, rejects, timings, dup_left, dup_right, dup_sim, dup_labels,
-            dup_score, _EMPTY_EDGES, dup_labels.copy(), np.zeros(n), np.zeros(0, bool), 0,
+            features,
+            meta,
+            config,
+            rejects,
+            timings,
+            dup_left,
+            dup_right,
+            dup_sim,
+            dup_labels,
+            dup_score,
+            _EMPTY_EDGES,
+            dup_labels.copy(),
+            np.zeros(n),
+            np.zeros(0, bool),
+            0,
             truncated,
         )
 
@@ -225,9 +238,22 @@ def cluster_features(
     story_scores = result.scores[rank]
     timings["link"] = time.perf_counter() - t
     return _finish(
-        features, meta, config, rejects, timings, dup_left, dup_right, dup_sim, dup_labels,
-        dup_score, (s_left, s_right, s_sim), story_labels, story_scores, result.rejected,
-        result.cuts, truncated,
+        features,
+        meta,
+        config,
+        rejects,
+        timings,
+        dup_left,
+        dup_right,
+        dup_sim,
+        dup_labels,
+        dup_score,
+        (s_left, s_right, s_sim),
+        story_labels,
+        story_scores,
+        result.rejected,
+        result.cuts,
+        truncated,
     )
 
 
@@ -281,7 +307,7 @@ def _finish(
 def near_duplicate_pairs(
     features: Features, eligible: npt.NDArray[np.bool_], config: ClusterConfig
 ) -> tuple[I64, I64, F64, int]:
-    """Verified near-duplicate pairs: collapse identical signatures, band, verify.
+    """Find verified near-duplicate pairs: collapse identical signatures, band, verify.
 
     Parameters
     ----------
@@ -386,14 +412,14 @@ def _assemble(
     stories = []
     for s, rows in enumerate(story_members):
         best = max(rows, key=lambda i: (story_scores[i], -i))
-        dated = [meta.dates[i] for i in rows if meta.dates[i] is not None]
+        dated = [d for i in rows if (d := meta.dates[i]) is not None]
         stories.append(
             Story(
                 id=s,
                 members=tuple(sorted(meta.ids[i] for i in rows)),
                 title=meta.titles[best],
                 representative=meta.ids[best],
-                sources=tuple(sorted({meta.sources[i] for i in rows if meta.sources[i]})),
+                sources=tuple(sorted({src for i in rows if (src := meta.sources[i])})),
                 first=min(dated, key=_sort_key) if dated else None,
                 last=max(dated, key=_sort_key) if dated else None,
                 duplicate_groups=tuple(sorted({int(dup_labels[i]) for i in rows})),

@@ -33,16 +33,18 @@ U16 = npt.NDArray[np.uint16]
 I64 = npt.NDArray[np.int64]
 
 # A short stop list; the IDF weighting handles the rest of the common words.
-_STOP_WORDS = (
-    "a about above after again against all also am an and any are as at be because been "
-    "before being below between both but by can could did do does doing down during each "
-    "few for from further had has have having he her here hers herself him himself his how "
-    "i if in into is it its itself just me more most my myself no nor not now of off on "
-    "once only or other our ours ourselves out over own same she should so some such than "
-    "that the their theirs them themselves then there these they this those through to too "
-    "under until up very was we were what when where which while who whom why will with "
-    "would you your yours yourself yourselves said says say s t"
-).split()
+_STOP_WORDS = tuple(
+    (  # noqa: SIM905 (a word list reads better as running text)
+        "a about above after again against all also am an and any are as at be because been "
+        "before being below between both but by can could did do does doing down during each "
+        "few for from further had has have having he her here hers herself him himself his "
+        "how i if in into is it its itself just me more most my myself no nor not now of off "
+        "on once only or other our ours ourselves out over own same she should so some such "
+        "than that the their theirs them themselves then there these they this those through "
+        "to too under until up very was we were what when where which while who whom why "
+        "will with would you your yours yourself yourselves said says say s t "
+    ).split()
+)
 
 
 @dataclass
@@ -157,7 +159,7 @@ def permutations(num_perm: int, seed: int) -> tuple[U32, U32]:
     gen = np.random.RandomState(seed)
     a = gen.randint(0, 1 << 31, num_perm, dtype=np.uint32) * np.uint32(2) + np.uint32(1)
     b = gen.randint(0, 1 << 32, num_perm, dtype=np.uint32)
-    return a.astype(np.uint32), b.astype(np.uint32)
+    return np.asarray(a, dtype=np.uint32), np.asarray(b, dtype=np.uint32)
 
 
 @lru_cache(maxsize=8)
@@ -241,7 +243,7 @@ def _featurize_kernel(
 
     from . import _kernels as k
 
-    numba.set_num_threads(min(config.workers, numba.config.NUMBA_NUM_THREADS))
+    numba.set_num_threads(min(config.workers, numba.config.NUMBA_NUM_THREADS))  # type: ignore[attr-defined]
     t0 = time.perf_counter()
     buf, offsets = _pack(texts)
     tbuf, toffsets = _pack(titles)
@@ -277,7 +279,8 @@ def _fmix32(h: U32) -> U32:
     h = h * np.uint32(0x85EBCA6B)
     h = h ^ (h >> np.uint32(13))
     h = h * np.uint32(0xC2B2AE35)
-    return h ^ (h >> np.uint32(16))
+    out: U32 = h ^ (h >> np.uint32(16))
+    return out
 
 
 def _featurize_reference(
@@ -292,7 +295,7 @@ def _featurize_reference(
     sh_rows: list[U32] = []
     feat_rows: list[tuple[U32, U16, U16]] = []
     t0 = time.perf_counter()
-    for i, (title, text) in enumerate(zip(titles, texts)):
+    for i, (title, text) in enumerate(zip(titles, texts, strict=True)):
         body_hashes = [token_hash(t) for t in tokens(text)]
         title_hashes = [token_hash(t) for t in tokens(title)]
         n_tokens[i] = len(body_hashes)

@@ -103,7 +103,7 @@ class TfidfRows:
 
 
 def document_frequencies(features: Features, n_features: int) -> I64:
-    """Number of articles carrying each hashed term (each term appears once per row)."""
+    """Count the articles carrying each hashed term (a term appears once per row)."""
     return np.bincount(features.term_features, minlength=n_features).astype(np.int64)
 
 
@@ -244,7 +244,9 @@ def story_candidates(
     return unique_pairs(left, right, n)
 
 
-def story_similarity(rows: TfidfRows, days: F64, left: I64, right: I64, config: ClusterConfig) -> F64:
+def story_similarity(
+    rows: TfidfRows, days: F64, left: I64, right: I64, config: ClusterConfig
+) -> F64:
     """Title-aware TF-IDF cosine times the date decay, per pair.
 
     Parameters
