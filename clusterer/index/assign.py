@@ -1,40 +1,48 @@
 """Story assignment of a batch against the stored index (pure; no SQL here).
 
-The batch path clusters a whole corpus at once with guarded agglomerative linkage. The
-index sees articles one at a time, in canonical order (date, then id; undated last), and
-mirrors that linkage greedily:
+The batch path (:func:`clusterer.cluster`) links stories by agglomerative average (or
+complete) linkage inside connected components of the graph of strong candidate links.
+The index *continues* that agglomeration: the stored stories a batch reaches are the
+starting clusters, never split, and the batch's articles join as singletons.
 
-1. **Near-duplicates.** Verified matches (band-key lookups, then exact or estimated
-   Jaccard >= ``duplicate_threshold``) put the article into the matched duplicate
-   group; matching several groups merges them (older id survives). The group's story
-   is forced (must-link), merging stories if the matched groups lay in several.
-2. **Story.** Otherwise the candidate stories are those of stored or earlier articles
-   that share one of the article's top terms within :func:`max_story_gap`. The linkage
-   of the article to each candidate story (mean, or minimum for ``complete``, of its
-   similarity to *every* member) decides: the best one at or above ``story_threshold``
-   is joined, else the article starts a story.
-3. **Merges.** The article may bring two stories within reach of each other: every
-   other candidate story that the article links to at the threshold is tested with the
-   full story-to-story linkage and merged when it reaches the threshold, best first.
-   The older (smaller) id survives; the absorbed id is recorded as a ``merged`` event.
+1. **Near-duplicate groups.** Verified matches (band-key lookups, then exact or
+   estimated Jaccard >= ``duplicate_threshold``) unite groups; matching several stored
+   groups merges them (``group_merged`` events). A group never spans two stories: the
+   stories of merged groups merge (must-link).
+2. **Components.** Links at or above ``story_threshold`` between a batch article and a
+   candidate (stored or in the batch, sharing a top term within the date window), the
+   stored stories and the groups connect the pool. Components without a batch article
+   are left alone.
+3. **Linkage.** In each component the clusters (stored stories, batch groups) merge
+   greedily by the highest linkage, computed over *all* member pairs with the current
+   idf (pairs in one group count 1, as in the batch path), while it is at least
+   ``story_threshold``.
+4. **Ids.** A cluster holding stored stories keeps the oldest (smallest) story id; the
+   other stored ids are absorbed (``merged`` events; they resolve to the survivor).
+   Clusters of new articles get fresh ids in canonical order (date, then id).
 
-Stories are never split, so an id handed out is never silently reused or moved.
+Everything is decided from the batch as a whole, so the order of articles inside a
+batch does not matter; across batches, stored stories are never split, which is where
+arrival order can make the result differ from clustering everything at once.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from collections.abc import Callable
+from dataclasses import dataclass
 
 import numpy as np
 import numpy.typing as npt
 
 from ..config import ClusterConfig
+from ..grouping import components
 from ..similarity import TfidfRows, story_similarity
 
 __all__ = ["Decision", "Outcome", "Pool", "assign_batch"]
 
 I64 = npt.NDArray[np.int64]
 F64 = npt.NDArray[np.float64]
+PairScorer = Callable[[I64, I64], F64]
 
 
 @dataclass
@@ -53,7 +61,7 @@ class Pool:
     days : (n,) float64
         Publication days (NaN unknown).
     story, group : (n,) int64
-        Current labels; -1 for batch rows not yet assigned.
+        Labels; -1 for batch rows before assignment, final labels after it.
     empty : (n,) bool
         Articles without text.
     """
@@ -69,16 +77,14 @@ class Pool:
 
 @dataclass
 class Decision:
-    """Assignment of one batch row, before ids are final."""
+    """Scores of one batch row (labels are in ``Pool.story`` / ``Pool.group``)."""
 
-    story: int
-    group: int
     best: int  # pool row or -1
     jaccard: float
     similarity: float
     score: float
     new_story: bool
-    merged: list[int] = field(default_factory=list)
+    merged: list[int]
 
 
 @dataclass
@@ -86,73 +92,71 @@ class Outcome:
     """Decisions per batch row plus the identity changes they caused."""
 
     decisions: list[Decision]
-    story_merges: list[tuple[int, int, int]]  # (survivor, absorbed, batch row)
+    story_merges: list[tuple[int, int, int]]  # (survivor, absorbed, pool row of the cause)
     group_merges: list[tuple[int, int, int]]
     next_story: int
     next_group: int
-    members: dict[int, list[int]]  # final pool rows per live story
+    members: dict[int, list[int]]  # complete pool rows of every story the batch touched
 
 
-class _State:
-    def __init__(self, pool: Pool, config: ClusterConfig, next_story: int, next_group: int):
-        self.pool = pool
-        self.config = config
-        self.next_story = next_story
-        self.next_group = next_group
-        self.members: dict[int, list[int]] = {}
-        self.groups: dict[int, list[int]] = {}
-        for r in range(pool.stored):
-            self.members.setdefault(int(pool.story[r]), []).append(r)
-            self.groups.setdefault(int(pool.group[r]), []).append(r)
-        self.story_merges: list[tuple[int, int, int]] = []
-        self.group_merges: list[tuple[int, int, int]] = []
+def _stars(labels: I64) -> tuple[I64, I64]:
+    """Edges joining every row to the first row with the same label (labels >= 0)."""
+    rows = np.flatnonzero(labels >= 0)
+    order = rows[np.argsort(labels[rows], kind="stable")]
+    lab = labels[order]
+    first = np.concatenate(([True], lab[1:] != lab[:-1])) if order.size else np.zeros(0, bool)
+    head = order[np.flatnonzero(first)][np.cumsum(first) - 1] if order.size else order
+    return head[~first], order[~first]
 
-    def sims(self, left: I64, right: I64) -> F64:
-        p = self.pool
-        out = story_similarity(p.rows, p.days, left, right, self.config)
-        return np.where(p.group[left] == p.group[right], 1.0, out)
 
-    def linkage(self, values: F64) -> float:
-        if values.size == 0:
-            return 0.0
-        return float(values.min() if self.config.linkage == "complete" else values.mean())
+def _relabel(
+    comp: I64,
+    old: I64,
+    stored: int,
+    counter: int,
+    merges: list[tuple[int, int, int]],
+) -> tuple[I64, int]:
+    """Give each component (label >= 0) a stable id: its smallest stored label, else a fresh one.
 
-    def story_linkage(self, a: int, b: int) -> float:
-        ma = np.asarray(self.members[a], np.int64)
-        mb = np.asarray(self.members[b], np.int64)
-        return self.linkage(self.sims(np.repeat(ma, mb.size), np.tile(mb, ma.size)))
-
-    def merge_story(self, keep: int, gone: int, row: int) -> None:
-        moved = self.members.pop(gone)
-        self.pool.story[moved] = keep
-        self.members[keep].extend(moved)
-        self.story_merges.append((keep, gone, row))
-
-    def merge_group(self, keep: int, gone: int, row: int) -> None:
-        moved = self.groups.pop(gone)
-        self.pool.group[moved] = keep
-        self.groups[keep].extend(moved)
-        self.group_merges.append((keep, gone, row))
+    Components are visited in order of their first row, so fresh ids follow the
+    canonical order of the batch. Rows with ``comp < 0`` keep their ``old`` label.
+    """
+    new = old.copy()
+    rows = np.flatnonzero(comp >= 0)
+    order = rows[np.argsort(comp[rows], kind="stable")]
+    cuts = np.flatnonzero(np.diff(comp[order])) + 1
+    parts = sorted(np.split(order, cuts), key=lambda p: int(p[0])) if order.size else []
+    for part in parts:
+        olds = sorted({int(x) for x in old[part[part < stored]]})
+        batch_rows = part[part >= stored]
+        cause = int(batch_rows[0]) if batch_rows.size else int(part[0])
+        if olds:
+            new[part] = olds[0]
+            merges.extend((olds[0], gone, cause) for gone in olds[1:])
+        else:
+            new[part] = counter
+            counter += 1
+    return new, counter
 
 
 def assign_batch(
     pool: Pool,
-    dups: list[list[tuple[int, float]]],
-    links: list[list[int]],
+    dups: tuple[I64, I64, F64],
+    links: tuple[I64, I64],
     config: ClusterConfig,
     next_story: int,
     next_group: int,
 ) -> Outcome:
-    """Assign the batch rows of ``pool`` in order.
+    """Assign the batch rows of ``pool``.
 
     Parameters
     ----------
     pool : Pool
         Stored stories within reach and the batch (labels of batch rows are -1).
-    dups : list of list of (pool row, jaccard)
-        Per batch row, verified near-duplicates among stored rows and *earlier* batch rows.
-    links : list of list of int
-        Per batch row, story candidates (pool rows) among stored and earlier batch rows.
+    dups : (left, right, jaccard)
+        Verified near-duplicate pairs of pool rows (each touching the batch).
+    links : (left, right)
+        Story candidate pairs of pool rows (each touching the batch).
     config : ClusterConfig
         Thresholds and linkage.
     next_story, next_group : int
@@ -161,106 +165,132 @@ def assign_batch(
     Returns
     -------
     Outcome
-        Decisions and merges; ``pool.story`` and ``pool.group`` hold the final labels.
+        Scores and merges; ``pool.story`` and ``pool.group`` hold the final labels.
     """
-    st = _State(pool, config, next_story, next_group)
-    decisions = [_assign_one(st, pool.stored + b, dups[b], links[b]) for b in range(len(dups))]
-    return Outcome(
-        decisions, st.story_merges, st.group_merges, st.next_story, st.next_group, st.members
+    n, s, thr = len(pool.ids), pool.stored, config.story_threshold
+    group_merges: list[tuple[int, int, int]] = []
+    story_merges: list[tuple[int, int, int]] = []
+    gl, gr = _stars(pool.group)
+    gcomp = components(n, np.concatenate((gl, dups[0])), np.concatenate((gr, dups[1])))
+    pool.group, next_group = _relabel(gcomp, pool.group, s, next_group, group_merges)
+
+    def sims(a: I64, b: I64) -> F64:
+        out = story_similarity(pool.rows, pool.days, a, b, config)
+        return np.where(pool.group[a] == pool.group[b], 1.0, out)
+
+    strong = sims(links[0], links[1]) >= thr
+    sl, sr = _stars(pool.story)
+    g2l, g2r = _stars(pool.group)
+    init = components(n, np.concatenate((sl, g2l)), np.concatenate((sr, g2r)))
+    comp = components(
+        n, np.concatenate((sl, g2l, links[0][strong])), np.concatenate((sr, g2r, links[1][strong]))
     )
+    final = _first_rows(np.arange(n, dtype=np.int64), init)
+    score = np.zeros(n)
+    for c in np.unique(comp[s:]).tolist():
+        rows = np.flatnonzero(comp == c)
+        final[rows], score[rows] = _agglomerate(rows, init[rows], sims, thr, config.linkage)
+    touched = np.isin(final, final[s:])
+    pool.story, next_story = _relabel(
+        np.where(touched, final, -1), pool.story, s, next_story, story_merges
+    )
+    members: dict[int, list[int]] = {}
+    for r in np.flatnonzero(touched).tolist():
+        members.setdefault(int(pool.story[r]), []).append(r)
+    decisions = _decide(pool, dups, sims, score, members, story_merges)
+    return Outcome(decisions, story_merges, group_merges, next_story, next_group, members)
 
 
-def _assign_one(st: _State, w: int, dups: list[tuple[int, float]], links: list[int]) -> Decision:
-    pool, thr = st.pool, st.config.story_threshold
-    if pool.empty[w]:
-        return _place(st, w, _new_story(st), _new_group(st), -1, 0.0, 0.0, 0.0, True)
-    candidates = sorted({int(pool.story[c]) for c in links if pool.story[c] >= 0})
-    if dups:
-        groups = sorted({int(pool.group[o]) for o, _ in dups})
-        stories = sorted({int(pool.story[o]) for o, _ in dups})
-        for g in groups[1:]:
-            st.merge_group(groups[0], g, w)
-        merged: list[int] = []
-        for s in stories[1:]:
-            st.merge_story(stories[0], s, w)
-            merged.append(s)
-        best, jac = max(dups, key=lambda d: (d[1], -d[0]))
-        target = stories[0]
-        score = _link_to(st, w, target)
-        sim = float(st.sims(np.array([w]), np.array([best]))[0])
-        decision = _place(st, w, target, groups[0], best, jac, sim, score, False)
-        decision.merged = merged
+def _agglomerate(
+    rows: I64, init: I64, sims: PairScorer, thr: float, method: str
+) -> tuple[I64, F64]:
+    """Merge starting clusters by greedy linkage; return labels and per-row mean scores."""
+    m = rows.size
+    _, lab = np.unique(init, return_inverse=True)
+    lab = lab.ravel().astype(np.int64)
+    iu, ju = np.triu_indices(m, k=1)
+    sim = sims(rows[iu], rows[ju])
+    full = np.zeros((m, m))
+    full[iu, ju] = sim
+    full[ju, iu] = sim
+    k = int(lab.max()) + 1
+    onehot = np.zeros((m, k))
+    onehot[np.arange(m), lab] = 1.0
+    size = onehot.sum(axis=0)
+    if method == "complete":
+        agg = np.full((k, k), np.inf)
+        for a in range(k):
+            ra = lab == a
+            for b in range(a + 1, k):
+                agg[a, b] = agg[b, a] = full[np.ix_(ra, lab == b)].min()
     else:
-        best_story, score = -1, -1.0
-        for s in candidates:
-            value = _link_to(st, w, s)
-            if value > score:
-                best_story, score = s, value
-        if best_story >= 0 and score >= thr:
-            member = np.asarray(st.members[best_story], np.int64)
-            sims = st.sims(np.full(member.size, w), member)
-            k = int(np.argmax(sims))
-            decision = _place(
-                st, w, best_story, _new_group(st), int(member[k]), 0.0, float(sims[k]), score, False
-            )
+        agg = onehot.T @ full @ onehot
+    alive = np.ones(k, bool)
+    while alive.sum() > 1:
+        if method == "complete":
+            link = agg.copy()
         else:
-            decision = _place(st, w, _new_story(st), _new_group(st), -1, 0.0, 0.0, 0.0, True)
-    decision.merged.extend(_merge_reachable(st, w, candidates))
-    decision.story = int(pool.story[w])
-    return decision
+            link = agg / np.outer(size, size)
+        link[~alive, :] = -1.0
+        link[:, ~alive] = -1.0
+        np.fill_diagonal(link, -1.0)
+        a, b = np.unravel_index(int(np.argmax(link)), link.shape)
+        if link[a, b] < thr:
+            break
+        a, b = min(a, b), max(a, b)
+        if method == "complete":
+            agg[a, :] = np.minimum(agg[a, :], agg[b, :])
+            agg[:, a] = agg[a, :]
+        else:
+            agg[a, :] += agg[b, :]
+            agg[:, a] += agg[:, b]
+        size[a] += size[b]
+        alive[b] = False
+        lab[lab == b] = a
+    same = lab[:, None] == lab[None, :]
+    np.fill_diagonal(same, False)
+    count = same.sum(axis=1)
+    mean = np.divide((full * same).sum(axis=1), count, out=np.zeros(m), where=count > 0)
+    return _first_rows(rows, lab), mean
 
 
-def _link_to(st: _State, w: int, story: int) -> float:
-    member = np.asarray([m for m in st.members.get(story, []) if m != w], np.int64)
-    return st.linkage(st.sims(np.full(member.size, w), member))
+def _first_rows(rows: I64, lab: I64) -> I64:
+    """Label each row by the first (smallest) pool row of its cluster: unique labels."""
+    first = np.full(int(lab.max()) + 1 if lab.size else 0, np.iinfo(np.int64).max, np.int64)
+    np.minimum.at(first, lab, rows)
+    return first[lab]
 
 
-def _merge_reachable(st: _State, w: int, candidates: list[int]) -> list[int]:
-    """Merge candidate stories whose linkage to the article's story now reaches the threshold."""
-    thr = st.config.story_threshold
-    merged: list[int] = []
-    while True:
-        own = int(st.pool.story[w])
-        best: tuple[float, int] | None = None
-        for s in candidates:
-            if s == own or s not in st.members:
-                continue
-            member = np.asarray(st.members[s], np.int64)
-            if st.sims(np.full(member.size, w), member).max(initial=0.0) < thr:
-                continue
-            value = st.story_linkage(own, s)
-            if value >= thr and (best is None or value > best[0]):
-                best = (value, s)
-        if best is None:
-            return merged
-        keep, gone = min(own, best[1]), max(own, best[1])
-        st.merge_story(keep, gone, w)
-        merged.append(gone)
-
-
-def _new_story(st: _State) -> int:
-    st.next_story += 1
-    return st.next_story - 1
-
-
-def _new_group(st: _State) -> int:
-    st.next_group += 1
-    return st.next_group - 1
-
-
-def _place(
-    st: _State,
-    w: int,
-    story: int,
-    group: int,
-    best: int,
-    jac: float,
-    sim: float,
-    score: float,
-    new: bool,
-) -> Decision:
-    st.pool.story[w] = story
-    st.pool.group[w] = group
-    st.members.setdefault(story, []).append(w)
-    st.groups.setdefault(group, []).append(w)
-    return Decision(story, group, best, jac, sim, score, new)
+def _decide(
+    pool: Pool,
+    dups: tuple[I64, I64, F64],
+    sims: PairScorer,
+    score: F64,
+    members: dict[int, list[int]],
+    story_merges: list[tuple[int, int, int]],
+) -> list[Decision]:
+    s = pool.stored
+    best_dup: dict[int, tuple[float, int]] = {}
+    for a, b, j in zip(dups[0].tolist(), dups[1].tolist(), dups[2].tolist()):
+        for x, y in ((a, b), (b, a)):
+            if x >= s and (x not in best_dup or (j, -y) > (best_dup[x][0], -best_dup[x][1])):
+                best_dup[x] = (j, y)
+    caused: dict[int, list[int]] = {}
+    for _, gone, cause in story_merges:
+        caused.setdefault(cause, []).append(gone)
+    out = []
+    for w in range(s, len(pool.ids)):
+        sid = int(pool.story[w])
+        others = np.asarray([r for r in members[sid] if r != w], np.int64)
+        new = not (others < s).any() and bool((others > w).all())
+        if w in best_dup:
+            jac, best = best_dup[w]
+            sim = float(sims(np.array([w]), np.array([best]))[0])
+        elif others.size:
+            values = sims(np.full(others.size, w), others)
+            k = int(np.argmax(values))
+            jac, best, sim = 0.0, int(others[k]), float(values[k])
+        else:
+            jac, best, sim = 0.0, -1, 0.0
+        out.append(Decision(best, jac, sim, float(score[w]), new, caused.get(w, [])))
+    return out

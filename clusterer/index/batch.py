@@ -195,18 +195,12 @@ def plan_batch(
         jac = exact_jaccard(both, left, right)
     else:
         jac = estimated_jaccard(both.signatures, left, right)
-    dups: list[list[tuple[int, float]]] = [[] for _ in range(b)]
-    for lo, hi, j in zip(left.tolist(), right.tolist(), jac.tolist()):
-        if j >= config.duplicate_threshold:
-            dups[hi - s].append((lo, j))
+    keep = jac >= config.duplicate_threshold
+    dups = (left[keep], right[keep], jac[keep])
 
-    # Story candidates: stored postings and earlier batch rows sharing a top term.
-    links: list[list[int]] = [[] for _ in range(b)]
-    for r, p in zip(p_row.tolist(), pool_of(p_art).tolist()):
-        links[r].append(p)
+    # Story candidates: stored postings and batch pairs sharing a top term.
     c_left, c_right = story_candidates(brows, batch.days, batch.eligible, config)
-    for lo, hi in zip(c_left.tolist(), c_right.tolist()):
-        links[hi].append(s + lo)
+    links = (np.concatenate((pool_of(p_art), s + c_left)), np.concatenate((s + p_row, s + c_right)))
 
     rows, _ = _weigh(
         np.concatenate((stored.term_ptr, stored.term_ptr[-1] + f.term_ptr[1:])),

@@ -29,7 +29,7 @@ Schema (format version 1)::
     postings(term INTEGER, day REAL, article INTEGER,
              PRIMARY KEY(term, day, article)) WITHOUT ROWID  -- top terms only
     term_stats(kind INTEGER, chunk INTEGER, counts BLOB, PRIMARY KEY(kind, chunk))
-             -- kind 0: document frequency, kind 1: top-term postings; int32 x 4096
+             -- kind 0: document frequency, kind 1: top-term postings; zlib(int32 x 4096)
     stories(id INTEGER PRIMARY KEY, size, first_day, last_day, batch)
     events(seq INTEGER PRIMARY KEY, batch, at TEXT, kind TEXT, survivor, absorbed, article)
     aliases(old INTEGER, kind TEXT, new INTEGER, PRIMARY KEY(kind, old))
@@ -277,7 +277,10 @@ def load_term_stats(conn: sqlite3.Connection, n_features: int) -> npt.NDArray[np
     """Read both per-term count arrays: shape (2, n_features), int64."""
     out = np.zeros((2, n_features), np.int64)
     for kind, chunk, blob in conn.execute("SELECT kind, chunk, counts FROM term_stats"):
-        values = np.frombuffer(blob, np.int32)
+        try:
+            values = np.frombuffer(zlib.decompress(blob), np.int32)
+        except zlib.error:
+            raise sqlite3.DatabaseError("term statistics are damaged") from None
         start = chunk * CHUNK
         if kind not in (0, 1) or start + values.size > n_features:
             raise sqlite3.DatabaseError("term statistics are damaged")
@@ -294,7 +297,7 @@ def save_term_stats(
     for kind in (0, 1):
         for c in chunks.tolist():
             block = stats[kind, c * CHUNK : (c + 1) * CHUNK].astype(np.int32)
-            rows.append((kind, c, block.tobytes()))
+            rows.append((kind, c, zlib.compress(block.tobytes(), 1)))
     conn.executemany("INSERT OR REPLACE INTO term_stats VALUES (?, ?, ?)", rows)
 
 
