@@ -1,0 +1,149 @@
+import unicodedata
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from sklearn.base import clone
+
+from clusterer import Article, ClusterConfig, DuplicateIdError, StoryClusterer, cluster
+from tests.corpus_gen import make_corpus
+
+
+def _assignment(result):  # id -> (story, duplicate group)
+    return {a.id: (a.story_id, a.duplicate_group_id) for a in result.assignments}
+
+
+def _partition(result, key):
+    groups: dict[int, set[str]] = {}
+    for a in result.assignments:
+        groups.setdefault(getattr(a, key), set()).add(a.id)
+    return {frozenset(g) for g in groups.values()}
+
+
+def test_generated_corpus_recovers_stories_and_copies() -> None:
+    articles = make_corpus(1)
+    result = cluster(articles)
+    stories = _partition(result, "story_id")
+    truth: dict[str, set[str]] = {}
+    for a in articles:
+        truth.setdefault(a.id.split("-")[0], set()).add(a.id)
+    assert stories == {frozenset(g) for g in truth.values()}
+    dups = _partition(result, "duplicate_group_id")
+    for group in truth.values():
+        copies = frozenset(i for i in group if not i.endswith("-r"))
+        assert copies in dups
+
+
+@settings(max_examples=10, deadline=None)
+@given(st.integers(0, 10_000), st.randoms(use_true_random=False))
+def test_input_order_does_not_change_the_partition(seed, shuffler) -> None:
+    articles = make_corpus(seed)
+    shuffled = list(articles)
+    shuffler.shuffle(shuffled)
+    assert _assignment(cluster(articles)) == _assignment(cluster(shuffled))
+
+
+_VARIANTS = [
+    str.upper,
+    lambda t: unicodedata.normalize("NFD", t),
+    lambda t: "  " + t.replace(" ", " \u00a0 \n") + "\t",
+    lambda t: t.replace("e", "e\u200b"),
+    lambda t: "".join(chr(ord(c) + 0xFEE0) if "a" <= c <= "z" else c for c in t),  # fullwidth
+]
+
+
+@settings(max_examples=15, deadline=None)
+@given(
+    st.lists(
+        st.sampled_from(["café", "naïve", "Zürich", "über", "año", "news", "wire"]),
+        min_size=3,
+        max_size=60,
+    )
+)
+def test_texts_equal_after_normalisation_share_a_duplicate_group(words) -> None:
+    text = " ".join(words)
+    articles = [Article(id=f"v{i}", text=f(text)) for i, f in enumerate([lambda t: t, *_VARIANTS])]
+    result = cluster(articles)
+    assert len({a.duplicate_group_id for a in result.assignments}) == 1
+
+
+@settings(max_examples=10, deadline=None)
+@given(st.integers(0, 10_000), st.integers(0, 5))
+def test_every_article_once_and_groups_nested_in_stories(seed, n_empty) -> None:
+    articles = make_corpus(seed) + [Article(id=f"e{i}", text=" \n\t" * i) for i in range(n_empty)]
+    result = cluster(articles)
+    assert [a.id for a in result.assignments] == [a.id for a in articles]
+    members = sorted(m for s in result.stories for m in s.members)
+    assert members == sorted(a.id for a in articles)
+    story_of = {a.id: a.story_id for a in result.assignments}
+    for group in result.duplicate_groups:
+        assert {story_of[m] for m in group.members} == {group.story_id}
+    empties = [a for a in result.assignments if a.empty]
+    assert len(empties) == n_empty
+    for a in empties:  # flagged singletons, never grouped with each other
+        assert sum(x.story_id == a.story_id for x in result.assignments) == 1
+        assert sum(x.duplicate_group_id == a.duplicate_group_id for x in result.assignments) == 1
+
+
+@settings(max_examples=8, deadline=None)
+@given(st.integers(0, 10_000), st.integers(0, 10_000))
+def test_adding_unrelated_articles_keeps_the_original_stories(seed_a, seed_b) -> None:
+    base = make_corpus(seed_a)
+    extra = make_corpus(seed_b, prefix="x")
+    alone = _partition(cluster(base), "story_id")
+    union = cluster(base + extra)
+    ids = {a.id for a in base}
+    restricted = {frozenset(g & ids) for g in _partition(union, "story_id")} - {frozenset()}
+    assert restricted == alone
+
+
+def test_duplicate_ids_are_an_error_naming_both_places() -> None:
+    articles = [
+        Article(id="x", text="one", origin="a.jsonl:1"),
+        Article(id="x", text="two", origin="a.jsonl:2"),
+    ]
+    with pytest.raises(DuplicateIdError, match=r"a\.jsonl:2.*a\.jsonl:1"):
+        cluster(articles)
+
+
+def test_duplicates_only_makes_each_group_its_own_story() -> None:
+    result = cluster(make_corpus(2), duplicates_only=True)
+    for a in result.assignments:
+        assert a.story_id == a.duplicate_group_id
+
+
+def test_numpy_reference_kernel_gives_the_same_partition() -> None:
+    articles = make_corpus(4)
+    fast = cluster(articles, ClusterConfig(kernel="numba"))
+    slow = cluster(articles, ClusterConfig(kernel="numpy"))
+    assert _assignment(fast) == _assignment(slow)
+
+
+def test_estimated_verification_agrees_on_clear_copies() -> None:
+    articles = make_corpus(6)
+    assert _partition(
+        cluster(articles, ClusterConfig(verify="estimate")), "duplicate_group_id"
+    ) == _partition(cluster(articles), "duplicate_group_id")
+
+
+def test_story_clusterer_follows_the_estimator_contract() -> None:
+    est = StoryClusterer(story_threshold=0.2)
+    assert est.get_params()["story_threshold"] == 0.2
+    assert not hasattr(est, "labels_")
+    copy = clone(est)
+    assert copy.get_params() == est.get_params()
+    articles = make_corpus(3)
+    assert est.fit(articles) is est
+    assert est.labels_.shape == (len(articles),)
+    assert len(est.stories_) == len(set(est.labels_.tolist()))
+    assert np.array_equal(StoryClusterer(story_threshold=0.2).fit_predict(articles), est.labels_)
+    est.set_params(story_threshold=1.5)
+    with pytest.raises(ValueError, match="story_threshold"):
+        est.fit(articles)
+
+
+def test_timings_cover_every_stage() -> None:
+    result = cluster(make_corpus(0))
+    for stage in ("read", "normalise", "band_verify", "story_candidates", "link", "assemble"):
+        assert stage in result.timings
