@@ -31,6 +31,7 @@ from ..similarity import (
     max_story_gap,
     story_candidates,
     tfidf_rows,
+    top_per_row,
 )
 from .assign import Outcome, Pool, assign_batch
 from .lookup import StoredRows, band_matches, fetch_stories, posting_matches
@@ -116,13 +117,11 @@ def _weigh(
 
 
 def _top_terms(rows: TfidfRows, k: int) -> list[I64]:
-    n = rows.ptr.size - 1
-    lengths = np.diff(rows.ptr)
-    row = np.repeat(np.arange(n), lengths)
-    order = np.lexsort((rows.features, -rows.weights, row))
-    rank = np.arange(order.size) - np.repeat(rows.ptr[:-1], lengths)
-    keep = order[rank < k]
-    return [np.sort(rows.features[keep[row[keep] == i]]).astype(np.int64) for i in range(n)]
+    keep = top_per_row(rows.ptr, rows.weights, k)
+    row = np.repeat(np.arange(rows.ptr.size - 1), np.diff(rows.ptr))[keep]
+    bounds = np.searchsorted(row, np.arange(rows.ptr.size))
+    feats = rows.features[keep].astype(np.int64)
+    return [np.sort(feats[bounds[i] : bounds[i + 1]]) for i in range(rows.ptr.size - 1)]
 
 
 def plan_batch(

@@ -1,0 +1,186 @@
+from __future__ import annotations
+
+import os
+import sqlite3
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+
+import pytest
+
+from clusterer import Article, ClusterConfig, DuplicateIdError, IndexFileError
+from clusterer.index import StoryIndex, UnknownStoryError
+
+from index_helpers import START, make_articles
+
+
+@pytest.fixture
+def path(tmp_path: Path) -> str:
+    return str(tmp_path / "news.idx")
+
+
+def test_round_trip_and_reopen(path: str) -> None:
+    arts = make_articles(120, seed=1)
+    with StoryIndex.open(path) as ix:
+        first = ix.add(arts[:60])
+        second = ix.add(arts[60:])
+        assert [a.id for a in first] == [a.id for a in arts[:60]]
+        assert len(second) == 60
+        stories = {m: s.id for s in ix.stories() for m in s.members}
+        assert set(stories) == {a.id for a in arts}
+        assert stories[first[0].id] == ix.resolve(first[0].story_id)
+    with StoryIndex.open(path) as ix:
+        st = ix.stats()
+        assert st.articles == 120 and st.batches == 2
+        assert st.bytes_per_article > 0
+        again = {m: s.id for s in ix.stories() for m in s.members}
+        assert again == stories
+        q = ix.query(Article(id="new", title=arts[5].title, text=arts[5].text, date=arts[5].date))
+        assert q.story_id == stories[arts[5].id]
+        assert q.jaccard == 1.0 and q.best_match is not None
+        assert ix.stats().articles == 120  # query stores nothing
+        story = ix.story(q.story_id)
+        assert arts[5].id in story.members and story.size == len(story.members)
+
+
+def test_copies_share_group_and_story(path: str) -> None:
+    text = " ".join(f"word{i}" for i in range(200))
+    with StoryIndex.open(path) as ix:
+        a = ix.add([Article(id="x", title="t", text=text, date=START)])[0]
+        b = ix.add([Article(id="y", title="t", text=text + " extra", date=START)])[0]
+    assert a.new_story and not b.new_story
+    assert b.story_id == a.story_id and b.duplicate_group_id == a.duplicate_group_id
+    assert b.best_match == "x" and b.jaccard > 0.9
+
+
+def test_batch_order_does_not_matter(tmp_path: Path) -> None:
+    arts = make_articles(80, seed=2)
+    results = []
+    for k, order in enumerate((arts, arts[::-1])):
+        with StoryIndex.open(str(tmp_path / f"{k}.idx")) as ix:
+            ix.add(order)
+            results.append(sorted(sorted(s.members) for s in ix.stories()))
+    assert results[0] == results[1]
+
+
+def test_duplicate_ids_are_refused(path: str) -> None:
+    arts = make_articles(10, seed=3)
+    with StoryIndex.open(path) as ix:
+        ix.add(arts)
+        with pytest.raises(DuplicateIdError):
+            ix.add(arts[:1])
+        with pytest.raises(DuplicateIdError):
+            ix.add([Article(id="q", text="a b c"), Article(id="q", text="d e f")])
+        assert ix.stats().articles == 10
+
+
+def test_config_mismatch_names_rebuild(path: str) -> None:
+    StoryIndex.open(path, ClusterConfig()).close()
+    with pytest.raises(IndexFileError, match="num_perm=128.*rebuild it with: clusterer index add"):
+        StoryIndex.open(path, ClusterConfig(num_perm=64))
+    StoryIndex.open(path, ClusterConfig(workers=2)).close()  # result-neutral field
+
+
+def test_missing_file_without_create(path: str) -> None:
+    with pytest.raises(IndexFileError, match="no index at"):
+        StoryIndex.open(path, create=False)
+
+
+def test_not_an_index(tmp_path: Path) -> None:
+    text = tmp_path / "notes.idx"
+    text.write_text("hello, this is not a database at all" * 10)
+    with pytest.raises(IndexFileError, match="not a SQLite database"):
+        StoryIndex.open(str(text))
+    other = tmp_path / "other.db"
+    conn = sqlite3.connect(other)
+    conn.execute("CREATE TABLE t(x)")
+    conn.commit()
+    conn.close()
+    with pytest.raises(IndexFileError, match="not a clusterer story index"):
+        StoryIndex.open(str(other))
+
+
+def _filled(path: str) -> None:
+    with StoryIndex.open(path) as ix:
+        ix.add(make_articles(300, seed=4))
+    conn = sqlite3.connect(path)
+    conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    conn.close()
+
+
+def test_truncated_file(path: str) -> None:
+    _filled(path)
+    size = os.path.getsize(path)
+    with open(path, "r+b") as fh:
+        fh.truncate(size // 2)
+    with pytest.raises(IndexFileError, match="truncated"):
+        StoryIndex.open(path)
+
+
+@pytest.mark.parametrize("where", [0.3, 0.5, 0.7, 0.9])
+def test_corrupted_file(path: str, where: float) -> None:
+    _filled(path)
+    size = os.path.getsize(path)
+    with open(path, "r+b") as fh:
+        fh.seek(int(size * where) // 4096 * 4096 + 100)
+        fh.write(os.urandom(3000))
+    # Either opening or a later operation must fail cleanly; never a traceback.
+    with pytest.raises(IndexFileError):
+        with StoryIndex.open(path) as ix:
+            ix.stories()
+            for a in make_articles(300, seed=4, prefix="z"):
+                ix.query(a)
+            ix.add(make_articles(300, seed=4, prefix="w"))
+
+
+def test_remove_expire_and_window(path: str) -> None:
+    arts = make_articles(100, seed=5)
+    with StoryIndex.open(path) as ix:
+        ix.add(arts)
+        assert ix.remove([arts[0].id, arts[1].id, "unknown"]) == 2
+        assert ix.stats().articles == 98
+        cutoff = START + timedelta(days=5)
+        n = ix.expire(cutoff)
+        assert n == sum(1 for a in arts[2:] if a.date is not None and a.date < cutoff)
+        members = {m for s in ix.stories() for m in s.members}
+        assert all(a.date >= cutoff for a in arts if a.id in members)
+        # the removed articles can be added again
+        ix.add(arts[:2])
+    with StoryIndex.open(path, window_days=2.0) as ix:
+        later = make_articles(30, seed=6, prefix="n", day0=30)
+        ix.add(later)
+        st = ix.stats()
+        assert st.window_days == 2.0
+        assert st.newest is not None and st.oldest is not None
+        assert st.newest - st.oldest <= timedelta(days=2)
+        assert ix.stories(since=START + timedelta(days=31))
+
+
+def test_merge_event_and_resolve(path: str) -> None:
+    cfg = ClusterConfig(duplicate_threshold=0.4, story_threshold=0.95)
+    p = " ".join(f"p{i}" for i in range(60))
+    q = " ".join(f"q{i}" for i in range(60))
+    r = " ".join(f"r{i}" for i in range(60))
+    with StoryIndex.open(path, cfg) as ix:
+        a = ix.add([Article(id="a", text=f"{p} {q}", date=START)])[0]
+        b = ix.add([Article(id="b", text=f"{q} {r}", date=START)])[0]
+        assert a.story_id != b.story_id
+        x = ix.add([Article(id="x", text=f"{p} {q} {r}", date=START)])[0]
+        survivor, gone = min(a.story_id, b.story_id), max(a.story_id, b.story_id)
+        assert x.story_id == survivor and x.merged == (gone,)
+        events = ix.events()
+        kinds = {(e.kind, e.survivor, e.absorbed) for e in events}
+        assert ("merged", survivor, gone) in kinds
+        assert ix.resolve(gone) == survivor
+        assert ix.story(gone).id == survivor
+        assert set(ix.story(survivor).members) == {"a", "b", "x"}
+        assert ix.events(since=events[-1].seq) == []
+        assert ix.events(since=datetime(2000, 1, 1, tzinfo=timezone.utc)) == events
+        with pytest.raises(UnknownStoryError):
+            ix.story(12345)
+
+
+def test_empty_article_is_singleton(path: str) -> None:
+    with StoryIndex.open(path) as ix:
+        out = ix.add([Article(id="e1", title="", text=""), Article(id="e2", title="", text="")])
+    assert all(a.empty and a.new_story for a in out)
+    assert out[0].story_id != out[1].story_id
