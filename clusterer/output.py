@@ -458,6 +458,10 @@ def _assignment(row: Mapping[str, Any], text: bool) -> Assignment:
     )
 
 
+def _count(n: int, one: str, many: str) -> str:
+    return f"{n} {one if n == 1 else many}"
+
+
 def _span(story: Story) -> str:
     if story.first is None or story.last is None:
         return "—"
@@ -491,7 +495,10 @@ def summary_table(
     groups = {g.id: len(g.members) for g in clustering.duplicate_groups}
     stories = sorted(clustering.stories, key=sort or (lambda s: (-len(s.members), s.id)))
     shown = stories if limit is None else stories[:limit]
-    table = Table(title=f"{len(stories)} stories from {clustering.n_articles} articles")
+    table = Table(
+        title=f"{_count(len(stories), 'story', 'stories')} from "
+        f"{_count(clustering.n_articles, 'article', 'articles')}"
+    )
     table.add_column("story", justify="right")
     table.add_column("size", justify="right")
     table.add_column("title", overflow="fold")
