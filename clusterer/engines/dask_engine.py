@@ -1,0 +1,391 @@
+"""The Dask engine: the batch pipeline mapped over partitions on a ``dask.distributed`` cluster.
+
+Stages and where they run (W = on workers, per partition or per shuffle bucket;
+C = on the client, over small arrays):
+
+====================  ====  ==========================================================
+read + featurise       W    ``stages.load`` per partition; features stay on the worker
+id ranks               W/C  sample sort of ids on workers; the client keeps int64 ranks
+identical signatures   W    whole-signature keys shuffled by key; copy pairs to client
+LSH banding            W    band keys shuffled by key; ``candidate_pairs`` per band
+verification           W    pairs routed to the owner of the left row, which fetches the
+                            shingles (or signatures) of the right rows it lacks
+duplicate groups       C    union-find on the verified edge list
+TF-IDF                 W    per-partition bincounts summed on workers, then rows
+story candidates       W    top-term postings shuffled by term; ``window_pairs`` per bucket
+story similarity       W    as verification, with TF-IDF rows and days
+linkage                W/C  components on the client (edge list); whole components
+                            grouped into buckets, linked on workers in id-rank order
+output                 W    each partition writes its rows (or the client assembles a
+                            :class:`~clusterer.models.Clustering`)
+====================  ====  ==========================================================
+
+No process holds all texts, all signatures or all TF-IDF rows. The client holds, per
+article, a handful of int64/float64 values (id rank, labels, scores), plus the edge lists.
+"""
+
+from __future__ import annotations
+
+import operator
+import time
+from collections.abc import Callable, Sequence
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+
+from ..config import ClusterConfig
+from ..errors import MissingExtraError
+from ..grouping import canonical_labels, components
+from ..models import Clustering
+from ..pipeline import _by_rank, _finish, _Meta
+from ..signatures import Features
+from . import stages
+from .partitions import Partition, ReadOptions, count_lines, numbered
+
+I64 = npt.NDArray[np.int64]
+F64 = npt.NDArray[np.float64]
+
+__all__ = ["client_for", "run_dask"]
+
+
+def _import_distributed() -> Any:
+    try:
+        import distributed
+    except ImportError:
+        raise MissingExtraError("dask.distributed", "dask") from None
+    return distributed
+
+
+class client_for:  # noqa: N801 - used as a context manager like a function
+    """Connect to ``scheduler`` or start a local cluster of ``workers`` processes."""
+
+    def __init__(self, scheduler: str | None, workers: int | None) -> None:
+        self.scheduler = scheduler
+        self.workers = workers
+        self.cluster: Any = None
+        self.client: Any = None
+
+    def __enter__(self) -> Any:
+        distributed = _import_distributed()
+        if self.scheduler is not None:
+            self.client = distributed.Client(self.scheduler)
+        else:
+            self.cluster = distributed.LocalCluster(
+                n_workers=self.workers or 2,
+                threads_per_worker=1,
+                processes=True,
+                dashboard_address=None,
+                memory_limit=0,
+            )
+            self.client = distributed.Client(self.cluster)
+        return self.client
+
+    def __exit__(self, *exc: object) -> None:
+        if self.client is not None:
+            self.client.close()
+        if self.cluster is not None:
+            self.cluster.close()
+
+
+class _Graph:
+    """Thin helpers over ``client.submit`` for the shuffle patterns used here."""
+
+    def __init__(self, client: Any) -> None:
+        self.client = client
+
+    def submit(self, fn: Callable[..., Any], *args: Any) -> Any:
+        return self.client.submit(fn, *args, pure=False)
+
+    def item(self, future: Any, index: int) -> Any:
+        return self.client.submit(operator.getitem, future, index, pure=False)
+
+    def shuffle(self, sources: Sequence[Any], buckets: int) -> list[list[Any]]:
+        """``out[b][s]`` is piece ``b`` of source ``s``."""
+        return [[self.item(s, b) for s in sources] for b in range(buckets)]
+
+    def reduce(self, fn: Callable[..., Any], futures: Sequence[Any], fan_in: int = 8) -> Any:
+        """Tree reduction on the workers."""
+        level = list(futures)
+        while len(level) > 1:
+            level = [self.submit(fn, *level[i : i + fan_in]) for i in range(0, len(level), fan_in)]
+        return level[0]
+
+    def gather(self, futures: Any) -> Any:
+        return self.client.gather(futures)
+
+
+def _fetch_and_score(
+    g: _Graph,
+    owners: Sequence[Any],
+    offsets: I64,
+    pairs: Sequence[Any],
+    extract: Callable[..., Any],
+    extract_args: Sequence[Any],
+    score: Callable[..., Any],
+    score_args: Sequence[Any],
+) -> list[Any]:
+    """Per owner partition: ask other partitions for the right-hand rows, then score."""
+    p_count = len(owners)
+    asks = [g.submit(stages.requests, pairs[p], offsets, p) for p in range(p_count)]
+    extracts = [
+        g.submit(extract, owners[q], int(offsets[q]), *extract_args, *[g.item(a, q) for a in asks])
+        for q in range(p_count)
+    ]
+    return [
+        g.submit(
+            score,
+            owners[p],
+            int(offsets[p]),
+            *score_args,
+            pairs[p],
+            *[g.item(e, p) for e in extracts],
+        )
+        for p in range(p_count)
+    ]
+
+
+def _edges(results: Sequence[tuple[I64, I64, F64]]) -> tuple[I64, I64, F64]:
+    left = np.concatenate([r[0] for r in results]) if results else np.zeros(0, np.int64)
+    right = np.concatenate([r[1] for r in results]) if results else np.zeros(0, np.int64)
+    sim = np.concatenate([r[2] for r in results]) if results else np.zeros(0)
+    return left, right, sim
+
+
+def run_dask(
+    client: Any,
+    parts: Sequence[Partition],
+    config: ClusterConfig,
+    options: ReadOptions,
+    *,
+    buckets: int | None = None,
+    write: Callable[[int], tuple[str, str]] | None = None,
+) -> tuple[Clustering | None, dict[str, Any]]:
+    """Cluster partitions on a Dask cluster; see the module docstring for the stages.
+
+    Parameters
+    ----------
+    client : distributed.Client
+        Connected client.
+    parts : sequence of Partition
+        Inputs in global order.
+    config : ClusterConfig
+        Parameters.
+    options : ReadOptions
+        How records become articles.
+    buckets : int, optional
+        Shuffle buckets (default: the number of partitions).
+    write : callable, optional
+        ``write(p) -> (path, kind)``: write partition ``p``'s rows there instead of
+        assembling a :class:`Clustering` on the client.
+
+    Returns
+    -------
+    clustering : Clustering or None
+        The result (None when written by partition).
+    info : dict
+        Counts, rejects, stage timings and files written.
+    """
+    g = _Graph(client)
+    timings: dict[str, float] = {}
+    t = time.perf_counter()
+
+    def lap(name: str) -> None:
+        nonlocal t
+        now = time.perf_counter()
+        timings[name] = now - t
+        t = now
+
+    split = [p for p in parts if p.kind == "parquet" or sum(q.path == p.path for q in parts) > 1]
+    counts = dict(zip(map(id, split), g.gather([g.submit(count_lines, p) for p in split])))
+    parts = numbered(parts, [counts.get(id(p), 0) for p in parts])
+    futs = [g.submit(stages.load, p, options, config) for p in parts]
+    sizes = g.gather([g.submit(stages.size, f) for f in futs])
+    offsets = np.concatenate(([0], np.cumsum(sizes))).astype(np.int64)
+    n = int(offsets[-1])
+    p_count = len(parts)
+    nb = buckets or p_count
+    lap("read_featurise")
+
+    # Id ranks by sample sort: ids never meet on one process.
+    samples = g.gather([g.submit(stages.id_sample, f, 64) for f in futs])
+    pool = sorted(i for s in samples for i in s)
+    splitters = [pool[int(i)] for i in np.linspace(0, len(pool) - 1, nb + 1)[1:-1]] if pool else []
+    splitters = sorted(set(splitters))
+    routed = [g.submit(stages.id_split, f, int(offsets[p]), splitters) for p, f in enumerate(futs)]
+    rank = np.empty(n, np.int64)
+    position = 0
+    for pieces in g.shuffle(routed, len(splitters) + 1):
+        rows = g.gather(g.submit(stages.id_sort, *pieces))
+        rank[rows] = np.arange(position, position + rows.size)
+        position += rows.size
+    lap("id_rank")
+
+    # Near-duplicates.
+    whole = [g.submit(stages.whole_keys, f, int(offsets[p]), config, nb) for p, f in enumerate(futs)]
+    copies = g.gather([g.submit(stages.collapse, *pieces) for pieces in g.shuffle(whole, nb)])
+    copy_l, copy_r, copy_k = (np.concatenate(c) for c in zip(*copies))
+    order = np.lexsort((copy_r, copy_k))
+    copy_l, copy_r = copy_l[order], copy_r[order]
+    copy_rows = client.scatter(np.sort(copy_r), broadcast=True)
+    bands = [
+        g.submit(stages.band_split, f, int(offsets[p]), config, copy_rows, nb)
+        for p, f in enumerate(futs)
+    ]
+    pairs_by_bucket = [g.submit(stages.band_pairs, offsets, *pc) for pc in g.shuffle(bands, nb)]
+    truncated = int(sum(g.gather([g.item(b, p_count) for b in pairs_by_bucket])))
+    copy_routed = stages.route(copy_l, copy_r, offsets)
+    owned = [
+        g.submit(stages.gather_pairs, n, client.scatter(copy_routed[p]), *pieces)
+        for p, pieces in enumerate(g.shuffle(pairs_by_bucket, p_count))
+    ]
+    verified = _fetch_and_score(
+        g, futs, offsets, owned, stages.dup_extract, [config], stages.dup_verify, [config]
+    )
+    dl, dr, ds = _edges(g.gather(verified))
+    dup_left, dup_right, dup_sim = _local_edge_order(dl, dr, ds, copy_l, copy_r, n)
+    lap("band_verify")
+
+    dup_labels = _by_rank(components(n, dup_left, dup_right), rank)
+    dup_score = np.zeros(n)
+    np.maximum.at(dup_score, dup_left, dup_sim)
+    np.maximum.at(dup_score, dup_right, dup_sim)
+    lap("duplicate_groups")
+
+    # Stories.
+    df = g.reduce(stages.add, [g.submit(stages.doc_freq, f, config) for f in futs])
+    sparts = [g.submit(stages.story_part, f, config, df, n) for f in futs]
+    counts_f = g.reduce(stages.add, [g.submit(stages.posting_counts, s, config) for s in sparts])
+    useful = g.submit(stages.useful_terms, counts_f, config)
+    posts = [
+        g.submit(stages.postings_split, s, int(offsets[p]), config, useful, nb)
+        for p, s in enumerate(sparts)
+    ]
+    term_buckets = [g.submit(stages.term_pairs, offsets, config, *pc) for pc in g.shuffle(posts, nb)]
+    s_owned = [g.submit(stages.gather_pairs, n, *pc) for pc in g.shuffle(term_buckets, p_count)]
+    lap("story_candidates")
+    scored = _fetch_and_score(
+        g, sparts, offsets, s_owned, stages.tfidf_extract, [], stages.story_verify, [config]
+    )
+    sl, sr, ss = _edges(g.gather(scored))
+    code = sl * max(n, 1) + sr
+    order = np.argsort(code)
+    s_left, s_right, s_sim = sl[order], sr[order], ss[order]
+    lap("story_similarity")
+
+    story_labels, story_scores, cuts = _link(
+        g, sparts, offsets, rank, dup_labels, dup_left, dup_right, (s_left, s_right, s_sim),
+        config, nb,
+    )
+    rejected = story_labels[s_left] != story_labels[s_right]
+    lap("link")
+
+    read_info = g.gather([g.submit(stages.rejects_of, f) for f in futs])
+    rejects = tuple(r for part_rejects, _ in read_info for r in part_rejects)
+    info: dict[str, Any] = {
+        "articles": n,
+        "read": sum(c for _, c in read_info),
+        "partitions": p_count,
+        "rejects": rejects,
+        "timings": timings,
+        "stories": int(story_labels.max()) + 1 if n else 0,
+        "duplicate_groups": int(dup_labels.max()) + 1 if n else 0,
+    }
+    if write is not None:
+        jobs = []
+        for p, f in enumerate(futs):
+            a, b = int(offsets[p]), int(offsets[p + 1])
+            path, kind = write(p)
+            labels = (dup_labels[a:b], dup_score[a:b], story_labels[a:b], story_scores[a:b])
+            jobs.append(g.submit(stages.write_part, f, client.scatter(labels), path, kind))
+        info["written"] = int(sum(g.gather(jobs)))
+        lap("write")
+        return None, info
+
+    metas = g.gather([g.submit(stages.meta_of, f) for f in futs])
+    meta = _Meta()
+    for m, _ in metas:
+        for name in ("ids", "titles", "sources", "dates", "urls", "origins"):
+            getattr(meta, name).extend(getattr(m, name))
+    n_tokens = np.concatenate([t for _, t in metas]) if metas else np.zeros(0, np.int64)
+    stub = Features(
+        np.zeros((n, 0), np.uint32), n_tokens, np.zeros(1, np.int64), np.zeros(0, np.uint32),
+        np.zeros(1, np.int64), np.zeros(0, np.uint32), np.zeros(0, np.uint16),
+        np.zeros(0, np.uint16),
+    )
+    clustering = _finish(
+        stub, meta, config, rejects, timings, dup_left, dup_right, dup_sim, dup_labels,
+        dup_score, (s_left, s_right, s_sim), story_labels, story_scores, rejected, cuts,
+        truncated,
+    )
+    lap("assemble")
+    return clustering, info
+
+
+def _local_edge_order(
+    left: I64, right: I64, sim: F64, copy_l: I64, copy_r: I64, n: int
+) -> tuple[I64, I64, F64]:
+    """Verified duplicate edges in the local engine's order: banded pairs sorted, then copies."""
+    width = max(n, 1)
+    code = left * width + right
+    copy_code = copy_l * width + copy_r
+    is_copy = np.isin(code, copy_code)
+    band = np.flatnonzero(~is_copy)
+    band = band[np.argsort(code[band])]
+    order = np.argsort(code)
+    kept = copy_code[np.isin(copy_code, code)]
+    copies = order[np.searchsorted(code[order], kept)]
+    take = np.concatenate((band, copies)).astype(np.int64)
+    return left[take], right[take], sim[take]
+
+
+def _link(
+    g: _Graph,
+    sparts: Sequence[Any],
+    offsets: I64,
+    rank: I64,
+    dup_labels: I64,
+    dup_left: I64,
+    dup_right: I64,
+    edges: tuple[I64, I64, F64],
+    config: ClusterConfig,
+    nb: int,
+) -> tuple[I64, F64, int]:
+    """Guarded linkage: whole components, bucketed, each bucket linked in id-rank order."""
+    n = rank.size
+    s_left, s_right, s_sim = edges
+    comp = components(n, np.concatenate((s_left, dup_left)), np.concatenate((s_right, dup_right)))
+    sizes = np.bincount(comp, minlength=1)
+    members = np.flatnonzero(sizes[comp] >= 2)
+    bucket = comp[members] % nb
+    edge_bucket = comp[s_left] % nb
+    per_bucket = []
+    for k in range(nb):
+        mem = members[bucket == k]
+        per_bucket.append(mem[np.argsort(rank[mem], kind="stable")])
+    owner_of = [np.searchsorted(offsets, np.sort(m), side="right") - 1 for m in per_bucket]
+    sorted_members = [np.sort(m) for m in per_bucket]
+    extracts = []
+    for q, sp in enumerate(sparts):
+        asks = [sm[own == q] for sm, own in zip(sorted_members, owner_of)]
+        extracts.append(g.submit(stages.tfidf_extract, sp, int(offsets[q]), *g.client.scatter(asks)))
+    jobs = []
+    for k in range(nb):
+        sel = edge_bucket == k
+        payload = g.client.scatter(
+            [per_bucket[k], dup_labels[per_bucket[k]], (s_left[sel], s_right[sel], s_sim[sel])]
+        )
+        jobs.append(
+            g.submit(stages.link_bucket, config, *payload, *[g.item(e, k) for e in extracts])
+        )
+    labels = comp.copy()
+    scores = np.zeros(n)
+    base = n
+    cuts = 0
+    for k, (sub, sub_scores, sub_cuts) in enumerate(g.gather(jobs)):
+        if sub.size:
+            labels[per_bucket[k]] = sub + base
+            base += int(sub.max()) + 1
+        scores[per_bucket[k]] = sub_scores
+        cuts += sub_cuts
+    return _by_rank(canonical_labels(labels), rank), scores, cuts

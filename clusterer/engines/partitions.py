@@ -1,0 +1,360 @@
+"""Partitioned inputs and outputs: JSON Lines and Parquet, as a directory, a glob or files.
+
+An input is cut into :class:`Partition` pieces, each readable on its own by any process:
+
+* a JSON Lines file is one partition, or several line-aligned byte ranges of it when more
+  partitions are asked for than there are files;
+* a Parquet file is one partition, or several runs of its row groups.
+
+Articles read from a partition carry the same ``origin`` (``path:line``, or ``path:row``
+for Parquet, counting from 1) and the same derived ids as a whole-file read, so the
+local and distributed engines see identical articles in an identical global order
+(partition order, then row order).
+"""
+
+from __future__ import annotations
+
+import glob
+import io
+import os
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+from typing import Any, Literal
+
+from ..errors import ConfigError, CorpusError, MissingExtraError, param_message
+from ..models import Article, Assignment
+from ..readers.jsonl import read_jsonl
+from ..readers.options import FieldMap, ReadContext, ReadReport
+from ..readers.records import RecordBuilder
+
+__all__ = [
+    "Partition",
+    "ReadOptions",
+    "count_lines",
+    "discover",
+    "output_kind",
+    "read_partition",
+    "write_partition",
+]
+
+Kind = Literal["jsonl", "parquet"]
+_KINDS: dict[str, Kind] = {
+    ".jsonl": "jsonl",
+    ".ndjson": "jsonl",
+    ".json": "jsonl",
+    ".parquet": "parquet",
+    ".pq": "parquet",
+}
+
+
+@dataclass(frozen=True)
+class ReadOptions:
+    """How records become articles (the subset of ``read_articles`` options engines use).
+
+    Parameters
+    ----------
+    fields : FieldMap
+        Field names.
+    on_error : {"raise", "skip"}
+        Raise on a bad record, or skip it and report it.
+    encoding : str
+        Encoding of JSON Lines inputs.
+    page_date : datetime or None
+        Reference time for relative dates.
+    """
+
+    fields: FieldMap = FieldMap()
+    on_error: Literal["raise", "skip"] = "raise"
+    encoding: str = "utf-8"
+    page_date: datetime | None = None
+
+
+@dataclass(frozen=True)
+class Partition:
+    """One independently readable piece of the input.
+
+    Parameters
+    ----------
+    path : str
+        The file.
+    label : str
+        The file as shown in origins.
+    key : str
+        Prefix of derived ids (``<key>:<line>``), as :func:`clusterer.read_articles` uses.
+    kind : {"jsonl", "parquet"}
+        Format.
+    start, stop : int
+        Byte range (JSON Lines) or row-group range (Parquet); ``stop=-1`` means to the end.
+    first_line : int
+        Line (JSON Lines) or row (Parquet) number of the first record, minus one.
+    """
+
+    path: str
+    label: str
+    key: str
+    kind: Kind
+    start: int = 0
+    stop: int = -1
+    first_line: int = 0
+
+
+def _expand(paths: Sequence[str | os.PathLike[str]]) -> list[tuple[Path, str, str]]:
+    """Files named by paths (directories walked sorted, globs expanded sorted)."""
+    out: list[tuple[Path, str, str]] = []
+    for given in paths:
+        text = str(given)
+        path = Path(text)
+        if path.is_dir():
+            for root, dirs, names in os.walk(path):
+                dirs[:] = sorted(d for d in dirs if not d.startswith("."))
+                for name in sorted(names):
+                    file = Path(root) / name
+                    if not name.startswith(".") and file.suffix.lower() in _KINDS:
+                        out.append((file, str(file), file.relative_to(path).as_posix()))
+            out.sort(key=lambda t: t[2])
+        elif path.exists():
+            out.append((path, text, path.name))
+        elif glob.has_magic(text):
+            for match in sorted(glob.glob(text)):
+                file = Path(match)
+                if file.is_file() and file.suffix.lower() in _KINDS:
+                    out.append((file, match, file.name))
+        else:
+            raise CorpusError(text, "no such file or directory; check the path")
+    if not out:
+        raise CorpusError(", ".join(map(str, paths)) or "(none)", "no JSONL or Parquet input found")
+    return out
+
+
+def discover(
+    paths: Sequence[str | os.PathLike[str]] | str | os.PathLike[str],
+    partitions: int | None = None,
+) -> list[Partition]:
+    """Cut the inputs into partitions.
+
+    Parameters
+    ----------
+    paths : path or sequence of paths
+        Files, directories (walked in sorted order) or glob patterns; ``.jsonl``,
+        ``.ndjson``, ``.json`` (JSON Lines) and ``.parquet`` files are read.
+    partitions : int, optional
+        Wanted number of partitions. By default one per file; a larger number splits
+        files (JSON Lines by line-aligned byte ranges, Parquet by row groups).
+
+    Returns
+    -------
+    list of Partition
+        In global order; call :func:`count_lines` on each to fill ``first_line``
+        of later JSON Lines ranges (the engines do).
+    """
+    if isinstance(paths, (str, os.PathLike)):
+        paths = [paths]
+    if partitions is not None and (isinstance(partitions, bool) or partitions < 1):
+        raise ConfigError(param_message("engine", "partitions", "an int >= 1 or None", partitions))
+    files = _expand(paths)
+    sizes = []
+    for path, _, _ in files:
+        kind = _KINDS[path.suffix.lower()]
+        sizes.append(path.stat().st_size if kind == "jsonl" else _row_groups(path))
+    want = max(partitions or len(files), len(files))
+    total = sum(max(s, 1) for s in sizes)
+    out: list[Partition] = []
+    for (path, label, key), size in zip(files, sizes):
+        kind = _KINDS[path.suffix.lower()]
+        pieces = max(1, round(want * max(size, 1) / total)) if want > len(files) else 1
+        if kind == "parquet":
+            pieces = min(pieces, max(size, 1))
+            bounds = [round(i * size / pieces) for i in range(pieces + 1)]
+        else:
+            bounds = _line_bounds(path, size, pieces)
+        for a, b in zip(bounds[:-1], bounds[1:]):
+            if b > a or (a == 0 and b == 0):
+                out.append(Partition(str(path), label, key, kind, a, b))
+    return out
+
+
+def _row_groups(path: Path) -> int:
+    pq = _pyarrow_parquet()
+    return int(pq.ParquetFile(path).num_row_groups)
+
+
+def _line_bounds(path: Path, size: int, pieces: int) -> list[int]:
+    """Byte offsets cutting a file into about ``pieces`` ranges at line starts."""
+    bounds = [0]
+    with open(path, "rb") as f:
+        for i in range(1, pieces):
+            target = max(i * size // pieces, bounds[-1])
+            f.seek(target)
+            f.readline()  # to the start of the next line
+            pos = f.tell()
+            if pos < size and pos > bounds[-1]:
+                bounds.append(pos)
+    bounds.append(size)
+    return bounds
+
+
+def count_lines(part: Partition) -> int:
+    """Number of lines (JSON Lines) or rows (Parquet) in a partition."""
+    if part.kind == "parquet":
+        pq = _pyarrow_parquet()
+        meta = pq.ParquetFile(part.path).metadata
+        return sum(meta.row_group(g).num_rows for g in range(part.start, part.stop))
+    with open(part.path, "rb") as f:
+        f.seek(part.start)
+        left = part.stop - part.start
+        count = 0
+        while left > 0:
+            chunk = f.read(min(left, 1 << 24))
+            if not chunk:
+                break
+            count += chunk.count(b"\n")
+            left -= len(chunk)
+    return count
+
+
+def numbered(parts: Sequence[Partition], counts: Sequence[int]) -> list[Partition]:
+    """Set ``first_line`` of each partition from the line counts of earlier ones of its file."""
+    out: list[Partition] = []
+    seen: dict[str, int] = {}
+    for part, count in zip(parts, counts):
+        first = seen.get(part.path, 0)
+        out.append(
+            Partition(part.path, part.label, part.key, part.kind, part.start, part.stop, first)
+        )
+        seen[part.path] = first + count
+    return out
+
+
+def read_partition(part: Partition, options: ReadOptions, report: ReadReport) -> Iterator[Article]:
+    """Read the articles of one partition, in order.
+
+    Parameters
+    ----------
+    part : Partition
+        What to read (with ``first_line`` set).
+    options : ReadOptions
+        Field mapping and error policy.
+    report : ReadReport
+        Receives the count and the rejects.
+
+    Yields
+    ------
+    Article
+        With origins and derived ids numbered as in the whole file.
+    """
+    ctx = ReadContext(options.fields, options.on_error, options.encoding, options.page_date, report)
+    report.files += 1
+    if part.kind == "parquet":
+        yield from _read_parquet(part, ctx)
+        return
+    with open(part.path, "rb") as f:
+        f.seek(part.start)
+        data = f.read(part.stop - part.start) if part.stop >= 0 else f.read()
+    articles = read_jsonl(io.BytesIO(data), b"", label=part.label, key=part.key, ctx=ctx)
+    shift = part.first_line
+    for article in articles:
+        report.read += 1
+        if shift:
+            article = _renumber(article, part, shift)
+        yield article
+    if shift:
+        for i, reject in enumerate(report.rejects):
+            label, _, number = reject.origin.rpartition(":")
+            if label == part.label and number.isdigit():
+                report.rejects[i] = type(reject)(f"{label}:{int(number) + shift}", reject.reason)
+
+
+def _renumber(article: Article, part: Partition, shift: int) -> Article:
+    """Shift the line number in origin (and in a derived id) by the lines before the range."""
+    import dataclasses
+
+    number = int(article.origin.rpartition(":")[2])
+    changes: dict[str, Any] = {"origin": f"{part.label}:{number + shift}"}
+    if article.id == f"{part.key}:{number}":
+        changes["id"] = f"{part.key}:{number + shift}"
+    return dataclasses.replace(article, **changes)
+
+
+def _read_parquet(part: Partition, ctx: ReadContext) -> Iterator[Article]:
+    pq = _pyarrow_parquet()
+    builder = RecordBuilder(ctx.fields, ctx.page_date)
+    file = pq.ParquetFile(part.path)
+    row = part.first_line
+    for group in range(part.start, part.stop):
+        for record in file.read_row_group(group).to_pylist():
+            row += 1
+            ctx.report.read += 1
+            origin = f"{part.label}:{row}"
+            value = record.get(ctx.fields.date)
+            if isinstance(value, datetime):
+                record[ctx.fields.date] = value.isoformat()
+            try:
+                yield builder.build(record, origin, f"{part.key}:{row}")
+            except CorpusError as error:
+                ctx.fail(error)
+
+
+def _pyarrow_parquet() -> Any:
+    try:
+        import pyarrow.parquet as pq
+    except ImportError:
+        raise MissingExtraError("pyarrow", "parquet") from None
+    return pq
+
+
+def output_kind(path: str | os.PathLike[str]) -> tuple[Kind, bool]:
+    """Format of an output path and whether it is a directory of partitions.
+
+    A path ending in ``.jsonl``/``.ndjson``/``.json`` or ``.parquet`` is a single file;
+    anything else is a directory, written as ``part-00000.jsonl``... (JSON Lines) or, for
+    a name ending in ``/`` after a ``parquet`` stem such as ``out.parquet/``, Parquet.
+    """
+    text = str(path)
+    suffix = Path(text.rstrip("/\\")).suffix.lower()
+    kind = _KINDS.get(suffix, "jsonl")
+    directory = text.endswith(("/", os.sep)) or suffix not in _KINDS or os.path.isdir(text)
+    return kind, directory
+
+
+def write_partition(
+    assignments: Sequence[Assignment], path: str | os.PathLike[str], kind: Kind
+) -> int:
+    """Write assignment rows of one partition (atomically) as JSON Lines or Parquet.
+
+    Returns
+    -------
+    int
+        Rows written.
+    """
+    from ..output import ASSIGNMENT_FIELDS, assignment_rows, atomic_write, write_rows
+
+    if kind == "jsonl":
+        return write_rows(assignment_rows(assignments), path, "jsonl", ASSIGNMENT_FIELDS)
+    import pyarrow as pa
+
+    pq = _pyarrow_parquet()
+    rows = list(assignment_rows(assignments))
+    table = pa.Table.from_pylist(rows, schema=_schema(pa)) if rows else _schema(pa).empty_table()
+    with atomic_write(path, binary=True) as out:
+        pq.write_table(table, out)
+    return len(rows)
+
+
+def _schema(pa: Any) -> Any:
+    return pa.schema(
+        [
+            ("id", pa.string()),
+            ("title", pa.string()),
+            ("source", pa.string()),
+            ("date", pa.string()),
+            ("url", pa.string()),
+            ("story_id", pa.int64()),
+            ("duplicate_group_id", pa.int64()),
+            ("duplicate_score", pa.float64()),
+            ("story_score", pa.float64()),
+            ("empty", pa.bool_()),
+            ("origin", pa.string()),
+        ]
+    )
