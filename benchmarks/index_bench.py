@@ -42,7 +42,10 @@ def synthetic_articles(n: int, seed: int = 0, prefix: str = "a") -> list[Article
                 body = list(base)
                 body[rng.randrange(len(body))] = rng.choice(vocab)
             else:
-                body = [rng.choice(words) if rng.random() < 0.35 else rng.choice(vocab) for _ in range(180)]
+                body = [
+                    rng.choice(words) if rng.random() < 0.35 else rng.choice(vocab)
+                    for _ in range(180)
+                ]
                 base = body
             title = " ".join(rng.sample(words, 6))
             out.append(
@@ -59,7 +62,9 @@ def synthetic_articles(n: int, seed: int = 0, prefix: str = "a") -> list[Article
     return out
 
 
-def run(n_stored: int, batch_size: int, *, n_queries: int = 300, measure_batches: int = 5) -> dict[str, Any]:
+def run(
+    n_stored: int, batch_size: int, *, n_queries: int = 300, measure_batches: int = 5
+) -> dict[str, Any]:
     """Fill an index with ``n_stored`` articles, then time further adds and queries.
 
     Parameters

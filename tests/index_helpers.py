@@ -26,7 +26,10 @@ def make_articles(n: int, seed: int = 0, prefix: str = "a", day0: int = 0) -> li
                 body = list(base)
                 body[rng.randrange(len(body))] = rng.choice(vocab)
             else:
-                body = [rng.choice(words) if rng.random() < 0.5 else rng.choice(vocab) for _ in range(120)]
+                body = [
+                    rng.choice(words) if rng.random() < 0.5 else rng.choice(vocab)
+                    for _ in range(120)
+                ]
                 base = body
             out.append(
                 Article(

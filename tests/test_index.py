@@ -6,11 +6,10 @@ from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 import pytest
+from index_helpers import START, make_articles
 
 from clusterer import Article, ClusterConfig, DuplicateIdError, IndexFileError
 from clusterer.index import StoryIndex, UnknownStoryError
-
-from index_helpers import START, make_articles
 
 
 @pytest.fixture
@@ -75,7 +74,7 @@ def test_duplicate_ids_are_refused(path: str) -> None:
 
 def test_config_mismatch_names_rebuild(path: str) -> None:
     StoryIndex.open(path, ClusterConfig()).close()
-    with pytest.raises(IndexFileError, match="num_perm=128.*rebuild it with: clusterer index add"):
+    with pytest.raises(IndexFileError, match=r"num_perm=128.*rebuild it with: clusterer index add"):
         StoryIndex.open(path, ClusterConfig(num_perm=64))
     StoryIndex.open(path, ClusterConfig(workers=2)).close()  # result-neutral field
 
@@ -124,12 +123,11 @@ def test_corrupted_file(path: str, where: float) -> None:
         fh.seek(int(size * where) // 4096 * 4096 + 100)
         fh.write(os.urandom(3000))
     # Either opening or a later operation must fail cleanly; never a traceback.
-    with pytest.raises(IndexFileError):
-        with StoryIndex.open(path) as ix:
-            ix.stories()
-            for a in make_articles(300, seed=4, prefix="z"):
-                ix.query(a)
-            ix.add(make_articles(300, seed=4, prefix="w"))
+    with pytest.raises(IndexFileError), StoryIndex.open(path) as ix:
+        ix.stories()
+        for a in make_articles(300, seed=4, prefix="z"):
+            ix.query(a)
+        ix.add(make_articles(300, seed=4, prefix="w"))
 
 
 def test_remove_expire_and_window(path: str) -> None:

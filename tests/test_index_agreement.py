@@ -36,4 +36,6 @@ def test_incremental_matches_batch(tmp_path: Path, name: str, batch: int, min_f1
         inc = {m: s.id for s in ix.stories() for m in s.members}
     ids = sorted(batch_labels)
     f1 = score([inc[i] for i in ids], [batch_labels[i] for i in ids]).bcubed_f1
-    assert f1 >= min_f1, f"{name}: B-cubed F1 {f1:.4f} between index (batches of {batch}) and cluster()"
+    assert f1 >= min_f1, (
+        f"{name}: B-cubed F1 {f1:.4f} between index (batches of {batch}) and cluster()"
+    )

@@ -4,11 +4,10 @@ import json
 from pathlib import Path
 
 import pytest
+from index_helpers import make_articles
 from typer.testing import CliRunner
 
 from clusterer.cli.index import index_app
-
-from index_helpers import make_articles
 
 
 @pytest.fixture
@@ -16,7 +15,12 @@ def corpus(tmp_path: Path) -> Path:
     path = tmp_path / "in.jsonl"
     with path.open("w") as fh:
         for a in make_articles(60, seed=7):
-            fh.write(json.dumps({"id": a.id, "title": a.title, "text": a.text, "date": a.date.isoformat()}) + "\n")
+            fh.write(
+                json.dumps(
+                    {"id": a.id, "title": a.title, "text": a.text, "date": a.date.isoformat()}
+                )
+                + "\n"
+            )
     return path
 
 

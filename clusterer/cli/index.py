@@ -39,7 +39,9 @@ def _date(value: str, option: str) -> datetime:
     try:
         parsed = datetime.fromisoformat(value.strip().replace("Z", "+00:00"))
     except ValueError:
-        raise ConfigError(param_message("index", option, "an ISO date such as 2024-05-01", value)) from None
+        raise ConfigError(
+            param_message("index", option, "an ISO date such as 2024-05-01", value)
+        ) from None
     return parsed if parsed.tzinfo else parsed.replace(tzinfo=timezone.utc)
 
 
@@ -115,16 +117,22 @@ def query_command(index: IndexPath, paths: Inputs, as_json: AsJson = False) -> N
                 _emit(a)
             else:
                 where = "new story" if a.new_story else f"story {a.story_id}"
-                match = f" (best match {a.best_match}, similarity {a.similarity:.3f}" + (
-                    f", jaccard {a.jaccard:.3f})" if a.jaccard else ")"
-                ) if a.best_match else ""
+                match = (
+                    f" (best match {a.best_match}, similarity {a.similarity:.3f}"
+                    + (f", jaccard {a.jaccard:.3f})" if a.jaccard else ")")
+                    if a.best_match
+                    else ""
+                )
                 typer.echo(f"{a.id}\t{where}\tgroup {a.duplicate_group_id}{match}")
 
 
 @index_app.command("stories")
 def stories_command(
     index: IndexPath,
-    since: Annotated[str | None, typer.Option(help="Only stories with an article dated at or after this ISO date.")] = None,
+    since: Annotated[
+        str | None,
+        typer.Option(help="Only stories with an article dated at or after this ISO date."),
+    ] = None,
     as_json: AsJson = False,
 ) -> None:
     """List the stories in INDEX."""

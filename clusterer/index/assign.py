@@ -227,14 +227,11 @@ def _agglomerate(
         agg = onehot.T @ full @ onehot
     alive = np.ones(k, bool)
     while alive.sum() > 1:
-        if method == "complete":
-            link = agg.copy()
-        else:
-            link = agg / np.outer(size, size)
+        link = agg.copy() if method == "complete" else agg / np.outer(size, size)
         link[~alive, :] = -1.0
         link[:, ~alive] = -1.0
         np.fill_diagonal(link, -1.0)
-        a, b = np.unravel_index(int(np.argmax(link)), link.shape)
+        a, b = (int(x) for x in np.unravel_index(int(np.argmax(link)), link.shape))
         if link[a, b] < thr:
             break
         a, b = min(a, b), max(a, b)
@@ -271,7 +268,7 @@ def _decide(
 ) -> list[Decision]:
     s = pool.stored
     best_dup: dict[int, tuple[float, int]] = {}
-    for a, b, j in zip(dups[0].tolist(), dups[1].tolist(), dups[2].tolist()):
+    for a, b, j in zip(dups[0].tolist(), dups[1].tolist(), dups[2].tolist(), strict=True):
         for x, y in ((a, b), (b, a)):
             if x >= s and (x not in best_dup or (j, -y) > (best_dup[x][0], -best_dup[x][1])):
                 best_dup[x] = (j, y)

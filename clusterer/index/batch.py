@@ -69,13 +69,22 @@ def prepare(articles: list[Article], config: ClusterConfig) -> Batch:
     days = [day_of(a.date) for a in articles]
     order = sorted(
         range(len(articles)),
-        key=lambda i: (math.isnan(days[i]), 0.0 if math.isnan(days[i]) else days[i], articles[i].id),
+        key=lambda i: (
+            math.isnan(days[i]),
+            0.0 if math.isnan(days[i]) else days[i],
+            articles[i].id,
+        ),
     )
     ordered = [articles[i] for i in order]
     feats = featurize([a.title for a in ordered], [a.text for a in ordered], config)
     keys = band_keys(feats.signatures, banding_for(config))
     return Batch(
-        ordered, order, feats, np.array([days[i] for i in order], np.float64), keys, feats.n_tokens > 0
+        ordered,
+        order,
+        feats,
+        np.array([days[i] for i in order], np.float64),
+        keys,
+        feats.n_tokens > 0,
     )
 
 
@@ -110,8 +119,14 @@ def _weigh(
         ok = (hit < uniq.size) & (uniq[np.minimum(hit, uniq.size - 1)] == extra[0])
         counts[hit[ok]] += extra[1][ok]
     feats = Features(
-        np.zeros((n, 0), np.uint32), np.zeros(n, np.int64), np.zeros(n + 1, np.int64),
-        np.zeros(0, np.uint32), ptr, local, body, title,
+        np.zeros((n, 0), np.uint32),
+        np.zeros(n, np.int64),
+        np.zeros(n + 1, np.int64),
+        np.zeros(0, np.uint32),
+        ptr,
+        local,
+        body,
+        title,
     )
     return tfidf_rows(feats, config, df=counts, n_docs=n_docs), uniq
 
@@ -162,21 +177,29 @@ def plan_batch(
         f.term_ptr, f.term_features, f.term_body, f.term_title, stats[0], extra, n_total, config
     )
     tops_local = _top_terms(brows, config.candidate_terms)
-    tops = [buniq[t].astype(np.uint32) if batch.eligible[i] else np.zeros(0, np.uint32)
-            for i, t in enumerate(tops_local)]
+    tops = [
+        buniq[t].astype(np.uint32) if batch.eligible[i] else np.zeros(0, np.uint32)
+        for i, t in enumerate(tops_local)
+    ]
     all_tops = np.concatenate(tops).astype(np.int64) if tops else np.zeros(0, np.int64)
     t_u, t_c = np.unique(all_tops, return_counts=True)
     q_row = np.repeat(np.arange(b), [t.size for t in tops])
     posted = stats[1][all_tops] + t_c[np.searchsorted(t_u, all_tops)]
     useful = posted <= config.max_postings
     p_row, p_art = posting_matches(
-        conn, q_row[useful], all_tops[useful], batch.days, max_story_gap(config),
+        conn,
+        q_row[useful],
+        all_tops[useful],
+        batch.days,
+        max_story_gap(config),
         config.term_neighbours,
     )
     d_row, d_art = band_matches(conn, batch.keys, batch.eligible)
     stored = fetch_stories(conn, np.concatenate((p_art, d_art)), config.num_perm)
     s = stored.rowid.size
-    pool_of = lambda r: np.searchsorted(stored.rowid, r)  # noqa: E731 - rowids are sorted
+
+    def pool_of(rowids: I64) -> I64:
+        return np.searchsorted(stored.rowid, rowids).astype(np.int64)  # rowids are sorted
 
     # Near-duplicates: stored matches and earlier batch rows, verified.
     i_left, i_right, _ = candidate_pairs(batch.keys, batch.eligible)
@@ -187,8 +210,10 @@ def plan_batch(
         np.concatenate((np.where(stored.empty, 0, 1), f.n_tokens)),
         np.concatenate((stored.shingle_ptr, stored.shingle_ptr[-1] + f.shingle_ptr[1:])),
         np.concatenate((stored.shingles, f.shingles)),
-        np.zeros(s + b + 1, np.int64), np.zeros(0, np.uint32),
-        np.zeros(0, np.uint16), np.zeros(0, np.uint16),
+        np.zeros(s + b + 1, np.int64),
+        np.zeros(0, np.uint32),
+        np.zeros(0, np.uint16),
+        np.zeros(0, np.uint16),
     )
     if config.verify == "exact":
         jac = exact_jaccard(both, left, right)
@@ -206,7 +231,10 @@ def plan_batch(
         np.concatenate((stored.term_features, f.term_features)),
         np.concatenate((stored.term_body, f.term_body)),
         np.concatenate((stored.term_title, f.term_title)),
-        stats[0], extra, n_total, config,
+        stats[0],
+        extra,
+        n_total,
+        config,
     )
     pool = Pool(
         stored.ids + [a.id for a in batch.articles],

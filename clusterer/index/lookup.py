@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import sqlite3
 from dataclasses import dataclass
+from typing import cast
 
 import numpy as np
 import numpy.typing as npt
@@ -70,7 +71,7 @@ def decode_rows(rows: list[tuple[object, ...]], num_perm: int) -> StoredRows:
             raise sqlite3.DatabaseError(f"article {aid!r}: stored values fail their checksum")
         if not all(isinstance(x, bytes) for x in (sig, sh, tm, top)):
             raise sqlite3.DatabaseError(f"article {aid!r}: stored arrays have a bad type")
-        sig, sh, tm, top = bytes(sig), bytes(sh), bytes(tm), bytes(top)  # type: ignore[arg-type]
+        sig, sh, tm, top = (cast(bytes, x) for x in (sig, sh, tm, top))
         if len(sig) != 4 * num_perm or len(sh) % 4 or len(tm) % 8 or len(top) % 4:
             raise sqlite3.DatabaseError(f"article {aid!r}: stored arrays have a bad size")
         sig_rows.append(sig)
@@ -78,8 +79,10 @@ def decode_rows(rows: list[tuple[object, ...]], num_perm: int) -> StoredRows:
         terms.append(tm)
         tops.append(np.frombuffer(top, np.uint32))
     n_terms = [len(t) // 8 for t in terms]
-    feats = [np.frombuffer(t, np.uint32, count=k) for t, k in zip(terms, n_terms)]
-    counts = [np.frombuffer(t, np.uint16, offset=4 * k) for t, k in zip(terms, n_terms)]
+    feats = [np.frombuffer(t, np.uint32, count=k) for t, k in zip(terms, n_terms, strict=True)]
+    counts = [
+        np.frombuffer(t, np.uint16, offset=4 * k) for t, k in zip(terms, n_terms, strict=True)
+    ]
     body = [c[: c.size // 2] for c in counts]
     title = [c[c.size // 2 :] for c in counts]
 
@@ -105,8 +108,10 @@ def decode_rows(rows: list[tuple[object, ...]], num_perm: int) -> StoredRows:
     )
 
 
-def band_matches(conn: sqlite3.Connection, keys: U64, eligible: npt.NDArray[np.bool_]) -> tuple[I64, I64]:
-    """Stored articles sharing a band key with batch rows.
+def band_matches(
+    conn: sqlite3.Connection, keys: U64, eligible: npt.NDArray[np.bool_]
+) -> tuple[I64, I64]:
+    """Find stored articles sharing a band key with batch rows.
 
     Parameters
     ----------
@@ -143,7 +148,11 @@ def band_matches(conn: sqlite3.Connection, keys: U64, eligible: npt.NDArray[np.b
     lo = np.searchsorted(flat, fk, "left")
     hi = np.searchsorted(flat, fk, "right")
     count = hi - lo
-    idx = np.repeat(lo, count) + np.arange(int(count.sum())) - np.repeat(np.cumsum(count) - count, count)
+    idx = (
+        np.repeat(lo, count)
+        + np.arange(int(count.sum()))
+        - np.repeat(np.cumsum(count) - count, count)
+    )
     pairs = np.unique(np.stack((rows[idx], np.repeat(fa, count)), axis=1), axis=0)
     return pairs[:, 0].astype(np.int64), pairs[:, 1].astype(np.int64)
 
@@ -156,7 +165,7 @@ def posting_matches(
     gap: float,
     neighbours: int,
 ) -> tuple[I64, I64]:
-    """Stored articles sharing a top term with batch rows within the date window.
+    """Find stored articles sharing a top term with batch rows within the date window.
 
     For every (batch row, term) at most ``neighbours`` stored articles nearest in date
     are kept (the incremental counterpart of ``term_neighbours`` in the batch path);
@@ -174,11 +183,13 @@ def posting_matches(
     span = min(gap, 1e299)
     lo = np.where(np.isnan(d), -1e299, d - span)
     hi = np.where(np.isnan(d), 1e299, d + span)
-    conn.execute("CREATE TEMP TABLE IF NOT EXISTS q_terms(k INTEGER, term INTEGER, lo REAL, hi REAL)")
+    conn.execute(
+        "CREATE TEMP TABLE IF NOT EXISTS q_terms(k INTEGER, term INTEGER, lo REAL, hi REAL)"
+    )
     conn.execute("DELETE FROM q_terms")
     conn.executemany(
         "INSERT INTO q_terms VALUES (?, ?, ?, ?)",
-        zip(range(row.size), term.tolist(), lo.tolist(), hi.tolist()),
+        zip(range(row.size), term.tolist(), lo.tolist(), hi.tolist(), strict=True),
     )
     found = conn.execute(
         "SELECT q.k, p.article, p.day FROM q_terms q JOIN postings p "
@@ -215,8 +226,10 @@ def fetch_stories(conn: sqlite3.Connection, rowids: I64, num_perm: int) -> Store
     return decode_rows(rows, num_perm)
 
 
-def fetch_where(conn: sqlite3.Connection, where: str, params: tuple[object, ...], num_perm: int) -> StoredRows:
-    """Stored rows matching a WHERE clause, ordered by rowid."""
+def fetch_where(
+    conn: sqlite3.Connection, where: str, params: tuple[object, ...], num_perm: int
+) -> StoredRows:
+    """Fetch stored rows matching a WHERE clause, ordered by rowid."""
     rows = conn.execute(
         f"SELECT {_COLUMNS} FROM articles WHERE {where} ORDER BY rowid", params
     ).fetchall()

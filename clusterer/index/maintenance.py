@@ -27,7 +27,11 @@ I64 = npt.NDArray[np.int64]
 
 
 def delete_ids(
-    conn: sqlite3.Connection, ids: list[str], config: ClusterConfig, stats: I64, counters: dict[str, int]
+    conn: sqlite3.Connection,
+    ids: list[str],
+    config: ClusterConfig,
+    stats: I64,
+    counters: dict[str, int],
 ) -> int:
     """Delete the stored articles with these ids; return the count."""
     if not ids:
@@ -79,10 +83,11 @@ def _unindex(conn: sqlite3.Connection, rows: StoredRows, config: ClusterConfig, 
     keys = band_keys(rows.signatures[live], banding_for(config)).view(np.int64)
     owners = np.repeat(rows.rowid[live], keys.shape[1])
     conn.executemany(
-        "DELETE FROM bands WHERE key = ? AND article = ?", zip(keys.ravel().tolist(), owners.tolist())
+        "DELETE FROM bands WHERE key = ? AND article = ?",
+        zip(keys.ravel().tolist(), owners.tolist(), strict=True),
     )
     post: list[tuple[int, float, int]] = []
-    for top, day, rowid in zip(rows.tops, rows.days.tolist(), rows.rowid.tolist()):
+    for top, day, rowid in zip(rows.tops, rows.days.tolist(), rows.rowid.tolist(), strict=True):
         d = UNDATED if math.isnan(day) else day
         post.extend((int(t), d, rowid) for t in top.tolist())
     conn.executemany("DELETE FROM postings WHERE term = ? AND day = ? AND article = ?", post)

@@ -130,10 +130,7 @@ def guard(path: str) -> Iterator[None]:
 
 
 def _corrupt(path: str, detail: str) -> str:
-    return (
-        f"index at {path} is not a readable story index ({detail}); "
-        f"rebuild it with: {REBUILD}"
-    )
+    return f"index at {path} is not a readable story index ({detail}); rebuild it with: {REBUILD}"
 
 
 def _check_header(path: str) -> None:
@@ -173,7 +170,9 @@ def connect(path: str, timeout: float, *, create: bool) -> sqlite3.Connection:
         raise IndexFileError(f"index path {path} is a directory, not an index file")
     if not os.path.exists(path):
         if not create:
-            raise IndexFileError(f"no index at {path}; create one with: clusterer index add {path} CORPUS...")
+            raise IndexFileError(
+                f"no index at {path}; create one with: clusterer index add {path} CORPUS..."
+            )
     else:
         _check_header(path)
     with guard(path):
@@ -238,7 +237,7 @@ def read_meta(conn: sqlite3.Connection, path: str) -> dict[str, str]:
 
 
 def stored_config(meta: Mapping[str, str], path: str) -> ClusterConfig:
-    """The config an index was built with."""
+    """Return the config an index was built with."""
     try:
         return ClusterConfig.from_dict(json.loads(meta["config"]))
     except (KeyError, ValueError, ConfigError) as exc:
@@ -253,7 +252,9 @@ def check_config(stored: ClusterConfig, wanted: ClusterConfig, path: str) -> Non
     a, b = stored.to_dict(), wanted.to_dict()
     diffs = [f"{k}={a[k]!r}" for k in sorted(a) if k not in _FREE and a[k] != b.get(k)]
     if diffs:
-        asked = ", ".join(f"{k}={b.get(k)!r}" for k in sorted(a) if k not in _FREE and a[k] != b.get(k))
+        asked = ", ".join(
+            f"{k}={b.get(k)!r}" for k in sorted(a) if k not in _FREE and a[k] != b.get(k)
+        )
         raise IndexFileError(
             f"index at {path} was built with {', '.join(diffs)} but {asked} was requested; "
             f"rebuild it with: {REBUILD}"
@@ -264,10 +265,7 @@ def row_crc(*parts: bytes | str | int | float | None) -> int:
     """CRC-32 over the stored values of an article row (blobs and identity fields)."""
     crc = 0
     for p in parts:
-        if isinstance(p, bytes):
-            data = p
-        else:
-            data = repr(p).encode()
+        data = p if isinstance(p, bytes) else repr(p).encode()
         crc = zlib.crc32(data, crc)
         crc = zlib.crc32(b"\x1f", crc)
     return crc

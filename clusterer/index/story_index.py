@@ -29,7 +29,7 @@ from ..config import ClusterConfig
 from ..errors import DuplicateIdError, IndexFileError
 from ..models import Article
 from . import maintenance, views
-from .batch import Plan, day_of, plan_batch, prepare
+from .batch import Batch, Plan, day_of, plan_batch, prepare
 from .storage import (
     connect,
     create_schema,
@@ -119,7 +119,9 @@ class StoryIndex:
         if window_days is not None and not (window_days > 0 and math.isfinite(window_days)):
             from ..errors import ConfigError, param_message
 
-            raise ConfigError(param_message("StoryIndex", "window_days", "a float > 0 or None", window_days))
+            raise ConfigError(
+                param_message("StoryIndex", "window_days", "a float > 0 or None", window_days)
+            )
         conn = connect(path, timeout, create=create)
         try:
             with guard(path):
@@ -190,7 +192,10 @@ class StoryIndex:
         return self
 
     def __exit__(
-        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
     ) -> None:
         self.close()
 
@@ -207,7 +212,9 @@ class StoryIndex:
         if version == self._version:
             return
         meta = read_meta(self._db, self.path)
-        self._counters = {k: int(meta[k]) for k in ("next_story", "next_group", "next_article", "n_docs")}
+        self._counters = {
+            k: int(meta[k]) for k in ("next_story", "next_group", "next_article", "n_docs")
+        }
         window = views.json_value(meta["window_days"])
         self.window_days = None if window is None else float(window)
         self._stats = load_term_stats(self._db, self.config.n_features)
@@ -272,14 +279,21 @@ class StoryIndex:
             if taken:
                 first = sorted(taken)[0]
                 origin = next(a.origin for a in batch_list if a.id == first) or first
-                raise DuplicateIdError(origin, f"article id {first!r} is already in the index {self.path}")
+                raise DuplicateIdError(
+                    origin, f"article id {first!r} is already in the index {self.path}"
+                )
             plan = self._plan(conn, batch)
             write_plan(conn, plan, self.config, self._stats, self._counters)
             if self.window_days is not None:
                 newest = conn.execute("SELECT max(day) FROM articles").fetchone()[0]
                 if newest is not None:
                     maintenance.delete_where(
-                        conn, "day < ?", (newest - self.window_days,), self.config, self._stats, self._counters
+                        conn,
+                        "day < ?",
+                        (newest - self.window_days,),
+                        self.config,
+                        self._stats,
+                        self._counters,
                     )
         return _results(plan, ordered=False)
 
@@ -306,10 +320,16 @@ class StoryIndex:
             plan = self._plan(conn, batch)
         return _results(plan, ordered=False)[0]
 
-    def _plan(self, conn: sqlite3.Connection, batch: object) -> Plan:
+    def _plan(self, conn: sqlite3.Connection, batch: Batch) -> Plan:
         c = self._counters
         return plan_batch(
-            conn, batch, self.config, self._stats, c["n_docs"], c["next_story"], c["next_group"]  # type: ignore[arg-type]
+            conn,
+            batch,
+            self.config,
+            self._stats,
+            c["n_docs"],
+            c["next_story"],
+            c["next_group"],
         )
 
     # -- bounding -----------------------------------------------------------------------
@@ -330,7 +350,9 @@ class StoryIndex:
         """
         cutoff = day_of(before)
         with self._write() as conn:
-            return maintenance.delete_where(conn, "day < ?", (cutoff,), self.config, self._stats, self._counters)
+            return maintenance.delete_where(
+                conn, "day < ?", (cutoff,), self.config, self._stats, self._counters
+            )
 
     # -- reading ------------------------------------------------------------------------
     def resolve(self, story_id: int) -> int:
@@ -350,7 +372,7 @@ class StoryIndex:
             return views.story(conn, story_id)
 
     def stories(self, since: datetime | None = None) -> list[StoryRecord]:
-        """Return live stories, by id; with ``since``, only those with a member dated at or after it."""
+        """Return live stories by id; with ``since``, those with a member dated at or after it."""
         with self._read() as conn:
             return views.stories(conn, None if since is None else day_of(since))
 
@@ -360,7 +382,7 @@ class StoryIndex:
             return views.events(conn, since)
 
     def stats(self) -> IndexStats:
-        """Counts, date span, window and file size of the index."""
+        """Return counts, date span, window and file size of the index."""
         with self._read() as conn:
             return views.stats(conn, self.path, self.window_days)
 
@@ -382,7 +404,7 @@ def _check_unique(articles: list[Article]) -> None:
 def _results(plan: Plan, ordered: bool) -> list[IndexAssignment]:
     pool, s = plan.pool, plan.pool.stored
     out: list[IndexAssignment | None] = [None] * len(plan.batch.articles)
-    for k, (pos, d) in enumerate(zip(plan.batch.order, plan.outcome.decisions)):
+    for k, (pos, d) in enumerate(zip(plan.batch.order, plan.outcome.decisions, strict=True)):
         w = s + k
         out[pos] = IndexAssignment(
             id=pool.ids[w],

@@ -46,7 +46,7 @@ def _epoch(day: float | None) -> datetime | None:
 
 
 def stored_ids(conn: sqlite3.Connection, ids: list[str]) -> set[str]:
-    """The subset of ``ids`` already stored."""
+    """Return the subset of ``ids`` already stored."""
     rows = conn.execute(
         "SELECT id FROM articles WHERE id IN (SELECT value FROM json_each(?))", (json.dumps(ids),)
     ).fetchall()
@@ -54,17 +54,19 @@ def stored_ids(conn: sqlite3.Connection, ids: list[str]) -> set[str]:
 
 
 def stored_assignment(conn: sqlite3.Connection, article_id: str) -> IndexAssignment | None:
-    """The stored placement of an article, or None."""
+    """Return the stored placement of an article, or None."""
     row = conn.execute(
         "SELECT story_id, group_id, empty FROM articles WHERE id = ?", (article_id,)
     ).fetchone()
     if row is None:
         return None
-    return IndexAssignment(article_id, int(row[0]), int(row[1]), None, 0.0, 0.0, 0.0, False, (), bool(row[2]))
+    return IndexAssignment(
+        article_id, int(row[0]), int(row[1]), None, 0.0, 0.0, 0.0, False, (), bool(row[2])
+    )
 
 
 def resolve(conn: sqlite3.Connection, story_id: int) -> int:
-    """The live id of a story (follows merges)."""
+    """Return the live id of a story (follows merges)."""
     row = conn.execute(
         "SELECT new FROM aliases WHERE kind = 'story' AND old = ?", (int(story_id),)
     ).fetchone()
@@ -126,16 +128,20 @@ def events(conn: sqlite3.Connection, since: int | datetime | None) -> list[Index
     params: tuple[object, ...] = ()
     if isinstance(since, datetime):
         moment = since if since.tzinfo else since.replace(tzinfo=timezone.utc)
-        rows = [r for r in conn.execute(sql + " ORDER BY seq") if datetime.fromisoformat(r[5]) >= moment]
+        rows = [
+            r for r in conn.execute(sql + " ORDER BY seq") if datetime.fromisoformat(r[5]) >= moment
+        ]
     else:
         if since is not None:
             sql, params = sql + " WHERE seq > ?", (int(since),)
         rows = conn.execute(sql + " ORDER BY seq", params).fetchall()
-    return [IndexEvent(r[0], r[1], r[2], r[3], r[4], datetime.fromisoformat(r[5]), r[6]) for r in rows]
+    return [
+        IndexEvent(r[0], r[1], r[2], r[3], r[4], datetime.fromisoformat(r[5]), r[6]) for r in rows
+    ]
 
 
 def stats(conn: sqlite3.Connection, path: str, window_days: float | None) -> IndexStats:
-    """Counts, date span and file size."""
+    """Return counts, date span and file size."""
     n, lo, hi = conn.execute("SELECT count(*), min(day), max(day) FROM articles").fetchone()
     n_stories = conn.execute("SELECT count(*) FROM stories").fetchone()[0]
     n_groups = conn.execute("SELECT count(DISTINCT group_id) FROM articles").fetchone()[0]

@@ -44,39 +44,55 @@ def write_plan(
         sh = f.shingles[f.shingle_ptr[k] : f.shingle_ptr[k + 1]].tobytes()
         t0, t1 = f.term_ptr[k], f.term_ptr[k + 1]
         terms = (
-            f.term_features[t0:t1].tobytes() + f.term_body[t0:t1].tobytes() + f.term_title[t0:t1].tobytes()
+            f.term_features[t0:t1].tobytes()
+            + f.term_body[t0:t1].tobytes()
+            + f.term_title[t0:t1].tobytes()
         )
         top = plan.tops[k].tobytes()
-        rows.append((
-            int(rowids[k]), a.id, seq, int(pool.story[s + k]), int(pool.group[s + k]), day,
-            None if a.date is None else a.date.isoformat(), a.title, a.source, a.url, empty,
-            sig, sh, terms, top, row_crc(a.id, day, empty, sig, sh, terms, top),
-        ))
+        rows.append(
+            (
+                int(rowids[k]),
+                a.id,
+                seq,
+                int(pool.story[s + k]),
+                int(pool.group[s + k]),
+                day,
+                None if a.date is None else a.date.isoformat(),
+                a.title,
+                a.source,
+                a.url,
+                empty,
+                sig,
+                sh,
+                terms,
+                top,
+                row_crc(a.id, day, empty, sig, sh, terms, top),
+            )
+        )
     conn.executemany("INSERT INTO articles VALUES (" + ",".join("?" * 16) + ")", rows)
     keys = batch.keys.view(np.int64)[batch.eligible]
     owners = np.repeat(rowids[batch.eligible], keys.shape[1])
     conn.executemany(
-        "INSERT OR IGNORE INTO bands VALUES (?, ?)", zip(keys.ravel().tolist(), owners.tolist())
+        "INSERT OR IGNORE INTO bands VALUES (?, ?)",
+        zip(keys.ravel().tolist(), owners.tolist(), strict=True),
     )
     post_rows = np.repeat(np.arange(b), [t.size for t in plan.tops])
     post_terms = np.concatenate(plan.tops).astype(np.int64) if b else np.zeros(0, np.int64)
     post_days = np.nan_to_num(batch.days[post_rows], nan=UNDATED)
     conn.executemany(
         "INSERT OR IGNORE INTO postings VALUES (?, ?, ?)",
-        zip(post_terms.tolist(), post_days.tolist(), rowids[post_rows].tolist()),
+        zip(post_terms.tolist(), post_days.tolist(), rowids[post_rows].tolist(), strict=True),
     )
-    terms = f.term_features.astype(np.int64)
-    np.add.at(stats[0], terms, 1)
+    term_ids = f.term_features.astype(np.int64)
+    np.add.at(stats[0], term_ids, 1)
     np.add.at(stats[1], post_terms, 1)
-    save_term_stats(conn, stats, np.concatenate((terms, post_terms)))
+    save_term_stats(conn, stats, np.concatenate((term_ids, post_terms)))
 
     names = {s + k: a.id for k, a in enumerate(batch.articles)}
     record_merges(conn, out.story_merges, out.group_merges, names, seq, at)
     touched = {int(pool.story[s + k]) for k in range(b)} | {m[0] for m in out.story_merges}
     write_stories(conn, {t: out.members[t] for t in touched if t in out.members}, pool.days, seq)
-    conn.execute(
-        "INSERT INTO batches VALUES (?, ?, ?, ?, ?)", (seq, at, b, first, first + b - 1)
-    )
+    conn.execute("INSERT INTO batches VALUES (?, ?, ?, ?, ?)", (seq, at, b, first, first + b - 1))
     counters["next_article"] = first + b
     counters["next_story"] = out.next_story
     counters["next_group"] = out.next_group
@@ -95,14 +111,20 @@ def record_merges(
     at: str,
 ) -> None:
     """Relabel absorbed stories and groups, keep aliases flat, and log events."""
-    for kind, column, merges in (("story", "story_id", story_merges), ("group", "group_id", group_merges)):
+    for kind, column, merges in (
+        ("story", "story_id", story_merges),
+        ("group", "group_id", group_merges),
+    ):
         event = "merged" if kind == "story" else "group_merged"
         for keep, gone, row in merges:
             conn.execute(f"UPDATE articles SET {column} = ? WHERE {column} = ?", (keep, gone))
-            conn.execute("UPDATE aliases SET new = ? WHERE kind = ? AND new = ?", (keep, kind, gone))
+            conn.execute(
+                "UPDATE aliases SET new = ? WHERE kind = ? AND new = ?", (keep, kind, gone)
+            )
             conn.execute("INSERT OR REPLACE INTO aliases VALUES (?, ?, ?)", (gone, kind, keep))
             conn.execute(
-                "INSERT INTO events(batch, at, kind, survivor, absorbed, article) VALUES (?, ?, ?, ?, ?, ?)",
+                "INSERT INTO events(batch, at, kind, survivor, absorbed, article) "
+                "VALUES (?, ?, ?, ?, ?, ?)",
                 (seq, at, event, keep, gone, names.get(row, "")),
             )
             if kind == "story":
