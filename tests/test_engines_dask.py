@@ -1,0 +1,171 @@
+"""The Dask engine gives the local engine's partition exactly (real LocalCluster, 2 workers)."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pytest
+
+from clusterer import ClusterConfig, Clustering, cluster, read_articles
+from clusterer.engines import EngineRun, cluster_partitioned
+from clusterer.engines.partitions import discover
+
+distributed = pytest.importorskip("distributed")
+pa = pytest.importorskip("pyarrow")
+pq = pytest.importorskip("pyarrow.parquet")
+
+_WORDS = [f"w{i}" for i in range(3000)]
+
+
+def _corpus(n: int, seed: int = 5) -> list[dict[str, Any]]:
+    """Stories of several publications each: exact copies, light edits, rewrites, undated."""
+    rng = np.random.default_rng(seed)
+    records: list[dict[str, Any]] = []
+    story = 0
+    while len(records) < n:
+        base = list(rng.choice(_WORDS, size=int(rng.integers(40, 160))))
+        title = " ".join(rng.choice(_WORDS, size=6))
+        day = int(rng.integers(1, 28))
+        for copy in range(int(rng.integers(1, 6))):
+            words = list(base)
+            if copy >= 2:
+                for _ in range(int(rng.integers(1, 4 * copy))):
+                    words[int(rng.integers(len(words)))] = str(rng.choice(_WORDS))
+            if copy == 4:
+                words = words[: len(words) // 2] + list(rng.choice(_WORDS, size=30))
+            date = None if rng.random() < 0.1 else f"2024-03-{day + copy % 3:02d}T10:00:00Z"
+            records.append(
+                {
+                    "id": f"a{int(rng.integers(1 << 40)):011x}",
+                    "title": title,
+                    "text": "" if rng.random() < 0.01 else " ".join(words),
+                    "date": date,
+                    "source": f"s{copy}",
+                }
+            )
+        story += 1
+    return records[:n]
+
+
+def _write_jsonl(records: list[dict[str, Any]], directory: Path, files: int) -> Path:
+    directory.mkdir()
+    for k, chunk in enumerate(np.array_split(np.arange(len(records)), files)):
+        with open(directory / f"part-{k:03d}.jsonl", "w") as f:
+            for i in chunk:
+                f.write(json.dumps(records[int(i)]) + "\n")
+    return directory
+
+
+def _key(c: Clustering) -> tuple[Any, ...]:
+    lt = c.link_table
+    assert lt is not None
+    return (
+        c.assignments,
+        c.stories,
+        c.duplicate_groups,
+        lt.left.tolist(),
+        lt.right.tolist(),
+        lt.similarity.tolist(),
+        lt.accepted.tolist(),
+        lt.kind.tolist(),
+        dict(c.config),
+    )
+
+
+@pytest.fixture(scope="module")
+def client() -> Any:
+    with distributed.LocalCluster(
+        n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None
+    ) as cluster_, distributed.Client(cluster_) as c:
+        yield c
+
+
+@pytest.fixture(scope="module")
+def corpus(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return _write_jsonl(_corpus(3000), tmp_path_factory.mktemp("c") / "in", files=3)
+
+
+@pytest.mark.parametrize(
+    ("config", "partitions"),
+    [
+        (ClusterConfig(), 7),
+        (ClusterConfig(verify="estimate", linkage="complete", date_decay_days=None), None),
+    ],
+)
+def test_dask_equals_local(
+    client: Any, corpus: Path, config: ClusterConfig, partitions: int | None
+) -> None:
+    local = cluster_partitioned(corpus, config, partitions=partitions)
+    dask = cluster_partitioned(corpus, config, engine="dask", client=client, partitions=partitions)
+    assert isinstance(local, Clustering)
+    assert isinstance(dask, Clustering)
+    assert _key(dask) == _key(local)
+    # The local engine over partitions is the plain batch path over the same files.
+    assert _key(cluster(read_articles([corpus]), config)) == _key(local)
+    # Non-trivial: copies, edited near-duplicates and multi-article stories exist.
+    assert sum(len(g.members) > 1 for g in local.duplicate_groups) > 100
+    assert sum(len(s.members) > 2 for s in local.stories) > 100
+
+
+def test_byte_range_partitions_keep_origins(corpus: Path) -> None:
+    parts = discover(corpus, partitions=9)
+    assert len(parts) >= 9
+    whole = cluster_partitioned(corpus)
+    split = cluster_partitioned(corpus, partitions=9)
+    assert isinstance(whole, Clustering)
+    assert isinstance(split, Clustering)
+    assert [a.origin for a in split.assignments] == [a.origin for a in whole.assignments]
+
+
+def test_parquet_in_partitioned_out(client: Any, tmp_path: Path) -> None:
+    records = _corpus(1200, seed=9)
+    src = tmp_path / "pq"
+    src.mkdir()
+    for k, chunk in enumerate(np.array_split(np.arange(len(records)), 2)):
+        table = pa.Table.from_pylist([records[int(i)] for i in chunk])
+        pq.write_table(table, src / f"part-{k}.parquet", row_group_size=200)
+    local = cluster_partitioned(src, partitions=5)
+    assert isinstance(local, Clustering)
+    out = tmp_path / "out.parquet"
+    run = cluster_partitioned(src, engine="dask", client=client, partitions=5, output=f"{out}/")
+    assert isinstance(run, EngineRun)
+    assert len(run.files) == run.partitions == 4  # row groups: 3 per file, split 2 + 1
+    rows = pa.concat_tables([pq.read_table(f) for f in run.files]).to_pylist()
+    assert [r["id"] for r in rows] == [a.id for a in local.assignments]
+    assert [(r["story_id"], r["duplicate_group_id"]) for r in rows] == [
+        (a.story_id, a.duplicate_group_id) for a in local.assignments
+    ]
+    assert rows[0]["origin"].endswith("part-0.parquet:1")
+    single = cluster_partitioned(src, engine="dask", client=client, output=tmp_path / "one.jsonl")
+    assert isinstance(single, EngineRun)
+    lines = (tmp_path / "one.jsonl").read_text().splitlines()
+    assert [json.loads(x)["story_id"] for x in lines] == [a.story_id for a in local.assignments]
+
+
+def test_duplicate_ids_are_an_error(client: Any, tmp_path: Path) -> None:
+    from clusterer import DuplicateIdError
+
+    records = _corpus(50)
+    records[40]["id"] = records[3]["id"]
+    src = _write_jsonl(records, tmp_path / "in", files=2)
+    with pytest.raises(DuplicateIdError, match="duplicate id"):
+        cluster_partitioned(src, engine="dask", client=client)
+
+
+def test_missing_extra_names_the_pip_command(corpus: Path) -> None:
+    code = (
+        "import sys; sys.modules['dask'] = None; sys.modules['distributed'] = None\n"
+        "from clusterer.engines import cluster_partitioned\n"
+        "from clusterer import MissingExtraError\n"
+        "try:\n"
+        f"    cluster_partitioned({str(corpus)!r}, engine='dask')\n"
+        "except MissingExtraError as e:\n"
+        "    print(e)\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert "pip install 'clusterer[dask]'" in out.stdout
