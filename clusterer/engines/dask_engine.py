@@ -57,7 +57,7 @@ def _import_distributed() -> Any:
     return distributed
 
 
-class client_for:  # noqa: N801 - used as a context manager like a function
+class client_for:
     """Connect to ``scheduler`` or start a local cluster of ``workers`` processes."""
 
     def __init__(self, scheduler: str | None, workers: int | None) -> None:
@@ -197,7 +197,8 @@ def run_dask(
         t = now
 
     split = [p for p in parts if p.kind == "parquet" or sum(q.path == p.path for q in parts) > 1]
-    counts = dict(zip(map(id, split), g.gather([g.submit(count_lines, p) for p in split])))
+    lines = g.gather([g.submit(count_lines, p) for p in split])
+    counts = dict(zip(map(id, split), lines, strict=True))
     parts = numbered(parts, [counts.get(id(p), 0) for p in parts])
     futs = [g.submit(stages.load, p, options, config) for p in parts]
     sizes = g.gather([g.submit(stages.size, f) for f in futs])
@@ -222,9 +223,11 @@ def run_dask(
     lap("id_rank")
 
     # Near-duplicates.
-    whole = [g.submit(stages.whole_keys, f, int(offsets[p]), config, nb) for p, f in enumerate(futs)]
+    whole = [
+        g.submit(stages.whole_keys, f, int(offsets[p]), config, nb) for p, f in enumerate(futs)
+    ]
     copies = g.gather([g.submit(stages.collapse, *pieces) for pieces in g.shuffle(whole, nb)])
-    copy_l, copy_r, copy_k = (np.concatenate(c) for c in zip(*copies))
+    copy_l, copy_r, copy_k = (np.concatenate(c) for c in zip(*copies, strict=True))
     order = np.lexsort((copy_r, copy_k))
     copy_l, copy_r = copy_l[order], copy_r[order]
     copy_rows = client.scatter(np.sort(copy_r), broadcast=True)
@@ -261,7 +264,9 @@ def run_dask(
         g.submit(stages.postings_split, s, int(offsets[p]), config, useful, nb)
         for p, s in enumerate(sparts)
     ]
-    term_buckets = [g.submit(stages.term_pairs, offsets, config, *pc) for pc in g.shuffle(posts, nb)]
+    term_buckets = [
+        g.submit(stages.term_pairs, offsets, config, *pc) for pc in g.shuffle(posts, nb)
+    ]
     s_owned = [g.submit(stages.gather_pairs, n, *pc) for pc in g.shuffle(term_buckets, p_count)]
     lap("story_candidates")
     scored = _fetch_and_score(
@@ -325,7 +330,7 @@ def run_dask(
 def _local_edge_order(
     left: I64, right: I64, sim: F64, copy_l: I64, copy_r: I64, n: int
 ) -> tuple[I64, I64, F64]:
-    """Verified duplicate edges in the local engine's order: banded pairs sorted, then copies."""
+    """Put verified duplicate edges in the local engine's order: banded pairs, then copies."""
     width = max(n, 1)
     code = left * width + right
     copy_code = copy_l * width + copy_r
@@ -367,8 +372,9 @@ def _link(
     sorted_members = [np.sort(m) for m in per_bucket]
     extracts = []
     for q, sp in enumerate(sparts):
-        asks = [sm[own == q] for sm, own in zip(sorted_members, owner_of)]
-        extracts.append(g.submit(stages.tfidf_extract, sp, int(offsets[q]), *g.client.scatter(asks)))
+        asks = [sm[own == q] for sm, own in zip(sorted_members, owner_of, strict=True)]
+        scattered = g.client.scatter(asks)
+        extracts.append(g.submit(stages.tfidf_extract, sp, int(offsets[q]), *scattered))
     jobs = []
     for k in range(nb):
         sel = edge_bucket == k

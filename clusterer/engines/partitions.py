@@ -16,9 +16,10 @@ from __future__ import annotations
 
 import glob
 import io
+import itertools
 import os
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 from typing import Any, Literal
@@ -65,7 +66,7 @@ class ReadOptions:
         Reference time for relative dates.
     """
 
-    fields: FieldMap = FieldMap()
+    fields: FieldMap = field(default_factory=FieldMap)
     on_error: Literal["raise", "skip"] = "raise"
     encoding: str = "utf-8"
     page_date: datetime | None = None
@@ -161,7 +162,7 @@ def discover(
     want = max(partitions or len(files), len(files))
     total = sum(max(s, 1) for s in sizes)
     out: list[Partition] = []
-    for (path, label, key), size in zip(files, sizes):
+    for (path, label, key), size in zip(files, sizes, strict=True):
         kind = _KINDS[path.suffix.lower()]
         pieces = max(1, round(want * max(size, 1) / total)) if want > len(files) else 1
         if kind == "parquet":
@@ -169,7 +170,7 @@ def discover(
             bounds = [round(i * size / pieces) for i in range(pieces + 1)]
         else:
             bounds = _line_bounds(path, size, pieces)
-        for a, b in zip(bounds[:-1], bounds[1:]):
+        for a, b in itertools.pairwise(bounds):
             if b > a or (a == 0 and b == 0):
                 out.append(Partition(str(path), label, key, kind, a, b))
     return out
@@ -196,7 +197,7 @@ def _line_bounds(path: Path, size: int, pieces: int) -> list[int]:
 
 
 def count_lines(part: Partition) -> int:
-    """Number of lines (JSON Lines) or rows (Parquet) in a partition."""
+    """Count the lines (JSON Lines) or rows (Parquet) of a partition."""
     if part.kind == "parquet":
         pq = _pyarrow_parquet()
         meta = pq.ParquetFile(part.path).metadata
@@ -218,7 +219,7 @@ def numbered(parts: Sequence[Partition], counts: Sequence[int]) -> list[Partitio
     """Set ``first_line`` of each partition from the line counts of earlier ones of its file."""
     out: list[Partition] = []
     seen: dict[str, int] = {}
-    for part, count in zip(parts, counts):
+    for part, count in zip(parts, counts, strict=True):
         first = seen.get(part.path, 0)
         out.append(
             Partition(part.path, part.label, part.key, part.kind, part.start, part.stop, first)

@@ -14,6 +14,7 @@ Nothing here imports Dask.
 from __future__ import annotations
 
 import bisect
+import itertools
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -111,7 +112,9 @@ def id_sample(part: Part, k: int) -> list[str]:
     return [ids[int(i)] for i in np.linspace(0, len(ids) - 1, k)]
 
 
-def id_split(part: Part, offset: int, splitters: Sequence[str]) -> list[tuple[list[str], I64, list[str]]]:
+def id_split(
+    part: Part, offset: int, splitters: Sequence[str]
+) -> list[tuple[list[str], I64, list[str]]]:
     """Route (id, global row, origin) to sort buckets by the splitters."""
     buckets = [bisect.bisect_right(splitters, i) for i in part.meta.ids]
     where = np.asarray(buckets, np.int64)
@@ -133,7 +136,7 @@ def id_sort(*pieces: tuple[list[str], I64, list[str]]) -> I64:
     ids = [i for p in pieces for i in p[0]]
     rows = np.concatenate([p[1] for p in pieces]) if pieces else _EMPTY_I
     order = np.argsort(np.array(ids, dtype=object), kind="stable")
-    for a, b in zip(order[:-1], order[1:]):
+    for a, b in itertools.pairwise(order):
         if ids[a] == ids[b]:
             origins = [o for p in pieces for o in p[2]]
             first, second = sorted((int(a), int(b)), key=lambda x: int(rows[x]))
@@ -142,17 +145,19 @@ def id_sort(*pieces: tuple[list[str], I64, list[str]]) -> I64:
                 f"duplicate id {ids[first]!r} (first seen at {origins[first]}); ids must be "
                 "unique",
             )
-    return rows[order].astype(np.int64)
+    return np.asarray(rows[order], np.int64)
 
 
 # ---------------------------------------------------------------- near-duplicates
 
 
 def _bucket_of(keys: U64, buckets: int) -> I64:
-    return (keys % np.uint64(buckets)).astype(np.int64)
+    return np.asarray(keys % np.uint64(buckets), np.int64)
 
 
-def whole_keys(part: Part, offset: int, config: ClusterConfig, buckets: int) -> list[tuple[U64, I64]]:
+def whole_keys(
+    part: Part, offset: int, config: ClusterConfig, buckets: int
+) -> list[tuple[U64, I64]]:
     """Whole-signature keys of eligible rows, routed to buckets by key."""
     f = part.features
     rows = np.flatnonzero(f.n_tokens > 0)
@@ -202,7 +207,7 @@ def band_pairs(offsets: I64, *pieces: tuple[I64, U64, I64]) -> list[Pairs | int]
     order = np.lexsort((rows, band))
     band, keys, rows = band[order], keys[order], rows[order]
     cuts = np.flatnonzero(np.diff(band)) + 1
-    for s, e in zip(np.concatenate(([0], cuts)), np.concatenate((cuts, [band.size]))):
+    for s, e in zip(np.concatenate(([0], cuts)), np.concatenate((cuts, [band.size])), strict=True):
         if e - s < 2:
             continue
         m = int(e - s)
@@ -292,7 +297,7 @@ def _concat_ptr(ptrs: Sequence[I64]) -> I64:
 def dup_verify(
     part: Part, offset: int, config: ClusterConfig, pairs: Pairs, *extracts: Rows
 ) -> tuple[I64, I64, F64]:
-    """Verified near-duplicate pairs among ``pairs`` (left rows owned by this partition)."""
+    """Verify the pairs (left rows owned by this partition); keep near-duplicates."""
     left, right = pairs
     if left.size == 0:
         return _EMPTY_I, _EMPTY_I, np.zeros(0)
@@ -335,7 +340,7 @@ def doc_freq(part: Part, config: ClusterConfig) -> I64:
 
 def add(*arrays: I64) -> I64:
     """Element-wise sum (the reduction of per-partition counts)."""
-    out = arrays[0].copy()
+    out: I64 = np.array(arrays[0], np.int64)
     for a in arrays[1:]:
         out += a
     return out
@@ -370,7 +375,7 @@ def posting_counts(sp: StoryPart, config: ClusterConfig) -> I64:
 def postings_split(
     sp: StoryPart, offset: int, config: ClusterConfig, useful: npt.NDArray[np.bool_], buckets: int
 ) -> list[tuple[I64, I64, F64]]:
-    """Useful postings (term, global row, day), routed to buckets by term."""
+    """Route useful postings (term, global row, day) to buckets by term."""
     term, doc = _top_terms(sp, config)
     ok = useful[term]
     term, doc = term[ok], doc[ok]
@@ -478,7 +483,7 @@ def link_bucket(
 
 
 def meta_of(part: Part) -> tuple[_Meta, I64]:
-    """What the client needs to assemble a result object (no texts, no signatures)."""
+    """Return what the client needs to assemble a result (no texts, no signatures)."""
     return part.meta, part.features.n_tokens
 
 
@@ -494,7 +499,7 @@ def assignments(
     story_labels: I64,
     story_scores: F64,
 ) -> list[Assignment]:
-    """Assignments of one partition from its slices of the label arrays (as ``_assemble``)."""
+    """Build one partition's assignments from its slices of the label arrays."""
     m = part.meta
     empty = part.features.n_tokens == 0
     return [
