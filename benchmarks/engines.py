@@ -1,0 +1,93 @@
+"""Local engine against the Dask engine on one machine: wall time, peak memory, same output.
+
+Usage (each run in its own process, so peak memory is per run)::
+
+    python -m benchmarks.synth 1000000 data/synth-1m.jsonl --seed 7
+    python -m benchmarks.engines data/synth-1m.jsonl --engine local --out local.jsonl
+    python -m benchmarks.engines data/synth-1m.jsonl --engine dask --workers 2 \
+        --partitions 16 --out dask.jsonl
+
+Prints one JSON line: engine, partitions, seconds, stage timings, peak RSS of the client
+and of each worker (MiB), and a digest of the partition (story and duplicate-group id per
+article, in input order) to compare runs.
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import json
+import resource
+import sys
+import time
+from typing import Any
+
+
+def _peak_mib() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run one engine over a corpus and print the measurements as JSON."""
+    from clusterer import Clustering
+    from clusterer.engines import cluster_partitioned
+
+    ap = argparse.ArgumentParser(description=__doc__)
+    ap.add_argument("paths", nargs="+")
+    ap.add_argument("--engine", default="local", choices=["local", "dask"])
+    ap.add_argument("--workers", type=int, default=2)
+    ap.add_argument("--partitions", type=int, default=None)
+    ap.add_argument("--out", default=None, help="also write the digest input (ids and labels)")
+    args = ap.parse_args(argv)
+    t = time.perf_counter()
+    client: Any = None
+    cluster: Any = None
+    if args.engine == "dask":
+        import distributed
+
+        cluster = distributed.LocalCluster(
+            n_workers=args.workers, threads_per_worker=1, processes=True,
+            dashboard_address=None, memory_limit=0,
+        )
+        client = distributed.Client(cluster)
+    start = time.perf_counter()
+    result = cluster_partitioned(
+        args.paths, engine=args.engine, partitions=args.partitions, client=client
+    )
+    seconds = time.perf_counter() - start
+    assert isinstance(result, Clustering)
+    workers: list[float] = []
+    if client is not None:
+        workers = sorted(client.run(_peak_mib).values())
+        client.close()
+        cluster.close()
+    digest = hashlib.sha256()
+    lines = []
+    for a in result.assignments:
+        line = f"{a.id}\t{a.story_id}\t{a.duplicate_group_id}\n"
+        digest.update(line.encode())
+        if args.out:
+            lines.append(line)
+    if args.out:
+        with open(args.out, "w") as f:
+            f.writelines(lines)
+    record = {
+        "engine": args.engine,
+        "articles": result.n_articles,
+        "partitions": args.partitions,
+        "workers": args.workers if args.engine == "dask" else 1,
+        "seconds": round(seconds, 2),
+        "seconds_with_cluster_start": round(time.perf_counter() - t, 2),
+        "stages": {k: round(v, 2) for k, v in result.timings.items()},
+        "peak_rss_mib_client": round(_peak_mib()),
+        "peak_rss_mib_workers": [round(w) for w in workers],
+        "stories": len(result.stories),
+        "duplicate_groups": len(result.duplicate_groups),
+        "digest": digest.hexdigest()[:16],
+    }
+    sys.stdout.write(json.dumps(record) + "\n")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
