@@ -35,8 +35,8 @@ from .signatures import Features, featurize
 from .similarity import (
     estimated_jaccard,
     exact_jaccard,
-    story_candidates,
     story_similarity,
+    strong_story_pairs,
     tfidf_rows,
 )
 
@@ -209,13 +209,14 @@ def cluster_features(
     t = time.perf_counter()
     rows = tfidf_rows(features, config)
     days = _days(meta.dates)
-    s_left, s_right = story_candidates(rows, days, eligible, config)
-    timings["story_candidates"] = time.perf_counter() - t
+    timings["tfidf"] = time.perf_counter() - t
     t = time.perf_counter()
-    s_sim = story_similarity(rows, days, s_left, s_right, config)
+    # Candidates are scored as they are enumerated; only those reaching the threshold
+    # are kept (the same pairs as story_candidates + story_similarity + threshold).
+    s_left, s_right, s_sim = strong_story_pairs(rows, days, eligible, config)
     keep = s_sim >= config.story_threshold
     s_left, s_right, s_sim = s_left[keep], s_right[keep], s_sim[keep]
-    timings["story_similarity"] = time.perf_counter() - t
+    timings["story_candidates"] = time.perf_counter() - t
 
     t = time.perf_counter()
     order = np.argsort(rank)  # rows in id order: ties in the linkage break by id

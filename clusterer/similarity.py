@@ -14,6 +14,7 @@ import numpy as np
 import numpy.typing as npt
 
 from . import _kernels as kernels
+from . import _story_kernels as story_kernels
 from ._arrays import unique_pairs
 from .config import ClusterConfig
 from .signatures import Features
@@ -27,6 +28,7 @@ __all__ = [
     "max_story_gap",
     "story_candidates",
     "story_similarity",
+    "strong_story_pairs",
     "tfidf_rows",
     "top_per_row",
 ]
@@ -157,14 +159,15 @@ def tfidf_rows(
 def top_per_row(ptr: I64, weights: npt.NDArray[np.float32], k: int) -> I64:
     """Positions of the ``k`` largest weights of each CSR row, in ascending position order.
 
-    Ties break by position, so the result is deterministic.
+    Ties break by position, so the result is deterministic (a compiled per-row stable
+    sort; equal to ``lexsort((-weights, row))`` truncated per row, without its
+    whole-array temporaries).
     """
-    n = ptr.size - 1
-    lengths = np.diff(ptr)
-    row = np.repeat(np.arange(n, dtype=np.int64), lengths)
-    order = np.lexsort((-weights, row))
-    rank = np.arange(order.size) - np.repeat(ptr[:-1], lengths)
-    return np.sort(order[rank < k])
+    return np.asarray(
+        story_kernels.top_k_positions(
+            np.ascontiguousarray(ptr, np.int64), np.ascontiguousarray(weights, np.float32), k
+        )
+    )
 
 
 def _sublinear(counts: npt.NDArray[np.uint16]) -> npt.NDArray[np.float32]:
@@ -221,27 +224,84 @@ def story_candidates(
         Distinct pairs with ``left < right``.
     """
     n = rows.ptr.size - 1
-    row = np.repeat(np.arange(n, dtype=np.int64), np.diff(rows.ptr))
-    keep = top_per_row(rows.ptr, rows.weights, config.candidate_terms)
-    keep = keep[eligible[row[keep]]]
-    term = rows.features[keep].astype(np.int64)
-    doc = row[keep]
-    postings = np.bincount(term, minlength=1)
-    useful = (postings[term] >= 2) & (postings[term] <= config.max_postings)
-    term, doc = term[useful], doc[useful]
-    if term.size == 0:
+    post = _postings(rows, days, eligible, config)
+    if post is None:
         empty = np.zeros(0, np.int64)
         return empty, empty
-    day = days[doc]
-    by = np.lexsort((doc, day, term))  # NaN days sort last within a term
-    term, doc, day = term[by], doc[by], day[by]
-    bounds = np.flatnonzero(np.diff(term)) + 1
-    ptr = np.concatenate(([0], bounds, [term.size])).astype(np.int64)
+    ptr, doc, day = post
     gap = max_story_gap(config)
     left, right = kernels.window_pairs(
         ptr, doc, day, gap if math.isfinite(gap) else 1e18, config.term_neighbours
     )
     return unique_pairs(left, right, n)
+
+
+def _postings(
+    rows: TfidfRows, days: F64, eligible: npt.NDArray[np.bool_], config: ClusterConfig
+) -> tuple[I64, I64, F64] | None:
+    """Date-ordered posting lists of the distinctive top terms (None if there are none)."""
+    n = rows.ptr.size - 1
+    row = np.repeat(np.arange(n, dtype=np.int64), np.diff(rows.ptr))
+    keep = top_per_row(rows.ptr, rows.weights, config.candidate_terms)
+    keep = keep[eligible[row[keep]]]
+    term = rows.features[keep].astype(np.int64)
+    doc = row[keep]
+    del row, keep
+    postings = np.bincount(term, minlength=1)
+    useful = (postings[term] >= 2) & (postings[term] <= config.max_postings)
+    term, doc = term[useful], doc[useful]
+    if term.size == 0:
+        return None
+    day = days[doc]
+    by = np.lexsort((doc, day, term))  # NaN days sort last within a term
+    term, doc, day = term[by], doc[by], day[by]
+    bounds = np.flatnonzero(np.diff(term)) + 1
+    ptr = np.concatenate(([0], bounds, [term.size])).astype(np.int64)
+    return ptr, doc, day
+
+
+def strong_story_pairs(
+    rows: TfidfRows, days: F64, eligible: npt.NDArray[np.bool_], config: ClusterConfig
+) -> tuple[I64, I64, F64]:
+    """Return the story candidates whose similarity reaches the threshold, with it.
+
+    The same pairs as :func:`story_candidates` followed by :func:`story_similarity`
+    and the threshold, but each candidate is scored as it is enumerated, so the full
+    candidate list (tens of millions of pairs at 100k articles) is never built.
+
+    Parameters
+    ----------
+    rows : TfidfRows
+        Weighted rows.
+    days : (n,) float64
+        Publication days (NaN unknown).
+    eligible : (n,) bool
+        Articles that may take part.
+    config : ClusterConfig
+        Candidate, decay and threshold settings.
+
+    Returns
+    -------
+    left, right : int64 arrays
+        Distinct pairs with ``left < right``, sorted.
+    similarity : float64 array
+        Their story similarity (>= ``story_threshold``).
+    """
+    n = rows.ptr.size - 1
+    post = _postings(rows, days, eligible, config)
+    if post is None:
+        empty = np.zeros(0, np.int64)
+        return empty, empty, np.zeros(0, np.float64)
+    ptr, doc, day = post
+    gap = max_story_gap(config)
+    decay = -1.0 if config.date_decay_days is None else float(config.date_decay_days)
+    left, right = story_kernels.strong_window_pairs(
+        ptr, doc, day, gap if math.isfinite(gap) else 1e18, config.term_neighbours,
+        rows.ptr, rows.features, rows.weights, np.ascontiguousarray(days, np.float64),
+        decay, float(config.story_threshold),
+    )
+    left, right = unique_pairs(left, right, n)
+    return left, right, story_similarity(rows, days, left, right, config)
 
 
 def story_similarity(
