@@ -17,7 +17,7 @@ from dataclasses import dataclass
 
 import numpy as np
 import numpy.typing as npt
-from scipy.cluster.hierarchy import fcluster, linkage
+from scipy.cluster.hierarchy import linkage
 from scipy.sparse import coo_matrix
 from scipy.sparse.csgraph import connected_components
 
@@ -141,16 +141,29 @@ def link_stories(
     starts = np.concatenate(([0], np.cumsum(sizes)[:-1]))
     cuts = 0
     next_label = int(comp.max()) + 1 if n else 0
+    blocks: list[I64] = []
     for c in np.flatnonzero(sizes >= 2):
         members = order[starts[c] : starts[c] + sizes[c]]
-        pieces = [members]
         if members.size > max_block:
-            pieces = _cut(members, left, right, sims, threshold, max_block)
+            blocks.extend(_cut(members, left, right, sims, threshold, max_block))
             cuts += 1
-        for piece in pieces:
-            sub_labels, sub_scores = _cluster_block(
-                piece, must_link, score_pairs, threshold, method
-            )
+        else:
+            blocks.append(members)
+    # Score the similarity blocks of many components in one call (a call per small
+    # component cost more in overhead than in arithmetic).
+    for batch in _batches(blocks, _PAIRS_PER_CALL):
+        m = np.array([b.size for b in batch], np.int64)
+        iu, ju, pair_ptr = _block_pairs(m)
+        node_ptr = np.zeros(m.size + 1, np.int64)
+        np.cumsum(m, out=node_ptr[1:])
+        nodes = np.concatenate(batch)
+        block_of = np.repeat(np.arange(m.size), m * (m - 1) // 2)
+        a = nodes[node_ptr[block_of] + iu]
+        b = nodes[node_ptr[block_of] + ju]
+        sim = score_pairs(a, b)
+        sim = np.where(must_link[a] == must_link[b], 1.0, sim)
+        for piece, p0, p1 in zip(batch, pair_ptr[:-1], pair_ptr[1:], strict=True):
+            sub_labels, sub_scores = _cluster_block(piece.size, sim[p0:p1], threshold, method)
             labels[piece] = sub_labels + next_label
             scores[piece] = sub_scores
             next_label += int(sub_labels.max()) + 1
@@ -197,25 +210,82 @@ def _cut(
     return out
 
 
-def _cluster_block(
-    members: I64, groups: I64, score_pairs: PairScorer, threshold: float, method: str
-) -> tuple[I64, F64]:
-    """Agglomerative clustering of one component with its full similarity block."""
-    m = members.size
+_PAIRS_PER_CALL = 1 << 22
+
+
+def _batches(blocks: list[I64], limit: int) -> list[list[I64]]:
+    """Group blocks into runs of at most ``limit`` pairs (a larger block stands alone)."""
+    out: list[list[I64]] = []
+    run: list[I64] = []
+    pairs = 0
+    for b in blocks:
+        p = b.size * (b.size - 1) // 2
+        if run and pairs + p > limit:
+            out.append(run)
+            run, pairs = [], 0
+        run.append(b)
+        pairs += p
+    if run:
+        out.append(run)
+    return out
+
+
+def _block_pairs(sizes: I64) -> tuple[I64, I64, I64]:
+    """Upper-triangle index pairs of each block, in ``np.triu_indices`` order, concatenated.
+
+    Returns local row and column indices and the pair pointer per block.
+    """
+    counts = sizes * (sizes - 1) // 2
+    pair_ptr = np.zeros(sizes.size + 1, np.int64)
+    np.cumsum(counts, out=pair_ptr[1:])
+    # Row i of a block of size m holds partners i+1..m-1: m-1-i pairs.
+    row_block = np.repeat(np.arange(sizes.size), sizes)
+    row_local = np.arange(int(sizes.sum())) - np.repeat(np.cumsum(sizes) - sizes, sizes)
+    row_len = sizes[row_block] - 1 - row_local
+    iu = np.repeat(row_local, row_len)
+    first = np.repeat(row_local + 1, row_len)
+    ju = first + np.arange(int(row_len.sum())) - np.repeat(np.cumsum(row_len) - row_len, row_len)
+    return iu, ju, pair_ptr
+
+
+def _flat_labels(tree: F64, m: int, cut: float) -> I64:
+    """Flat clusters of a linkage matrix at ``cut``, as ``fcluster(criterion="distance")``.
+
+    A merge joins its two sides when the largest merge height in its subtree is at
+    most ``cut`` (what ``fcluster`` tests); labels are canonical.
+    """
+    parent = np.arange(2 * m - 1)
+    top = np.empty(m - 1)
+    for i in range(m - 1):
+        a, b = int(tree[i, 0]), int(tree[i, 1])
+        h = tree[i, 2]
+        if a >= m:
+            h = max(h, top[a - m])
+        if b >= m:
+            h = max(h, top[b - m])
+        top[i] = h
+        if h <= cut:
+            parent[a] = m + i
+            parent[b] = m + i
+    # Resolve roots from the top of the tree down (parents have larger indices).
+    for node in range(2 * m - 2, -1, -1):
+        if parent[node] != node:
+            parent[node] = parent[parent[node]]
+    return canonical_labels(parent[:m].astype(np.int64))
+
+
+def _cluster_block(m: int, sim: F64, threshold: float, method: str) -> tuple[I64, F64]:
+    """Agglomerative clustering of one component from its condensed similarity block."""
     if m == 1:
         return np.zeros(1, np.int64), np.zeros(1, np.float64)
     iu, ju = np.triu_indices(m, k=1)
-    sim = score_pairs(members[iu], members[ju])
-    same_group = groups[members[iu]] == groups[members[ju]]
-    sim = np.where(same_group, 1.0, sim)
     if m == 2:
         joined = bool(sim[0] >= threshold)
         labels = np.array([0, 0 if joined else 1], np.int64)
     else:
         tree = linkage(1.0 - sim, method=method)
         # fcluster merges at distance <= t; similarity >= threshold means distance <= 1 - t.
-        labels = fcluster(tree, t=1.0 - threshold + 1e-12, criterion="distance").astype(np.int64)
-        labels = canonical_labels(labels)
+        labels = _flat_labels(tree, m, 1.0 - threshold + 1e-12)
     full = np.zeros((m, m), np.float64)
     full[iu, ju] = sim
     full[ju, iu] = sim
