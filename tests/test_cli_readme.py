@@ -38,6 +38,7 @@ def test_python_examples_run(workdir: Path) -> None:
         exec(compile(code, "README.md", "exec"), {"__name__": "readme"})
 
 
+@pytest.mark.slow
 def test_console_examples_run(workdir: Path) -> None:
     commands = [
         line
