@@ -11,7 +11,7 @@ import typer
 from rich.console import Console
 from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
-from clusterer import Article, Clustering, FieldMap, ReadReport, cluster
+from clusterer import Article, ClusterConfig, Clustering, FieldMap, ReadReport, cluster
 from clusterer.output import (
     check_writable,
     summary_table,
@@ -103,6 +103,45 @@ class _Reporter:
         if total is not None and done >= total:
             description = "clustering"
         self.progress.update(self.task, description=description, completed=done)
+
+
+def _dask_engine(
+    paths: list[str],
+    config: ClusterConfig,
+    reading: ReadOptions,
+    report: ReadReport,
+    scheduler: str | None,
+    workers: int | None,
+    partitions: int | None,
+    output: Path | None,
+) -> Clustering | None:
+    """Run ``--engine dask`` (clusterer/engines, docs/dask.md); None when it wrote the rows.
+
+    A directory or ``.parquet`` ``--output`` is written by the workers, one part per
+    input partition; otherwise the result is assembled here and written as usual.
+    """
+    from clusterer.engines import ReadOptions as EngineReadOptions
+    from clusterer.engines import run
+
+    options = EngineReadOptions(
+        reading.fields, reading.on_error, reading.encoding, reading.page_date
+    )
+    partitioned = output is not None and output.suffix.lower() in ("", ".parquet")
+    outcome = run(
+        "dask", paths, config, scheduler=scheduler, workers=workers, partitions=partitions,
+        output=output if partitioned else None, options=options,
+    )
+    if isinstance(outcome, Clustering):
+        report.read += outcome.n_articles + len(outcome.rejects)
+        report.rejects.extend(outcome.rejects)
+        return outcome
+    report.rejects.extend(outcome.rejects)
+    sys.stderr.write(
+        f"read {outcome.articles + len(outcome.rejects)} / clustered {outcome.articles} / "
+        f"rejected {len(outcome.rejects)} / stories {outcome.stories} / duplicate groups "
+        f"{outcome.duplicate_groups} (written to {len(outcome.files)} file(s) at {output})\n"
+    )
+    return None
 
 
 def cluster_command(
@@ -209,6 +248,32 @@ def cluster_command(
     kernel: o.KernelOpt = None,
     batch_size: o.BatchSize = None,
     workers: o.Workers = None,
+    # --- engine options (issue 6; clusterer/engines) ---
+    engine: Annotated[
+        Literal["local", "dask"],
+        typer.Option(
+            help="Where to run: this process, or a Dask cluster (pip install "
+            "'clusterer\\[dask]'; JSONL/Parquet inputs; with --engine dask, --workers is the "
+            "number of local Dask worker processes). Same result either way.",
+            rich_help_panel="Engine",
+        ),
+    ] = "local",
+    scheduler: Annotated[
+        str | None,
+        typer.Option(
+            help="Address of a running Dask scheduler (tcp://host:8786).",
+            rich_help_panel="Engine",
+            show_default=False,
+        ),
+    ] = None,
+    partitions: Annotated[
+        int | None,
+        typer.Option(
+            help="Input partitions for --engine dask (default: one per file).",
+            rich_help_panel="Engine",
+            show_default=False,
+        ),
+    ] = None,
 ) -> None:
     """Cluster articles into stories, with near-duplicate groups inside each story.
 
@@ -239,7 +304,7 @@ def cluster_command(
         n_features=n_features,
         kernel=kernel,
         batch_size=batch_size,
-        workers=workers,
+        workers=None if engine == "dask" else workers,
     )
     reading = ReadOptions(
         fields=FieldMap(
@@ -262,9 +327,17 @@ def cluster_command(
     out = Console(highlight=False)
     report = ReadReport()
     reporter = _Reporter(err, enabled=not quiet and err.is_terminal)
-    with reporter.progress:
-        articles = reporter.watch(reading.read(paths, report))
-        result = cluster(articles, config, progress=reporter.stage)
+    if engine == "dask":
+        dask_result = _dask_engine(
+            paths, config, reading, report, scheduler, workers, partitions, output
+        )
+        if dask_result is None:
+            return
+        result = dask_result
+    else:
+        with reporter.progress:
+            articles = reporter.watch(reading.read(paths, report))
+            result = cluster(articles, config, progress=reporter.stage)
     result_rejects = tuple(report.rejects)
 
     if output is not None:
