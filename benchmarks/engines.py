@@ -47,7 +47,7 @@ def main(argv: list[str] | None = None) -> int:
 
         cluster = distributed.LocalCluster(
             n_workers=args.workers, threads_per_worker=1, processes=True,
-            dashboard_address=None, memory_limit=0,
+            dashboard_address=":0", memory_limit=0,
         )
         client = distributed.Client(cluster)
     start = time.perf_counter()

@@ -75,7 +75,7 @@ class client_for:
                 n_workers=self.workers or 2,
                 threads_per_worker=1,
                 processes=True,
-                dashboard_address=None,
+                dashboard_address=":0",
                 memory_limit=0,
             )
             self.client = distributed.Client(self.cluster)
@@ -227,6 +227,7 @@ def run_dask(
         g.submit(stages.whole_keys, f, int(offsets[p]), config, nb) for p, f in enumerate(futs)
     ]
     copies = g.gather([g.submit(stages.collapse, *pieces) for pieces in g.shuffle(whole, nb)])
+    del whole
     copy_l, copy_r, copy_k = (np.concatenate(c) for c in zip(*copies, strict=True))
     order = np.lexsort((copy_r, copy_k))
     copy_l, copy_r = copy_l[order], copy_r[order]
@@ -246,6 +247,7 @@ def run_dask(
         g, futs, offsets, owned, stages.dup_extract, [config], stages.dup_verify, [config]
     )
     dl, dr, ds = _edges(g.gather(verified))
+    del bands, pairs_by_bucket, owned, verified  # release shuffle pieces on the workers
     dup_left, dup_right, dup_sim = _local_edge_order(dl, dr, ds, copy_l, copy_r, n)
     lap("band_verify")
 
@@ -268,15 +270,15 @@ def run_dask(
         g.submit(stages.term_pairs, offsets, config, *pc) for pc in g.shuffle(posts, nb)
     ]
     s_owned = [g.submit(stages.gather_pairs, n, *pc) for pc in g.shuffle(term_buckets, p_count)]
-    lap("story_candidates")
     scored = _fetch_and_score(
         g, sparts, offsets, s_owned, stages.tfidf_extract, [], stages.story_verify, [config]
     )
     sl, sr, ss = _edges(g.gather(scored))
+    del df, counts_f, useful, posts, term_buckets, s_owned, scored
     code = sl * max(n, 1) + sr
     order = np.argsort(code)
     s_left, s_right, s_sim = sl[order], sr[order], ss[order]
-    lap("story_similarity")
+    lap("story_candidates_similarity")
 
     story_labels, story_scores, cuts = _link(
         g, sparts, offsets, rank, dup_labels, dup_left, dup_right, (s_left, s_right, s_sim),
