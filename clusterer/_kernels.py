@@ -114,6 +114,8 @@ def _scan(buf: Any, start: int, end: int, out: Any, pos: int, write: bool) -> in
             if not in_word:
                 in_word = True
                 h = _FNV_OFFSET
+            if 0x41 <= cp <= 0x5A:
+                cp += 32  # ASCII texts skip normalize(): fold their case here
             h = (h ^ uint64(cp)) * _FNV_PRIME
         else:
             if in_word:

@@ -223,12 +223,17 @@ def featurize(titles: Sequence[str], texts: Sequence[str], config: ClusterConfig
     """
     timings: dict[str, float] = {}
     t0 = time.perf_counter()
-    norm_texts = [normalize(t) for t in texts]
-    norm_titles = [normalize(t) for t in titles]
-    timings["normalise"] = time.perf_counter() - t0
     if _use_kernel(config):
+        # For ASCII, NFKC and zero-width removal are no-ops, whitespace only separates
+        # tokens and the kernel folds A-Z itself: the same hashes without normalize().
+        norm_texts = [t if t.isascii() else normalize(t) for t in texts]
+        norm_titles = [t if t.isascii() else normalize(t) for t in titles]
+        timings["normalise"] = time.perf_counter() - t0
         feats = _featurize_kernel(norm_titles, norm_texts, config, timings)
     else:
+        norm_texts = [normalize(t) for t in texts]
+        norm_titles = [normalize(t) for t in titles]
+        timings["normalise"] = time.perf_counter() - t0
         feats = _featurize_reference(norm_titles, norm_texts, config, timings)
     if config.verify == "estimate":
         feats.shingles = np.zeros(0, np.uint32)

@@ -1,0 +1,91 @@
+"""The compiled kernel against the pure-NumPy reference and against datasketch."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from clusterer import ClusterConfig, to_lean_minhash
+from clusterer.signatures import Features, featurize
+
+datasketch = pytest.importorskip("datasketch")
+pytest.importorskip("numba")
+
+TEXTS = [
+    "",
+    "Short.",
+    "One two three four",
+    "The Quick Brown Fox JUMPS over the lazy dog, said Reuters on Monday in LONDON.",
+    "ÉCOLE Straße ﬁnance — naïve café; Ǆ digraph and ＦＵＬＬＷＩＤＴＨ letters 123.",
+    "東京都で地震が発生しました。被害の状況を確認中です。",
+    "ภาษาไทย ไม่มีช่องว่าง ระหว่างคำ",
+    "zero\u200bwidth soft\u00adhyphen and\ttabs\n\nnew  lines   here",
+    "Ünïcödé UPPER and lower " * 40,
+    "Word " * 3 + "repeated repeated repeated repeated repeated repeated",
+]
+TITLES = ["T" + str(i) + " Headline ÀB" for i in range(len(TEXTS))]
+FIELDS = (
+    "signatures", "n_tokens", "shingle_ptr", "shingles", "term_ptr", "term_features",
+    "term_body", "term_title",
+)
+
+
+def _both(config: ClusterConfig, titles: list[str], texts: list[str]) -> tuple[Features, Features]:
+    fast = featurize(titles, texts, config.replace(kernel="numba"))
+    slow = featurize(titles, texts, config.replace(kernel="numpy"))
+    return fast, slow
+
+
+@pytest.mark.parametrize("shingle_size", [1, 3, 5])
+def test_kernel_bit_identical_to_reference(shingle_size: int) -> None:
+    fast, slow = _both(ClusterConfig(shingle_size=shingle_size, num_perm=64), TITLES, TEXTS)
+    for name in FIELDS:
+        assert np.array_equal(getattr(fast, name), getattr(slow, name)), name
+
+
+def test_kernel_identical_on_synthetic_news() -> None:
+    from benchmarks.synth import generate
+
+    recs = list(generate(60, seed=3))
+    titles = [r["title"] for r in recs]
+    texts = [r["text"] for r in recs]
+    fast, slow = _both(ClusterConfig(workers=2), titles, texts)
+    for name in FIELDS:
+        assert np.array_equal(getattr(fast, name), getattr(slow, name)), name
+
+
+def test_ascii_case_folded_like_normalize() -> None:
+    config = ClusterConfig(num_perm=32, kernel="numba")
+    upper = featurize(["A B"], ["HELLO Big WORLD of NEWS today"], config)
+    lower = featurize(["a b"], ["hello big world of news today"], config)
+    for name in FIELDS:
+        assert np.array_equal(getattr(upper, name), getattr(lower, name)), name
+
+
+@pytest.mark.parametrize(("num_perm", "seed"), [(128, 1), (32, 7)])
+def test_signatures_equal_datasketch_minhash(num_perm: int, seed: int) -> None:
+    config = ClusterConfig(num_perm=num_perm, seed=seed, kernel="numba")
+    feats = featurize(TITLES, TEXTS, config)
+    for i in range(len(TEXTS)):
+        hashes = feats.shingles[feats.shingle_ptr[i] : feats.shingle_ptr[i + 1]]
+        m = datasketch.MinHash(num_perm=num_perm, seed=seed, hashfunc=lambda x: x)
+        for h in hashes.tolist():
+            m.update(h)
+        assert np.array_equal(m.hashvalues.astype(np.uint32), feats.signatures[i]), i
+
+
+def test_lean_minhash_works_in_datasketch_lsh() -> None:
+    texts = [
+        "the central bank raised interest rates by a quarter point on tuesday " * 5,
+        "the central bank raised interest rates by a quarter point on tuesday " * 5 + "extra",
+        "a completely different article about football results and the league table " * 5,
+    ]
+    config = ClusterConfig(seed=3)
+    feats = featurize(["x"] * 3, texts, config)
+    lean = list(to_lean_minhash(feats.signatures, config.seed))
+    lsh = datasketch.MinHashLSH(threshold=0.7, num_perm=config.num_perm)
+    for i, m in enumerate(lean):
+        lsh.insert(str(i), m)
+    assert set(lsh.query(lean[0])) == {"0", "1"}
+    assert lean[0].jaccard(lean[1]) > 0.9
+    assert lean[0].jaccard(lean[2]) < 0.2
