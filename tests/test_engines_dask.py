@@ -169,3 +169,26 @@ def test_missing_extra_names_the_pip_command(corpus: Path) -> None:
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert "pip install 'clusterer[dask]'" in out.stdout
+
+
+def test_small_inputs_empty_partitions_and_rejects(client: Any, tmp_path: Path) -> None:
+    from clusterer.engines import ReadOptions
+
+    src = tmp_path / "in"
+    src.mkdir()
+    (src / "a.jsonl").write_text("")
+    text = "hello world this is a short text about nothing"
+    x, y = json.dumps({"id": "x", "text": text}), json.dumps({"id": "y", "text": text})
+    lines = [x, "not json", y]
+    (src / "b.jsonl").write_text("\n".join(lines) + "\n")
+    options = ReadOptions(on_error="skip")
+    local = cluster_partitioned(src, options=options)
+    dask = cluster_partitioned(src, engine="dask", client=client, options=options)
+    assert isinstance(local, Clustering)
+    assert isinstance(dask, Clustering)
+    assert _key(dask) == _key(local)
+    assert [r.origin for r in dask.rejects] == [f"{src / 'b.jsonl'}:2"]
+    (src / "b.jsonl").write_text("")
+    empty = cluster_partitioned(src, engine="dask", client=client)
+    assert isinstance(empty, Clustering)
+    assert empty.n_articles == 0

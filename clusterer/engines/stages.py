@@ -462,6 +462,8 @@ def link_bucket(
 
     Returns local labels (per member, in the given order), scores and cuts.
     """
+    if members.size == 0:
+        return _EMPTY_I, np.zeros(0), 0
     rows, tf, days = _merge_rows(list(extracts))
     pos = np.searchsorted(rows, members)  # member i (rank order) -> row in the store
     m = members.size
