@@ -15,6 +15,7 @@ from __future__ import annotations
 import csv
 import io
 import os
+import stat
 import sys
 import tempfile
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
@@ -124,6 +125,10 @@ def check_writable(path: str | os.PathLike[str]) -> None:
     parent = target.parent
     if target.is_dir():
         raise OutputError(f"cannot write {target}: it is a directory")
+    if _is_special(target):
+        if not os.access(target, os.W_OK):
+            raise OutputError(f"cannot write {target}: permission denied")
+        return
     if not parent.is_dir():
         raise OutputError(f"cannot write {target}: directory {parent} does not exist")
     if not os.access(parent, os.W_OK):
@@ -160,6 +165,12 @@ def atomic_write(path: str | os.PathLike[str], *, binary: bool = False) -> Itera
     target = Path(path)
     if target.is_dir():
         raise OutputError(f"cannot write {target}: it is a directory")
+    if _is_special(target):
+        # A device or pipe (/dev/null, /dev/stdout, a FIFO) cannot be replaced by a
+        # rename (as root that would turn /dev/null into a regular file): write to it.
+        with _special(target, binary) as special:
+            yield special
+        return
     try:
         fd, tmp = tempfile.mkstemp(
             prefix=f".{target.name}.", suffix=".tmp", dir=target.parent if target.parent else "."
@@ -182,6 +193,31 @@ def atomic_write(path: str | os.PathLike[str], *, binary: bool = False) -> Itera
     except BaseException:
         _remove(tmp)
         raise
+
+
+def _is_special(target: Path) -> bool:
+    """Return whether ``target`` exists and is neither a regular file nor a directory."""
+    try:
+        mode = target.stat().st_mode
+    except OSError:
+        return False
+    return not (stat.S_ISREG(mode) or stat.S_ISDIR(mode))
+
+
+@contextmanager
+def _special(target: Path, binary: bool) -> Iterator[IO[Any]]:
+    """Open a device or pipe for writing, turning OS errors into :class:`OutputError`."""
+    try:
+        handle: IO[Any] = (
+            open(target, "wb")  # noqa: SIM115 - closed by the with below
+            if binary
+            else open(target, "w", encoding="utf-8", newline="")  # noqa: SIM115
+        )
+        with handle:
+            yield handle
+            handle.flush()
+    except OSError as exc:
+        raise OutputError(f"cannot write {target}: {exc.strerror or exc}") from None
 
 
 def _remove(path: str) -> None:

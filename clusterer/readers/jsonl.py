@@ -3,7 +3,10 @@ r"""JSON Lines reader: one JSON object per line (``.jsonl``, ``.ndjson``, ``.jso
 The file is read in binary, split on ``\n`` and each line handed to orjson as
 bytes, which keeps the per-record work in C. Only a line orjson refuses goes
 through the slow path, which either recovers it (lone surrogates are replaced by
-U+FFFD; integers beyond 64 bits are accepted) or explains the problem.
+U+FFFD; integers beyond 64 bits are accepted) or explains the problem. orjson
+reads integers beyond 64 bits as floats (``10**30`` would become the id ``"1e+30"``,
+and two such ids would collide), so a record whose id comes back as a float is
+parsed again with the exact standard parser.
 A JSON array file (first non-blank byte ``[``) is refused with a hint to convert it.
 """
 
@@ -63,9 +66,12 @@ def read_jsonl(
     utf8 = ctx.is_utf8
     encoding = ctx.encoding
     first = True
+    id_field = ctx.fields.id
     for number, line in enumerate(iter_lines(stream, head), start=1):
         try:
             record = loads(line if utf8 else line.decode(encoding))
+            if type(record) is dict and type(record.get(id_field)) is float:
+                record = _exact_numbers(line, encoding, record)
         except (orjson.JSONDecodeError, UnicodeDecodeError):
             if not line.strip():
                 continue
@@ -89,6 +95,14 @@ def read_jsonl(
             yield builder.build(record, origin, f"{key}:{number}")
         except CorpusError as error:
             ctx.fail(error)
+
+
+def _exact_numbers(line: bytes, encoding: str, record: dict[str, Any]) -> Any:
+    """Parse a line again with the standard parser, which keeps big integers exact."""
+    try:
+        return replace_surrogates(json.loads(line.decode(encoding)))
+    except (ValueError, RecursionError):
+        return record
 
 
 def _slow_parse(line: bytes, encoding: str, first: bool) -> Any:

@@ -6,7 +6,8 @@ origin ``path:line`` of its headline. Otherwise the file is one article: the fir
 non-blank line is the title (Markdown ``#`` marks removed for ``.md``), the rest is
 the text, kept line by line (trailing spaces and surrounding blank lines removed;
 a second copy of the title right after it is dropped). Its id is ``<key>``.
-A file with nothing but whitespace gives no article.
+A file with nothing but whitespace gives no article. HTML saved as text (a ``.txt``
+holding markup) is reduced to its words first (:mod:`~clusterer.readers.markup`).
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from ..models import Article
 from .aggregator import split_page
 from .dates import parse_date
 from .lines import decode_text
+from .markup import looks_like_html, strip_markup
 from .options import ReadContext
 
 __all__ = ["read_text", "text_article"]
@@ -54,6 +56,8 @@ def read_text(
         When the file cannot be decoded.
     """
     text = decode_text(data, ctx.encoding, label)
+    if looks_like_html(text):
+        text = strip_markup(text)
     page = split_page(text)
     if page is None:
         article = text_article(text, label=label, key=key, markdown=markdown)

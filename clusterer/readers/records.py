@@ -9,6 +9,9 @@ Rules, shared by the JSONL and CSV readers:
 * Missing title is ``""``; blank source and url are None.
 * Dates go through :func:`~clusterer.readers.dates.parse_date` and never fail.
 * Every other field goes to ``Article.extra`` unchanged.
+* Text and title holding HTML markup (a scraper's raw ``<p>...</p>``) are reduced
+  to their words (:func:`~clusterer.readers.markup.strip_markup`), so markup never
+  becomes shingles.
 """
 
 from __future__ import annotations
@@ -21,6 +24,7 @@ from typing import Any
 from ..errors import CorpusError
 from ..models import Article
 from .dates import parse_date
+from .markup import looks_like_html, strip_markup
 from .options import FieldMap
 
 __all__ = ["RecordBuilder", "replace_surrogates"]
@@ -74,7 +78,7 @@ class RecordBuilder:
                 f"record has no {f.text!r} field (its fields: {present}); map the field that "
                 "holds the article body to 'text' (FieldMap(text=...))",
             )
-        text = _text(record[f.text], f.text, origin, allow_list=True)
+        text = _words(_text(record[f.text], f.text, origin, allow_list=True))
         raw_id = record.get(f.id)
         ident = default_id if raw_id is None else _text(raw_id, f.id, origin)
         if not ident.strip():
@@ -83,7 +87,7 @@ class RecordBuilder:
         extra = {k: v for k, v in record.items() if k not in self._mapped}
         return Article(
             id=ident,
-            title=_text(record.get(f.title), f.title, origin),
+            title=_words(_text(record.get(f.title), f.title, origin)),
             text=text,
             source=_optional(record.get(f.source), f.source, origin),
             date=date,
@@ -107,6 +111,10 @@ def _text(value: object, name: str, origin: str, *, allow_list: bool = False) ->
     raise CorpusError(
         origin, f"field {name!r} must be a string, got {kind}; fix the record or map another field"
     )
+
+
+def _words(text: str) -> str:
+    return strip_markup(text) if looks_like_html(text) else text
 
 
 def _optional(value: object, name: str, origin: str) -> str | None:
