@@ -152,10 +152,12 @@ def cluster(
     if progress:
         progress("featurise", len(meta.ids), len(meta.ids))
     del titles, texts, seen
-    features = Features.concat(parts, config.num_perm)
+    features = Features.concat(parts, config.num_perm, release=True)
+    del parts
     timings = {"read": read_seconds, **features.timings}
     return cluster_features(
-        features, meta, config, rejects=rejects, timings=timings, duplicates_only=duplicates_only
+        features, meta, config, rejects=rejects, timings=timings,
+        duplicates_only=duplicates_only, release=True,
     )
 
 
@@ -167,8 +169,13 @@ def cluster_features(
     rejects: Sequence[Reject] = (),
     timings: dict[str, float] | None = None,
     duplicates_only: bool = False,
+    release: bool = False,
 ) -> Clustering:
-    """Run the stages after featurisation (shared by the local and Dask engines)."""
+    """Run the stages after featurisation (shared by the local and Dask engines).
+
+    With ``release``, arrays of ``features`` are emptied once no later stage needs them
+    (shingles after verification, term counts after TF-IDF) to bound peak memory.
+    """
     timings = dict(timings or {})
     n = len(features)
     rank = np.empty(n, np.int64)
@@ -178,6 +185,8 @@ def cluster_features(
     t = time.perf_counter()
     dup_left, dup_right, dup_sim, truncated = near_duplicate_pairs(features, eligible, config)
     timings["band_verify"] = time.perf_counter() - t
+    if release:
+        features.shingles = np.zeros(0, np.uint32)
 
     t = time.perf_counter()
     dup_labels = _by_rank(components(n, dup_left, dup_right), rank)
@@ -210,6 +219,10 @@ def cluster_features(
     rows = tfidf_rows(features, config)
     days = _days(meta.dates)
     timings["tfidf"] = time.perf_counter() - t
+    if release:
+        features.term_features = np.zeros(0, np.uint32)
+        features.term_body = np.zeros(0, np.uint16)
+        features.term_title = np.zeros(0, np.uint16)
     t = time.perf_counter()
     # Candidates are scored as they are enumerated; only those reaching the threshold
     # are kept (the same pairs as story_candidates + story_similarity + threshold).

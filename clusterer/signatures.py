@@ -86,7 +86,7 @@ class Features:
         return int(self.signatures.shape[0])
 
     @staticmethod
-    def concat(parts: Sequence[Features], num_perm: int) -> Features:
+    def concat(parts: Sequence[Features], num_perm: int, release: bool = False) -> Features:
         """Concatenate batches in order.
 
         Parameters
@@ -95,6 +95,9 @@ class Features:
             Batches.
         num_perm : int
             Signature width (for the empty case).
+        release : bool, default False
+            Empty the batches' arrays as they are joined (bounds peak memory; the
+            batches are unusable afterwards).
 
         Returns
         -------
@@ -119,6 +122,17 @@ class Features:
                 np.zeros(0, np.uint16),
                 timings,
             )
+        if release:
+            # Concatenate field by field, dropping each batch's copy once it is joined,
+            # so the peak is the total plus one field rather than twice the total.
+            joined = {}
+            for name in _FIELDS:
+                rows = [getattr(p, name) for p in parts]
+                joined[name] = _concat_ptr(rows) if name.endswith("_ptr") else np.concatenate(rows)
+                del rows
+                for p in parts:
+                    setattr(p, name, _EMPTY[name])
+            return Features(**joined, timings=timings)
         return Features(
             np.concatenate([p.signatures for p in parts]),
             np.concatenate([p.n_tokens for p in parts]),
@@ -130,6 +144,18 @@ class Features:
             np.concatenate([p.term_title for p in parts]),
             timings,
         )
+
+
+_FIELDS = (
+    "signatures", "n_tokens", "shingle_ptr", "shingles", "term_ptr", "term_features",
+    "term_body", "term_title",
+)
+_EMPTY = {
+    "signatures": np.zeros((0, 0), np.uint32), "n_tokens": np.zeros(0, np.int64),
+    "shingle_ptr": np.zeros(1, np.int64), "shingles": np.zeros(0, np.uint32),
+    "term_ptr": np.zeros(1, np.int64), "term_features": np.zeros(0, np.uint32),
+    "term_body": np.zeros(0, np.uint16), "term_title": np.zeros(0, np.uint16),
+}
 
 
 def _concat_ptr(ptrs: Sequence[I64]) -> I64:

@@ -139,21 +139,53 @@ def tfidf_rows(
         df = document_frequencies(features, config.n_features)
     total = n if n_docs is None else n_docs
     idf = (np.log((1.0 + total) / (1.0 + df.astype(np.float64))) + 1.0).astype(np.float32)
-    tf = _sublinear(features.term_body) + np.float32(config.title_weight) * _sublinear(
-        features.term_title
+    ptrs, feat_parts, weight_parts = [np.zeros(1, np.int64)], [], []
+    # Rows in chunks of about _CHUNK_TERMS terms: the element-wise arithmetic and the
+    # per-row sums are the same as on the whole arrays, without their temporaries.
+    for r0, r1 in _row_chunks(features.term_ptr, _CHUNK_TERMS):
+        sl = slice(int(features.term_ptr[r0]), int(features.term_ptr[r1]))
+        local = features.term_ptr[r0 : r1 + 1] - features.term_ptr[r0]
+        m = r1 - r0
+        feats = features.term_features[sl]
+        tf = _sublinear(features.term_body[sl]) + np.float32(config.title_weight) * _sublinear(
+            features.term_title[sl]
+        )
+        w = tf * idf[feats]
+        del tf
+        row = np.repeat(np.arange(m), np.diff(local))
+        ptr = local
+        if config.max_terms is not None:
+            keep = top_per_row(local, w, config.max_terms)
+            w, feats, row = w[keep], feats[keep], row[keep]
+            ptr = np.zeros(m + 1, np.int64)
+            np.cumsum(np.bincount(row, minlength=m), out=ptr[1:])
+        norms = np.sqrt(np.bincount(row, weights=w.astype(np.float64) ** 2, minlength=m))
+        norms[norms == 0] = 1.0
+        weight_parts.append((w / norms[row]).astype(np.float32))
+        feat_parts.append(np.array(feats, np.uint32))
+        ptrs.append(ptr[1:] + ptrs[-1][-1])
+    if not feat_parts:
+        return TfidfRows(np.zeros(n + 1, np.int64), np.zeros(0, np.uint32),
+                         np.zeros(0, np.float32), idf)
+    return TfidfRows(
+        np.concatenate(ptrs), np.concatenate(feat_parts), np.concatenate(weight_parts), idf
     )
-    w = tf * idf[features.term_features]
-    row = np.repeat(np.arange(n), np.diff(features.term_ptr))
-    ptr, feats = features.term_ptr, features.term_features
-    if config.max_terms is not None:
-        keep = top_per_row(ptr, w, config.max_terms)
-        w, feats, row = w[keep], feats[keep], row[keep]
-        ptr = np.zeros(n + 1, np.int64)
-        np.cumsum(np.bincount(row, minlength=n), out=ptr[1:])
-    norms = np.sqrt(np.bincount(row, weights=w.astype(np.float64) ** 2, minlength=n))
-    norms[norms == 0] = 1.0
-    w = (w / norms[row]).astype(np.float32)
-    return TfidfRows(ptr, feats, w, idf)
+
+
+_CHUNK_TERMS = 1 << 23
+
+
+def _row_chunks(ptr: I64, limit: int) -> list[tuple[int, int]]:
+    """Split rows ``0..n`` into consecutive ranges holding about ``limit`` entries each."""
+    n = ptr.size - 1
+    out = []
+    r0 = 0
+    while r0 < n:
+        r1 = int(np.searchsorted(ptr, ptr[r0] + limit, side="right")) - 1
+        r1 = min(max(r1, r0 + 1), n)
+        out.append((r0, r1))
+        r0 = r1
+    return out
 
 
 def top_per_row(ptr: I64, weights: npt.NDArray[np.float32], k: int) -> I64:
