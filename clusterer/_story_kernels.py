@@ -20,7 +20,7 @@ I64 = npt.NDArray[np.int64]
 F64 = npt.NDArray[np.float64]
 
 
-@njit(parallel=True, cache=True)  # type: ignore[untyped-decorator]
+@njit(parallel=True, cache=True)
 def top_k_positions(ptr: I64, weights: npt.NDArray[np.float32], k: int) -> I64:
     """Positions of the ``k`` largest weights of each CSR row, ascending.
 
@@ -49,7 +49,7 @@ def top_k_positions(ptr: I64, weights: npt.NDArray[np.float32], k: int) -> I64:
     return out
 
 
-@njit(inline="always", cache=True)  # type: ignore[untyped-decorator]
+@njit(inline="always", cache=True)
 def _cosine(ptr: Any, features: Any, weights: Any, a: int, b: int) -> float:
     a0, a1 = ptr[a], ptr[a + 1]
     b0, b1 = ptr[b], ptr[b + 1]
@@ -67,7 +67,7 @@ def _cosine(ptr: Any, features: Any, weights: Any, a: int, b: int) -> float:
     return acc
 
 
-@njit(inline="always", cache=True)  # type: ignore[untyped-decorator]
+@njit(inline="always", cache=True)
 def _score(
     ptr: Any, features: Any, weights: Any, days: Any, decay: float, a: int, b: int
 ) -> float:

@@ -132,7 +132,7 @@ class Features:
                 del rows
                 for p in parts:
                     setattr(p, name, _EMPTY[name])
-            return Features(**joined, timings=timings)
+            return Features(**joined, timings=timings)  # type: ignore[arg-type]
         return Features(
             np.concatenate([p.signatures for p in parts]),
             np.concatenate([p.n_tokens for p in parts]),

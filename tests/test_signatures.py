@@ -16,7 +16,7 @@ TEXTS = [
     "Short.",
     "One two three four",
     "The Quick Brown Fox JUMPS over the lazy dog, said Reuters on Monday in LONDON.",
-    "ÉCOLE Straße ﬁnance — naïve café; Ǆ digraph and ＦＵＬＬＷＩＤＴＨ letters 123.",
+    "ÉCOLE Straße ﬁnance — naïve café; Ǆ digraph and ＦＵＬＬＷＩＤＴＨ letters 123.",  # noqa: RUF001
     "東京都で地震が発生しました。被害の状況を確認中です。",
     "ภาษาไทย ไม่มีช่องว่าง ระหว่างคำ",
     "zero\u200bwidth soft\u00adhyphen and\ttabs\n\nnew  lines   here",
@@ -25,8 +25,14 @@ TEXTS = [
 ]
 TITLES = ["T" + str(i) + " Headline ÀB" for i in range(len(TEXTS))]
 FIELDS = (
-    "signatures", "n_tokens", "shingle_ptr", "shingles", "term_ptr", "term_features",
-    "term_body", "term_title",
+    "signatures",
+    "n_tokens",
+    "shingle_ptr",
+    "shingles",
+    "term_ptr",
+    "term_features",
+    "term_body",
+    "term_title",
 )
 
 

@@ -1,0 +1,115 @@
+"""The benchmark suite: generator truth and determinism, the report, and a smoke run.
+
+Speed targets are never asserted here; the smoke run checks that the suite works end to
+end and that the promises about *results* hold (same partition from the compiled and
+reference kernels, near-duplicate recall and precision at the threshold).
+"""
+
+from __future__ import annotations
+
+import json
+from collections import Counter
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from benchmarks import run as bench
+from benchmarks.report import END, START, growth, render, update_readme
+from benchmarks.synth import generate, write_corpus
+from clusterer import ClusterConfig, cluster, read_articles
+
+pytest.importorskip("datasketch")
+
+
+def test_generator_is_seeded_and_has_truth(tmp_path: Path) -> None:
+    a, b = tmp_path / "a.jsonl", tmp_path / "b.jsonl"
+    write_corpus(300, a, seed=5)
+    write_corpus(300, b, seed=5)
+    assert a.read_bytes() == b.read_bytes()
+    recs = [json.loads(line) for line in a.read_text().splitlines()]
+    assert len(recs) == 300
+    assert {"id", "title", "text", "date", "source", "cluster", "dup_of", "edit"} <= set(recs[0])
+    by_id = {r["id"]: r for r in recs}
+    for r in recs:
+        assert by_id[r["dup_of"]]["cluster"] == r["cluster"]
+    sizes = Counter(r["cluster"] for r in recs)
+    assert max(sizes.values()) <= 10
+    assert len(set(r["edit"] for r in recs)) == 5
+    assert [r["id"] for r in generate(50, seed=6)] != [r["id"] for r in generate(50, seed=5)]
+
+
+def test_synthetic_partition_same_with_reference_kernel(tmp_path: Path) -> None:
+    path = tmp_path / "c.jsonl"
+    write_corpus(150, path, seed=2)
+    fast = cluster(read_articles([path]), ClusterConfig(kernel="numba"))
+    slow = cluster(read_articles([path]), ClusterConfig(kernel="numpy"))
+    assert [a.story_id for a in fast.assignments] == [a.story_id for a in slow.assignments]
+    assert [a.duplicate_group_id for a in fast.assignments] == [
+        a.duplicate_group_id for a in slow.assignments
+    ]
+
+
+def test_report_and_readme(tmp_path: Path) -> None:
+    base = {
+        "profile": "t",
+        "commit": "abc",
+        "cpu": "cpu",
+        "cores": 2,
+        "memory_gb": 1,
+        "workers": 2,
+        "load": [1.0],
+        "time": "now",
+        "corpus_mb": 1.0,
+        "peak_rss_mb": 10.0,
+        "articles_per_s": 1.0,
+        "mb_per_s": 1.0,
+    }
+    recs = []
+    for n, sec in ((100, 1.0), (1000, 10.0)):
+        for system in ("ours", "ours-dup", "ds-bulk"):
+            recs.append(
+                {
+                    **base,
+                    "system": system,
+                    "corpus": f"synth-{n}",
+                    "n": n,
+                    "seconds": sec * (30 if system == "ds-bulk" else 1),
+                    "stages": {"read": sec / 2, "link": sec / 2},
+                }
+            )
+    assert growth(recs)["total"] == pytest.approx(1.0)
+    text = render(recs)
+    assert "30.0x" in text
+    readme = tmp_path / "README.md"
+    readme.write_text(f"# x\n\n## Benchmarks\n\n{START}\nold\n{END}\n\n## Next\n")
+    assert update_readme(readme, recs)
+    body = readme.read_text()
+    assert "old" not in body
+    assert "synth-1000" in body
+    assert body.endswith("## Next\n")
+
+
+def test_smoke_profile_end_to_end(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(bench, "DATA", tmp_path)
+    monkeypatch.setattr(bench, "RESULTS", tmp_path / "results")
+    assert bench.main(["--profile", "smoke", "--sizes", "600", "--no-write"]) == 0
+
+
+def test_quality_promises_on_small_corpus(tmp_path: Path) -> None:
+
+    path = tmp_path / "q.jsonl"
+    write_corpus(600, path, seed=3)
+    work = tmp_path / "w"
+    work.mkdir()
+    res = bench.run_job("ours", path, work, 2, False)
+    assert res["seconds"] > 0
+    assert res["peak_rss_mb"] > 0
+    q = bench.quality(path, work, ["ours"], sample=20000)
+    assert q["true_pairs"] > 50
+    assert q["ours"]["dup_recall"] >= 0.97
+    assert q["ours"]["dup_precision"] >= 0.99
+    assert q["ours"]["story_bcubed_f1"] > 0.5
+    curve = [c for c in q["ours"]["scurve"] if c[2] is not None]
+    assert all(c[2] == pytest.approx(1.0) for c in curve if c[0] >= 0.7)
+    assert np.isfinite(q["ours"]["story_pairwise_f1"])
