@@ -4,21 +4,27 @@ Uses only the public API. Articles are synthetic: stories of a few reports writt
 a shared pool of story words plus general vocabulary, with occasional wire copies, spread
 over time, so band keys, postings and stories behave like a news stream.
 
-Run ``python -m benchmarks.index_bench --stored 100000 --batch 1000``.
+Run ``python -m benchmarks.index_bench --stored 100000 --batch 1000``; with
+``--corpus FILE.jsonl`` (e.g. from ``python -m benchmarks.synth N FILE --seed S``) the
+articles are read from the file in file order instead, and ``--record`` appends the
+result, with commit, machine and load average, to ``benchmarks/results/index.jsonl``.
 """
 
 from __future__ import annotations
 
 import argparse
+import itertools
 import json
 import os
+import platform
 import random
+import subprocess
 import tempfile
 import time
 from datetime import datetime, timedelta, timezone
 from typing import Any
 
-from clusterer import Article, ClusterConfig
+from clusterer import Article, ClusterConfig, read_articles
 from clusterer.index import StoryIndex
 
 __all__ = ["run", "synthetic_articles"]
@@ -63,7 +69,12 @@ def synthetic_articles(n: int, seed: int = 0, prefix: str = "a") -> list[Article
 
 
 def run(
-    n_stored: int, batch_size: int, *, n_queries: int = 300, measure_batches: int = 5
+    n_stored: int,
+    batch_size: int,
+    *,
+    n_queries: int = 300,
+    measure_batches: int = 5,
+    corpus: str | None = None,
 ) -> dict[str, Any]:
     """Fill an index with ``n_stored`` articles, then time further adds and queries.
 
@@ -77,6 +88,8 @@ def run(
         Queries timed (fresh articles, not stored).
     measure_batches : int, default 5
         Batches timed after the fill.
+    corpus : str, optional
+        JSON Lines file to read the articles from (file order); synthetic by default.
 
     Returns
     -------
@@ -85,7 +98,13 @@ def run(
         ``query_p99_ms``, ``bytes_per_article`` and the parameters.
     """
     extra = measure_batches * batch_size
-    articles = synthetic_articles(n_stored + extra + n_queries, seed=1)
+    total = n_stored + extra + n_queries
+    if corpus is None:
+        articles = synthetic_articles(total, seed=1)
+    else:
+        articles = list(itertools.islice(read_articles([corpus]), total))
+        if len(articles) < total:
+            raise SystemExit(f"{corpus} holds {len(articles)} articles, {total} are needed")
     fill, timed, queries = (
         articles[:n_stored],
         articles[n_stored : n_stored + extra],
@@ -98,10 +117,12 @@ def run(
             for i in range(0, len(fill), batch_size):
                 index.add(fill[i : i + batch_size])
             fill_s = time.perf_counter() - t0
-            t0 = time.perf_counter()
+            per_batch = []
             for i in range(0, len(timed), batch_size):
+                t0 = time.perf_counter()
                 index.add(timed[i : i + batch_size])
-            add_s = time.perf_counter() - t0
+                per_batch.append(time.perf_counter() - t0)
+            add_s = sum(per_batch)
             lat = []
             for a in queries:
                 t = time.perf_counter()
@@ -114,12 +135,31 @@ def run(
             "batch_size": batch_size,
             "fill_per_s": round(n_stored / fill_s, 1) if n_stored else 0.0,
             "add_per_s": round(extra / add_s, 1),
+            "add_per_s_median_batch": round(batch_size / sorted(per_batch)[len(per_batch) // 2], 1),
             "query_p50_ms": round(lat[len(lat) // 2], 2),
             "query_p99_ms": round(lat[min(len(lat) - 1, int(len(lat) * 0.99))], 2),
             "bytes_per_article": stats.bytes_per_article,
             "articles": stats.articles,
             "stories": stats.stories,
+            "corpus": os.path.basename(corpus) if corpus else "synthetic_articles(seed=1)",
         }
+
+
+def context() -> dict[str, Any]:
+    """Commit, machine and load average, to store next to a result."""
+    try:
+        commit = subprocess.run(
+            ["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True, check=True
+        ).stdout.strip()
+    except (OSError, subprocess.CalledProcessError):
+        commit = "unknown"
+    return {
+        "commit": commit,
+        "machine": f"{platform.machine()} {platform.processor() or platform.node()}, "
+        f"{os.cpu_count()} cores",
+        "load": [round(x, 2) for x in os.getloadavg()],
+        "at": time.strftime("%Y-%m-%dT%H:%M:%S"),
+    }
 
 
 def main() -> None:
@@ -127,8 +167,19 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--stored", type=int, default=100000)
     parser.add_argument("--batch", type=int, default=1000)
+    parser.add_argument("--queries", type=int, default=300)
+    parser.add_argument("--corpus", help="JSON Lines articles (default: synthetic)")
+    parser.add_argument("--label", default="", help="free text stored with the result")
+    parser.add_argument("--record", action="store_true", help="append to results/index.jsonl")
     args = parser.parse_args()
-    print(json.dumps(run(args.stored, args.batch)))
+    before = context()
+    result = run(args.stored, args.batch, n_queries=args.queries, corpus=args.corpus)
+    line = {**result, **before, "load_after": context()["load"], "label": args.label}
+    print(json.dumps(line))
+    if args.record:
+        out = os.path.join(os.path.dirname(os.path.abspath(__file__)), "results", "index.jsonl")
+        with open(out, "a", encoding="utf-8") as fh:
+            fh.write(json.dumps(line) + "\n")
 
 
 if __name__ == "__main__":

@@ -30,11 +30,13 @@ from ..similarity import (
     exact_jaccard,
     max_story_gap,
     story_candidates,
+    story_similarity,
     tfidf_rows,
     top_per_row,
 )
 from .assign import Outcome, Pool, assign_batch
-from .lookup import StoredRows, band_matches, fetch_stories, posting_matches
+from .cache import TermCache
+from .lookup import StoredRows, band_matches, fetch_rows, fetch_stories, posting_matches
 
 __all__ = ["Batch", "Plan", "day_of", "plan_batch", "prepare"]
 
@@ -93,49 +95,69 @@ class Plan:
     """Everything ``add`` writes (or ``query`` reports) for one batch."""
 
     batch: Batch
-    stored: StoredRows
     pool: Pool
     outcome: Outcome
     tops: list[U32]
 
 
-def _weigh(
-    ptr: I64,
-    terms: U32,
-    body: npt.NDArray[np.uint16],
-    title: npt.NDArray[np.uint16],
-    df: I64,
-    extra: tuple[U32, I64],
-    n_docs: int,
-    config: ClusterConfig,
-) -> tuple[TfidfRows, U32]:
-    """TF-IDF rows with term ids renumbered densely (the idf is only needed for them)."""
-    n = ptr.size - 1
-    uniq = np.unique(terms)
-    local = np.searchsorted(uniq, terms).astype(np.uint32)
-    counts = df[uniq.astype(np.int64)].copy()
-    if uniq.size:
-        hit = np.searchsorted(uniq, extra[0])
-        ok = (hit < uniq.size) & (uniq[np.minimum(hit, uniq.size - 1)] == extra[0])
-        counts[hit[ok]] += extra[1][ok]
-    feats = Features(
-        np.zeros((n, 0), np.uint32),
-        np.zeros(n, np.int64),
-        np.zeros(n + 1, np.int64),
-        np.zeros(0, np.uint32),
-        ptr,
-        local,
-        body,
-        title,
+class Weigher:
+    """TF-IDF weighting of any rows with the statistics of one batch (stored + batch).
+
+    Row weights depend only on the row and the document frequencies, so rows weighed in
+    separate calls are comparable: features stay global term ids.
+    """
+
+    def __init__(self, df: I64, batch_terms: U32, n_docs: int, config: ClusterConfig) -> None:
+        self.df = df
+        self.extra = np.bincount(batch_terms.astype(np.int64), minlength=df.size)
+        self.n_docs = n_docs
+        self.config = config
+        self._mark = np.zeros(df.size, np.bool_)
+
+    def __call__(
+        self,
+        ptr: I64,
+        terms: U32,
+        body: npt.NDArray[np.uint16],
+        title: npt.NDArray[np.uint16],
+    ) -> TfidfRows:
+        """Weighted rows (global feature ids)."""
+        n = ptr.size - 1
+        mark = self._mark
+        mark[terms] = True
+        uniq = np.flatnonzero(mark)
+        mark[uniq] = False
+        lut = np.zeros(self.df.size, np.uint32)
+        lut[uniq] = np.arange(uniq.size, dtype=np.uint32)
+        counts = self.df[uniq] + self.extra[uniq]
+        feats = Features(
+            np.zeros((n, 0), np.uint32),
+            np.zeros(n, np.int64),
+            np.zeros(n + 1, np.int64),
+            np.zeros(0, np.uint32),
+            ptr,
+            lut[terms],
+            body,
+            title,
+        )
+        rows = tfidf_rows(feats, self.config, df=counts, n_docs=self.n_docs)
+        return TfidfRows(rows.ptr, uniq[rows.features].astype(np.uint32), rows.weights, rows.idf)
+
+
+def _stack(a: TfidfRows, b: TfidfRows) -> TfidfRows:
+    return TfidfRows(
+        np.concatenate((a.ptr, a.ptr[-1] + b.ptr[1:])),
+        np.concatenate((a.features, b.features)),
+        np.concatenate((a.weights, b.weights)),
+        a.idf,
     )
-    return tfidf_rows(feats, config, df=counts, n_docs=n_docs), uniq
 
 
-def _top_terms(rows: TfidfRows, k: int) -> list[I64]:
+def _top_terms(rows: TfidfRows, k: int) -> list[U32]:
     keep = top_per_row(rows.ptr, rows.weights, k)
     row = np.repeat(np.arange(rows.ptr.size - 1), np.diff(rows.ptr))[keep]
     bounds = np.searchsorted(row, np.arange(rows.ptr.size))
-    feats = rows.features[keep].astype(np.int64)
+    feats = rows.features[keep]
     return [np.sort(feats[bounds[i] : bounds[i + 1]]) for i in range(rows.ptr.size - 1)]
 
 
@@ -147,8 +169,16 @@ def plan_batch(
     n_docs: int,
     next_story: int,
     next_group: int,
+    cache: TermCache,
 ) -> Plan:
     """Look up candidates for a prepared batch and assign it (no writes).
+
+    Two phases keep the work independent of the number stored: the posting candidates
+    are scored from their term rows alone (``cache``), and whole stories are read only
+    for candidates reaching ``story_threshold`` and for verified near-duplicates. The
+    rest cannot join a component holding a batch row (a weak link to an article that
+    is not in a matched group is not an edge), so the assignment is the same as if all
+    their stories had been read.
 
     Parameters
     ----------
@@ -164,6 +194,8 @@ def plan_batch(
         Stored articles behind ``stats``.
     next_story, next_group : int
         First free ids.
+    cache : TermCache
+        Term rows of stored articles.
 
     Returns
     -------
@@ -171,16 +203,11 @@ def plan_batch(
         Assignments and the data to store.
     """
     f, b = batch.features, len(batch.articles)
-    n_total = n_docs + b
-    extra = np.unique(f.term_features, return_counts=True)
-    brows, buniq = _weigh(
-        f.term_ptr, f.term_features, f.term_body, f.term_title, stats[0], extra, n_total, config
-    )
-    tops_local = _top_terms(brows, config.candidate_terms)
-    tops = [
-        buniq[t].astype(np.uint32) if batch.eligible[i] else np.zeros(0, np.uint32)
-        for i, t in enumerate(tops_local)
-    ]
+    weigh = Weigher(stats[0], f.term_features, n_docs + b, config)
+    brows = weigh(f.term_ptr, f.term_features, f.term_body, f.term_title)
+    tops_all = _top_terms(brows, config.candidate_terms)
+    empty_top = np.zeros(0, np.uint32)
+    tops = [t if batch.eligible[i] else empty_top for i, t in enumerate(tops_all)]
     all_tops = np.concatenate(tops).astype(np.int64) if tops else np.zeros(0, np.int64)
     t_u, t_c = np.unique(all_tops, return_counts=True)
     q_row = np.repeat(np.arange(b), [t.size for t in tops])
@@ -194,22 +221,81 @@ def plan_batch(
         max_story_gap(config),
         config.term_neighbours,
     )
+    # Phase 1: score posting candidates from their term rows.
+    cand = cache.get(conn, np.unique(p_art))
+    c = cand.rowid.size
+    crows = _stack(weigh(cand.ptr, cand.features, cand.body, cand.title), brows)
+    sim = story_similarity(
+        crows,
+        np.concatenate((cand.days, batch.days)),
+        np.searchsorted(cand.rowid, p_art),
+        c + p_row,
+        config,
+    )
+    strong = p_art[sim >= config.story_threshold]
+
+    # Near-duplicates: stored band matches and earlier batch rows, verified.
     d_row, d_art = band_matches(conn, batch.keys, batch.eligible)
-    stored = fetch_stories(conn, np.concatenate((p_art, d_art)), config.num_perm)
+    near = fetch_rows(conn, np.unique(d_art), config.num_perm)
+    i_left, i_right, _ = candidate_pairs(batch.keys, batch.eligible)
+    left, right, jac = _verify(
+        near, batch, np.searchsorted(near.rowid, d_art), d_row, i_left, i_right, config
+    )
+
+    # Phase 2: whole stories of strong candidates and verified matches.
+    matched = near.rowid[left[left < near.rowid.size]]  # right is always a batch row
+    stored = fetch_stories(conn, np.concatenate((strong, matched)), config.num_perm)
     s = stored.rowid.size
 
-    def pool_of(rowids: I64) -> I64:
-        return np.searchsorted(stored.rowid, rowids).astype(np.int64)  # rowids are sorted
+    n_near = near.rowid.size
 
-    # Near-duplicates: stored matches and earlier batch rows, verified.
-    i_left, i_right, _ = candidate_pairs(batch.keys, batch.eligible)
-    left = np.concatenate((pool_of(d_art), s + i_left))
+    def to_pool(x: I64) -> I64:
+        out = s + x - n_near
+        hit = x < n_near
+        out[hit] = np.searchsorted(stored.rowid, near.rowid[x[hit]])
+        return out.astype(np.int64)
+
+    left, right = to_pool(left), to_pool(right)
+    dups = (left, right, jac)
+
+    in_pool = np.isin(p_art, stored.rowid)
+    c_left, c_right = story_candidates(brows, batch.days, batch.eligible, config)
+    links = (
+        np.concatenate((np.searchsorted(stored.rowid, p_art[in_pool]), s + c_left)),
+        np.concatenate((s + p_row[in_pool], s + c_right)),
+    )
+    srows = weigh(stored.term_ptr, stored.term_features, stored.term_body, stored.term_title)
+    pool = Pool(
+        stored.ids + [a.id for a in batch.articles],
+        s,
+        _stack(srows, brows),
+        np.concatenate((stored.days, batch.days)),
+        np.concatenate((stored.story, np.full(b, -1, np.int64))),
+        np.concatenate((stored.group, np.full(b, -1, np.int64))),
+        np.concatenate((stored.empty, ~batch.eligible)),
+    )
+    outcome = assign_batch(pool, dups, links, config, next_story, next_group)
+    return Plan(batch, pool, outcome, tops)
+
+
+def _verify(
+    near: StoredRows,
+    batch: Batch,
+    d_near: I64,
+    d_row: I64,
+    i_left: I64,
+    i_right: I64,
+    config: ClusterConfig,
+) -> tuple[I64, I64, F64]:
+    """Return verified near-duplicate pairs over rows [near stored..., batch...] (left < right)."""
+    f, s, b = batch.features, near.rowid.size, len(batch.articles)
+    left = np.concatenate((d_near, s + i_left))
     right = np.concatenate((s + d_row, s + i_right))
     both = Features(
-        np.concatenate((stored.signatures, f.signatures)),
-        np.concatenate((np.where(stored.empty, 0, 1), f.n_tokens)),
-        np.concatenate((stored.shingle_ptr, stored.shingle_ptr[-1] + f.shingle_ptr[1:])),
-        np.concatenate((stored.shingles, f.shingles)),
+        np.concatenate((near.signatures, f.signatures)),
+        np.concatenate((np.where(near.empty, 0, 1), f.n_tokens)),
+        np.concatenate((near.shingle_ptr, near.shingle_ptr[-1] + f.shingle_ptr[1:])),
+        np.concatenate((near.shingles, f.shingles)),
         np.zeros(s + b + 1, np.int64),
         np.zeros(0, np.uint32),
         np.zeros(0, np.uint16),
@@ -220,30 +306,4 @@ def plan_batch(
     else:
         jac = estimated_jaccard(both.signatures, left, right)
     keep = jac >= config.duplicate_threshold
-    dups = (left[keep], right[keep], jac[keep])
-
-    # Story candidates: stored postings and batch pairs sharing a top term.
-    c_left, c_right = story_candidates(brows, batch.days, batch.eligible, config)
-    links = (np.concatenate((pool_of(p_art), s + c_left)), np.concatenate((s + p_row, s + c_right)))
-
-    rows, _ = _weigh(
-        np.concatenate((stored.term_ptr, stored.term_ptr[-1] + f.term_ptr[1:])),
-        np.concatenate((stored.term_features, f.term_features)),
-        np.concatenate((stored.term_body, f.term_body)),
-        np.concatenate((stored.term_title, f.term_title)),
-        stats[0],
-        extra,
-        n_total,
-        config,
-    )
-    pool = Pool(
-        stored.ids + [a.id for a in batch.articles],
-        s,
-        rows,
-        np.concatenate((stored.days, batch.days)),
-        np.concatenate((stored.story, np.full(b, -1, np.int64))),
-        np.concatenate((stored.group, np.full(b, -1, np.int64))),
-        np.concatenate((stored.empty, ~batch.eligible)),
-    )
-    outcome = assign_batch(pool, dups, links, config, next_story, next_group)
-    return Plan(batch, stored, pool, outcome, tops)
+    return left[keep], right[keep], jac[keep]

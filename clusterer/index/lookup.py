@@ -17,7 +17,15 @@ import numpy.typing as npt
 
 from .storage import UNDATED, row_crc
 
-__all__ = ["StoredRows", "band_matches", "fetch_stories", "posting_matches"]
+__all__ = [
+    "StoredRows",
+    "band_matches",
+    "decode_rows",
+    "fetch_rows",
+    "fetch_stories",
+    "fetch_where",
+    "posting_matches",
+]
 
 I64 = npt.NDArray[np.int64]
 U64 = npt.NDArray[np.uint64]
@@ -169,50 +177,133 @@ def posting_matches(
 
     For every (batch row, term) at most ``neighbours`` stored articles nearest in date
     are kept (the incremental counterpart of ``term_neighbours`` in the batch path);
-    undated articles pair with everything, as in the batch path.
+    undated stored articles come first (they pair with everything, as in the batch
+    path), and an undated batch row takes the lowest row ids.
+
+    The cap is applied in SQL as far as it can be: for each distinct term only the
+    postings between the ``neighbours``-th one before the batch's earliest date and the
+    ``neighbours``-th one after its latest are read (two index seeks bound the range),
+    so the rows read do not grow with the number stored.
 
     Returns
     -------
     batch_row, rowid : int64 arrays
         Distinct pairs.
     """
+    empty = np.zeros(0, np.int64)
     if row.size == 0:
-        empty = np.zeros(0, np.int64)
         return empty, empty
     d = days[row]
     span = min(gap, 1e299)
-    lo = np.where(np.isnan(d), -1e299, d - span)
-    hi = np.where(np.isnan(d), 1e299, d + span)
+    uterm, inv = np.unique(term, return_inverse=True)
+    inv = inv.ravel()
+    undated_q = np.isnan(d)
+    dmin = np.full(uterm.size, np.inf)
+    dmax = np.full(uterm.size, -np.inf)
+    np.minimum.at(dmin, inv[~undated_q], d[~undated_q])
+    np.maximum.at(dmax, inv[~undated_q], d[~undated_q])
+    full = np.zeros(uterm.size, np.bool_)
+    full[inv[undated_q]] = True
+    dmin = np.where(full | ~np.isfinite(dmin), -1e299, dmin)
+    dmax = np.where(full | ~np.isfinite(dmax), 1e299, dmax)
+    lo = np.where(full, -1e299, dmin - span)
+    hi = np.where(full, 1e299, dmax + span)
     conn.execute(
-        "CREATE TEMP TABLE IF NOT EXISTS q_terms(k INTEGER, term INTEGER, lo REAL, hi REAL)"
+        "CREATE TEMP TABLE IF NOT EXISTS q_span("
+        "term INTEGER PRIMARY KEY, lo REAL, hi REAL, dmin REAL, dmax REAL)"
     )
-    conn.execute("DELETE FROM q_terms")
+    conn.execute("DELETE FROM q_span")
     conn.executemany(
-        "INSERT INTO q_terms VALUES (?, ?, ?, ?)",
-        zip(range(row.size), term.tolist(), lo.tolist(), hi.tolist(), strict=True),
+        "INSERT INTO q_span VALUES (?, ?, ?, ?, ?)",
+        zip(uterm.tolist(), lo.tolist(), hi.tolist(), dmin.tolist(), dmax.tolist(), strict=True),
     )
     found = conn.execute(
-        "SELECT q.k, p.article, p.day FROM q_terms q JOIN postings p "
-        "ON p.term = q.term AND p.day BETWEEN q.lo AND q.hi "
-        "UNION ALL SELECT q.k, p.article, p.day FROM q_terms q JOIN postings p "
-        "ON p.term = q.term AND p.day = ?",
-        (UNDATED,),
+        "SELECT q.term, p.day, p.article FROM q_span q CROSS JOIN postings p ON p.term = q.term "
+        "AND p.day >= max(q.lo, coalesce((SELECT b.day FROM postings b WHERE b.term = q.term "
+        "AND b.day > ?1 AND b.day < q.dmin ORDER BY b.day DESC LIMIT 1 OFFSET ?2), q.lo)) "
+        "AND p.day <= min(q.hi, coalesce((SELECT a.day FROM postings a WHERE a.term = q.term "
+        "AND a.day > q.dmax ORDER BY a.day LIMIT 1 OFFSET ?2), q.hi)) "
+        "UNION ALL SELECT q.term, p.day, p.article FROM q_span q CROSS JOIN postings p "
+        "ON p.term = q.term AND p.day = ?1",
+        (UNDATED, neighbours - 1),
     ).fetchall()
     if not found:
-        empty = np.zeros(0, np.int64)
         return empty, empty
-    k = np.array([f[0] for f in found], np.int64)
-    art = np.array([f[1] for f in found], np.int64)
-    pday = np.array([f[2] for f in found], np.float64)
-    own = d[k]
-    dist = np.where((pday == UNDATED) | np.isnan(own), 0.0, np.abs(pday - np.nan_to_num(own)))
-    order = np.lexsort((art, dist, k))
-    k, art = k[order], art[order]
-    start = np.concatenate(([True], k[1:] != k[:-1]))
-    first = np.maximum.accumulate(np.where(start, np.arange(k.size), 0))
-    keep = (np.arange(k.size) - first) < neighbours
-    pairs = np.unique(np.stack((row[k[keep]], art[keep]), axis=1), axis=0)
-    return pairs[:, 0].astype(np.int64), pairs[:, 1].astype(np.int64)
+    got = np.array(found, np.float64)
+    pt = got[:, 0].astype(np.int64)
+    pday = got[:, 1]
+    part = got[:, 2].astype(np.int64)
+    return _nearest(
+        row, inv, d, np.searchsorted(uterm, pt), pday, part, uterm.size, span, neighbours
+    )
+
+
+def _nearest(
+    row: I64,
+    qterm: I64,
+    d: F64,
+    pterm: I64,
+    pday: F64,
+    part: I64,
+    n_terms: int,
+    span: float,
+    k: int,
+) -> tuple[I64, I64]:
+    """Keep, per query (row, term), the ``k`` postings nearest in date (see above)."""
+    order = np.lexsort((part, pday, pterm))  # UNDATED sorts first within a term
+    pterm, pday, part = pterm[order], pday[order], part[order]
+    start = np.searchsorted(pterm, np.arange(n_terms + 1))
+    n_und = np.bincount(pterm[pday == UNDATED], minlength=n_terms)
+    s0, e = start[qterm], start[qterm + 1]
+    s = s0 + n_und[qterm]  # dated postings of the query's term: [s, e), by day then id
+    take_u = np.minimum(n_und[qterm], k)
+    w = np.minimum(k - take_u, e - s)
+    x = np.nan_to_num(d)
+    last = max(pday.size - 1, 0)
+    # pos: first dated posting of the term dated at or after the query's day
+    lo, hi = s.copy(), e.copy()
+    while True:
+        active = lo < hi
+        if not active.any():
+            break
+        mid = (lo + hi) // 2
+        before = pday[np.minimum(mid, last)] < x
+        lo = np.where(active & before, mid + 1, lo)
+        hi = np.where(active & ~before, mid, hi)
+    # the w nearest form a window [a, a + w); find its start (ties: the earlier)
+    lo = np.maximum(s, lo - w)
+    hi = np.maximum(lo, np.minimum(hi, e - w))
+    while True:
+        active = lo < hi
+        if not active.any():
+            break
+        mid = (lo + hi) // 2
+        move = (x - pday[np.minimum(mid, last)]) > (pday[np.minimum(mid + w, last)] - x)
+        lo = np.where(active & move, mid + 1, lo)
+        hi = np.where(active & ~move, mid, hi)
+    q_idx = np.arange(qterm.size)
+    q = np.concatenate((np.repeat(q_idx, take_u), np.repeat(q_idx, w)))
+    first = np.concatenate((s0, lo))
+    lens = np.concatenate((take_u, w))
+    ptr = np.cumsum(lens) - lens
+    idx = np.repeat(first - ptr, lens) + np.arange(int(lens.sum()), dtype=np.int64)
+    ok = (pday[idx] == UNDATED) | (np.abs(pday[idx] - x[q]) <= span)
+    q, idx = q[ok], idx[ok]
+    undated_q = np.flatnonzero(np.isnan(d))
+    if undated_q.size:  # distance 0 to everything: the lowest ids
+        dated = ~np.isin(q, undated_q)
+        q, idx = q[dated], idx[dated]
+        extra_q: list[I64] = []
+        extra_i: list[I64] = []
+        for j in undated_q.tolist():
+            cand = np.arange(int(s0[j]), int(e[j]))
+            pick = cand[np.argsort(part[cand], kind="stable")[:k]]
+            extra_q.append(np.full(pick.size, j, np.int64))
+            extra_i.append(pick)
+        q = np.concatenate([q, *extra_q])
+        idx = np.concatenate([idx, *extra_i])
+    key = np.unique(row[q] * (1 << 40) + part[idx])
+    return (key >> 40).astype(np.int64), (key & ((1 << 40) - 1)).astype(np.int64)
 
 
 def fetch_stories(conn: sqlite3.Connection, rowids: I64, num_perm: int) -> StoredRows:
@@ -224,6 +315,13 @@ def fetch_stories(conn: sqlite3.Connection, rowids: I64, num_perm: int) -> Store
         (json.dumps(np.unique(rowids).tolist()),),
     ).fetchall()
     return decode_rows(rows, num_perm)
+
+
+def fetch_rows(conn: sqlite3.Connection, rowids: I64, num_perm: int) -> StoredRows:
+    """Return the stored rows with these row ids (checksummed), ordered by rowid."""
+    return fetch_where(
+        conn, "rowid IN (SELECT value FROM json_each(?))", (json.dumps(rowids.tolist()),), num_perm
+    )
 
 
 def fetch_where(

@@ -20,7 +20,7 @@ import os
 import sqlite3
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
-from datetime import datetime, timezone
+from datetime import datetime
 from types import TracebackType
 
 import numpy as np
@@ -30,6 +30,8 @@ from ..errors import DuplicateIdError, IndexFileError
 from ..models import Article
 from . import maintenance, views
 from .batch import Batch, Plan, day_of, plan_batch, prepare
+from .cache import TermCache, TermRows
+from .results import check_unique, results
 from .storage import (
     connect,
     create_schema,
@@ -73,6 +75,7 @@ class StoryIndex:
         self._version: int | None = None
         self._stats = np.zeros((2, 0), np.int64)
         self._counters: dict[str, int] = {}
+        self._cache = TermCache(config.num_perm)
 
     # -- opening ------------------------------------------------------------------------
     @classmethod
@@ -272,7 +275,7 @@ class StoryIndex:
         batch_list = list(articles)
         if not batch_list:
             return []
-        _check_unique(batch_list)
+        check_unique(batch_list)
         batch = prepare(batch_list, self.config)
         with self._write() as conn:
             taken = views.stored_ids(conn, [a.id for a in batch_list])
@@ -283,6 +286,7 @@ class StoryIndex:
                     origin, f"article id {first!r} is already in the index {self.path}"
                 )
             plan = self._plan(conn, batch)
+            first_row = self._counters["next_article"]
             write_plan(conn, plan, self.config, self._stats, self._counters)
             if self.window_days is not None:
                 newest = conn.execute("SELECT max(day) FROM articles").fetchone()[0]
@@ -295,7 +299,18 @@ class StoryIndex:
                         self._stats,
                         self._counters,
                     )
-        return _results(plan, ordered=False)
+        f = batch.features  # committed: the rows may be cached now
+        self._cache.put(
+            TermRows(
+                np.arange(first_row, first_row + len(batch_list), dtype=np.int64),
+                batch.days,
+                f.term_ptr,
+                f.term_features,
+                f.term_body,
+                f.term_title,
+            )
+        )
+        return results(plan)
 
     def query(self, article: Article) -> IndexAssignment:
         """Answer where an article would go, without storing it.
@@ -318,7 +333,7 @@ class StoryIndex:
             if known is not None:
                 return known
             plan = self._plan(conn, batch)
-        return _results(plan, ordered=False)[0]
+        return results(plan)[0]
 
     def _plan(self, conn: sqlite3.Connection, batch: Batch) -> Plan:
         c = self._counters
@@ -330,6 +345,7 @@ class StoryIndex:
             c["n_docs"],
             c["next_story"],
             c["next_group"],
+            self._cache,
         )
 
     # -- bounding -----------------------------------------------------------------------
@@ -389,37 +405,3 @@ class StoryIndex:
     def __repr__(self) -> str:
         state = "closed" if self._conn is None else "open"
         return f"StoryIndex({self.path!r}, {state})"
-
-
-def _check_unique(articles: list[Article]) -> None:
-    seen: dict[str, str] = {}
-    for a in articles:
-        if a.id in seen:
-            raise DuplicateIdError(
-                a.origin or a.id, f"duplicate id {a.id!r} in the batch (first seen at {seen[a.id]})"
-            )
-        seen[a.id] = a.origin or "?"
-
-
-def _results(plan: Plan, ordered: bool) -> list[IndexAssignment]:
-    pool, s = plan.pool, plan.pool.stored
-    out: list[IndexAssignment | None] = [None] * len(plan.batch.articles)
-    for k, (pos, d) in enumerate(zip(plan.batch.order, plan.outcome.decisions, strict=True)):
-        w = s + k
-        out[pos] = IndexAssignment(
-            id=pool.ids[w],
-            story_id=int(pool.story[w]),
-            duplicate_group_id=int(pool.group[w]),
-            best_match=None if d.best < 0 else pool.ids[d.best],
-            jaccard=round(d.jaccard, 6),
-            similarity=round(d.similarity, 6),
-            story_score=round(d.score, 6),
-            new_story=d.new_story,
-            merged=tuple(d.merged),
-            empty=bool(pool.empty[w]),
-        )
-    return [a for a in out if a is not None]
-
-
-def _now() -> str:
-    return datetime.now(timezone.utc).isoformat()
