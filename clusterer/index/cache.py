@@ -54,51 +54,11 @@ class TermRows:
         return int(self.features.size)
 
 
-def gather(rows: TermRows, pick: I64) -> TermRows:
-    """Return the rows at positions ``pick`` (in that order) as a new CSR block."""
-    start, stop = rows.ptr[pick], rows.ptr[pick + 1]
-    lens = stop - start
-    ptr = np.zeros(pick.size + 1, np.int64)
-    np.cumsum(lens, out=ptr[1:])
-    src = np.repeat(start - ptr[:-1], lens) + np.arange(int(ptr[-1]), dtype=np.int64)
-    return TermRows(
-        rows.rowid[pick],
-        rows.days[pick],
-        ptr,
-        rows.features[src],
-        rows.body[src],
-        rows.title[src],
-    )
-
-
-def concat(blocks: list[TermRows]) -> TermRows:
-    """Stack CSR blocks (row order is kept)."""
-    if not blocks:
-        return TermRows(
-            np.zeros(0, np.int64),
-            np.zeros(0, np.float64),
-            np.zeros(1, np.int64),
-            np.zeros(0, np.uint32),
-            np.zeros(0, np.uint16),
-            np.zeros(0, np.uint16),
-        )
-    if len(blocks) == 1:
-        return blocks[0]
-    offsets = np.cumsum([0] + [int(b.ptr[-1]) for b in blocks[:-1]])
-    return TermRows(
-        np.concatenate([b.rowid for b in blocks]),
-        np.concatenate([b.days for b in blocks]),
-        np.concatenate(
-            [np.zeros(1, np.int64)] + [b.ptr[1:] + o for b, o in zip(blocks, offsets, strict=True)]
-        ),
-        np.concatenate([b.features for b in blocks]),
-        np.concatenate([b.body for b in blocks]),
-        np.concatenate([b.title for b in blocks]),
-    )
-
-
 class TermCache:
     """Term rows of stored articles by row id, filled on commit and on misses.
+
+    One flat store: ``start[rowid]`` / ``length[rowid]`` locate a row's entries in
+    append-only arrays (``length`` -1: not cached), so a lookup is one gather.
 
     Parameters
     ----------
@@ -111,26 +71,83 @@ class TermCache:
     def __init__(self, num_perm: int, budget: int = BUDGET) -> None:
         self.num_perm = num_perm
         self.budget = budget
-        self._blocks: list[TermRows] = []
-        self._entries = 0
+        self._start = np.zeros(0, np.int64)
+        self._len = np.zeros(0, np.int64)
+        self._days = np.zeros(0, np.float64)
+        self._store = TermRows(
+            np.zeros(0, np.int64),
+            np.zeros(0, np.float64),
+            np.zeros(1, np.int64),
+            np.zeros(0, np.uint32),
+            np.zeros(0, np.uint16),
+            np.zeros(0, np.uint16),
+        )
+        self._used = 0
         self.hits = 0
         self.misses = 0
 
     def put(self, block: TermRows) -> None:
-        """Add committed rows (``block.rowid`` ascending)."""
+        """Add committed (or checksummed) rows."""
         if block.rowid.size == 0:
             return
-        self._blocks.append(block)
-        self._entries += block.entries
-        if self._entries > self.budget:
-            self._blocks.sort(key=lambda b: int(b.rowid[-1]))
-            while self._entries > self.budget and len(self._blocks) > 1:
-                self._entries -= self._blocks.pop(0).entries
-        if len(self._blocks) > 64:  # keep lookups cheap: merge the small blocks
-            self._blocks.sort(key=lambda b: int(b.rowid[0]))
-            merged = concat(self._blocks)
-            order = np.argsort(merged.rowid, kind="stable")
-            self._blocks = [gather(merged, order)]
+        top = int(block.rowid.max()) + 1
+        if top > self._len.size:
+            grow = max(top, 2 * self._len.size)
+            self._start = np.concatenate((self._start, np.zeros(grow - self._start.size, np.int64)))
+            self._len = np.concatenate((self._len, np.full(grow - self._len.size, -1, np.int64)))
+            self._days = np.concatenate((self._days, np.zeros(grow - self._days.size)))
+        n = block.entries
+        if self._used + n > self._store.features.size:
+            self._compact(n)
+        st = self._store
+        st.features[self._used : self._used + n] = block.features
+        st.body[self._used : self._used + n] = block.body
+        st.title[self._used : self._used + n] = block.title
+        self._start[block.rowid] = self._used + block.ptr[:-1]
+        self._len[block.rowid] = np.diff(block.ptr)
+        self._days[block.rowid] = block.days
+        self._used += n
+
+    def _compact(self, need: int) -> None:
+        """Make room for ``need`` entries: drop the oldest rows over budget, regrow."""
+        live = np.flatnonzero(self._len >= 0)
+        lens = self._len[live]
+        total = int(lens.sum())
+        if total + need > self.budget:  # evict the oldest row ids
+            keep_from = np.searchsorted(np.cumsum(lens[::-1]), self.budget // 2 - need)
+            drop = live[: max(live.size - int(keep_from), 0)]
+            self._len[drop] = -1
+            live = np.flatnonzero(self._len >= 0)
+            lens = self._len[live]
+            total = int(lens.sum())
+        ptr = np.zeros(live.size + 1, np.int64)
+        np.cumsum(lens, out=ptr[1:])
+        old = TermRows(live, self._days[live], ptr, *self._slices(live))
+        cap = max(2 * (total + need), 1 << 16)
+        self._store = TermRows(
+            np.zeros(0, np.int64),
+            np.zeros(0, np.float64),
+            np.zeros(1, np.int64),
+            np.zeros(cap, np.uint32),
+            np.zeros(cap, np.uint16),
+            np.zeros(cap, np.uint16),
+        )
+        self._used = 0
+        self._start[live] = ptr[:-1]
+        self._store.features[:total] = old.features
+        self._store.body[:total] = old.body
+        self._store.title[:total] = old.title
+        self._used = total
+
+    def _slices(
+        self, rowids: I64
+    ) -> tuple[npt.NDArray[np.uint32], npt.NDArray[np.uint16], npt.NDArray[np.uint16]]:
+        start, lens = self._start[rowids], self._len[rowids]
+        total = int(lens.sum())
+        ptr = np.cumsum(lens) - lens
+        src = np.repeat(start - ptr, lens) + np.arange(total, dtype=np.int64)
+        st = self._store
+        return st.features[src], st.body[src], st.title[src]
 
     def get(self, conn: sqlite3.Connection, rowids: I64) -> TermRows:
         """Term rows of ``rowids`` (sorted, distinct), reading and caching misses.
@@ -140,20 +157,11 @@ class TermCache:
         sqlite3.DatabaseError
             If a row read on a miss fails its checksum.
         """
-        parts: list[TermRows] = []
-        where: list[I64] = []
-        found = np.zeros(rowids.size, np.bool_)
-        for block in self._blocks:
-            pos = np.searchsorted(block.rowid, rowids)
-            ok = pos < block.rowid.size
-            ok[ok] = block.rowid[pos[ok]] == rowids[ok]
-            ok &= ~found
-            if ok.any():
-                found |= ok
-                parts.append(gather(block, pos[ok]))
-                where.append(np.flatnonzero(ok))
-        missing = rowids[~found]
-        self.hits += int(found.sum())
+        inside = rowids < self._len.size
+        cached = np.zeros(rowids.size, np.bool_)
+        cached[inside] = self._len[rowids[inside]] >= 0
+        missing = rowids[~cached]
+        self.hits += int(cached.sum())
         self.misses += int(missing.size)
         if missing.size:
             fetched = conn.execute(
@@ -162,22 +170,20 @@ class TermCache:
                 (json.dumps(missing.tolist()),),
             ).fetchall()
             stored = decode_rows(fetched, self.num_perm)
-            block = TermRows(
-                stored.rowid,
-                stored.days,
-                stored.term_ptr,
-                stored.term_features,
-                stored.term_body,
-                stored.term_title,
+            self.put(
+                TermRows(
+                    stored.rowid,
+                    stored.days,
+                    stored.term_ptr,
+                    stored.term_features,
+                    stored.term_body,
+                    stored.term_title,
+                )
             )
-            self.put(block)
-            pos = np.searchsorted(block.rowid, missing)
-            ok = pos < block.rowid.size
-            ok[ok] = block.rowid[pos[ok]] == missing[ok]
-            parts.append(gather(block, pos[ok]))
-            where.append(np.flatnonzero(~found)[ok])
-        if not parts:
-            return concat([])
-        out = concat(parts)
-        order = np.argsort(np.concatenate(where), kind="stable")
-        return gather(out, order)
+            rowids = rowids[
+                cached | np.isin(rowids, stored.rowid)
+            ]  # rows gone meanwhile are skipped
+        lens = self._len[rowids]
+        ptr = np.zeros(rowids.size + 1, np.int64)
+        np.cumsum(lens, out=ptr[1:])
+        return TermRows(rowids, self._days[rowids], ptr, *self._slices(rowids))

@@ -84,7 +84,6 @@ CREATE TABLE articles(
 CREATE INDEX articles_story ON articles(story_id);
 CREATE INDEX articles_group ON articles(group_id);
 CREATE INDEX articles_day ON articles(day);
-CREATE INDEX articles_batch ON articles(batch);
 CREATE TABLE bands(key INTEGER NOT NULL, article INTEGER NOT NULL,
     PRIMARY KEY(key, article)) WITHOUT ROWID;
 CREATE TABLE postings(term INTEGER NOT NULL, day REAL NOT NULL, article INTEGER NOT NULL,

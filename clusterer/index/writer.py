@@ -70,18 +70,25 @@ def write_plan(
             )
         )
     conn.executemany("INSERT INTO articles VALUES (" + ",".join("?" * 16) + ")", rows)
-    keys = batch.keys.view(np.int64)[batch.eligible]
-    owners = np.repeat(rowids[batch.eligible], keys.shape[1])
+    keys = batch.keys.view(np.int64)[batch.eligible].ravel()
+    owners = np.repeat(rowids[batch.eligible], batch.keys.shape[1])
+    by_key = np.lexsort((owners, keys))  # key order: fewer B-tree pages touched per row
     conn.executemany(
         "INSERT OR IGNORE INTO bands VALUES (?, ?)",
-        zip(keys.ravel().tolist(), owners.tolist(), strict=True),
+        zip(keys[by_key].tolist(), owners[by_key].tolist(), strict=True),
     )
     post_rows = np.repeat(np.arange(b), [t.size for t in plan.tops])
     post_terms = np.concatenate(plan.tops).astype(np.int64) if b else np.zeros(0, np.int64)
     post_days = np.nan_to_num(batch.days[post_rows], nan=UNDATED)
+    by_term = np.lexsort((rowids[post_rows], post_days, post_terms))
     conn.executemany(
         "INSERT OR IGNORE INTO postings VALUES (?, ?, ?)",
-        zip(post_terms.tolist(), post_days.tolist(), rowids[post_rows].tolist(), strict=True),
+        zip(
+            post_terms[by_term].tolist(),
+            post_days[by_term].tolist(),
+            rowids[post_rows][by_term].tolist(),
+            strict=True,
+        ),
     )
     term_ids = f.term_features.astype(np.int64)
     np.add.at(stats[0], term_ids, 1)
