@@ -15,6 +15,7 @@ def corpus(tmp_path: Path) -> Path:
     path = tmp_path / "in.jsonl"
     with path.open("w") as fh:
         for a in make_articles(60, seed=7):
+            assert a.date is not None
             fh.write(
                 json.dumps(
                     {"id": a.id, "title": a.title, "text": a.text, "date": a.date.isoformat()}
@@ -50,7 +51,8 @@ def test_five_commands(tmp_path: Path, corpus: Path, app: object) -> None:
     assert "added 60 articles" in run("add", idx, str(corpus))
     out = run("query", idx, str(corpus), "--json")
     rows = [json.loads(line) for line in out.splitlines()]
-    assert len(rows) == 60 and all("story_id" in r for r in rows)
+    assert len(rows) == 60
+    assert all("story_id" in r for r in rows)
     assert "articles" in run("stories", idx)
     stats = json.loads(run("stats", idx, "--json"))
     assert stats["articles"] == 60
