@@ -57,10 +57,12 @@ __all__ = [
     "CHUNK",
     "FORMAT_VERSION",
     "REBUILD",
+    "attach",
     "connect",
     "create_schema",
     "guard",
     "load_term_stats",
+    "quick_check",
     "read_meta",
     "row_crc",
     "save_term_stats",
@@ -296,6 +298,46 @@ def save_term_stats(
             block = stats[kind, c * CHUNK : (c + 1) * CHUNK].astype(np.int32)
             rows.append((kind, c, zlib.compress(block.tobytes(), 1)))
     conn.executemany("INSERT OR REPLACE INTO term_stats VALUES (?, ?, ?)", rows)
+
+
+def attach(
+    conn: sqlite3.Connection, path: str, config: ClusterConfig | None, window_days: float | None
+) -> ClusterConfig:
+    """Create the schema in an empty file or check an existing one; return its config.
+
+    Raises
+    ------
+    IndexFileError
+        If the file is not an index of this format or was built with another config.
+    """
+    conn.execute("BEGIN IMMEDIATE")
+    try:
+        fresh = not conn.execute("SELECT count(*) FROM sqlite_master").fetchone()[0]
+        if fresh:
+            create_schema(conn, config or ClusterConfig(), window_days)
+        meta = read_meta(conn, path)
+        stored = stored_config(meta, path)
+        if config is not None:
+            check_config(stored, config, path)
+        if window_days is not None and not fresh:
+            conn.execute(
+                "UPDATE meta SET value = ? WHERE key = 'window_days'", (to_json(window_days),)
+            )
+        conn.execute("COMMIT")
+    except BaseException:
+        conn.execute("ROLLBACK")
+        raise
+    return stored
+
+
+def quick_check(conn: sqlite3.Connection, path: str) -> None:
+    """Run SQLite's ``quick_check`` over the whole file (IndexFileError if damaged)."""
+    with guard(path):
+        result = conn.execute("PRAGMA quick_check").fetchall()
+    if result != [("ok",)]:
+        raise IndexFileError(
+            f"index at {path} is damaged ({result[0][0]}); rebuild it with: {REBUILD}"
+        )
 
 
 def to_json(value: Any) -> str:

@@ -32,14 +32,7 @@ from . import maintenance, views
 from .batch import Batch, Plan, day_of, plan_batch, prepare
 from .cache import TermCache, TermRows
 from .results import check_unique, results
-from .storage import (
-    connect,
-    create_schema,
-    guard,
-    load_term_stats,
-    read_meta,
-    stored_config,
-)
+from .storage import attach, connect, guard, load_term_stats, quick_check, read_meta
 from .types import IndexAssignment, IndexEvent, IndexStats, StoryRecord
 from .writer import write_plan
 
@@ -142,25 +135,7 @@ class StoryIndex:
         config: ClusterConfig | None,
         window_days: float | None,
     ) -> StoryIndex:
-        from .storage import check_config, to_json
-
-        conn.execute("BEGIN IMMEDIATE")
-        try:
-            fresh = not conn.execute("SELECT count(*) FROM sqlite_master").fetchone()[0]
-            if fresh:
-                create_schema(conn, config or ClusterConfig(), window_days)
-            meta = read_meta(conn, path)
-            stored = stored_config(meta, path)
-            if config is not None:
-                check_config(stored, config, path)
-            if window_days is not None and not fresh:
-                conn.execute(
-                    "UPDATE meta SET value = ? WHERE key = 'window_days'", (to_json(window_days),)
-                )
-            conn.execute("COMMIT")
-        except BaseException:
-            conn.execute("ROLLBACK")
-            raise
+        stored = attach(conn, path, config, window_days)
         index = cls(conn, path, config if config is not None else stored)
         if os.path.getsize(path) <= QUICK_CHECK_BYTES:
             index.check()
@@ -176,13 +151,7 @@ class StoryIndex:
         IndexFileError
             If the file is damaged.
         """
-        with guard(self.path):
-            result = self._db.execute("PRAGMA quick_check").fetchall()
-        if result != [("ok",)]:
-            raise IndexFileError(
-                f"index at {self.path} is damaged ({result[0][0]}); "
-                "rebuild it with: clusterer index add NEW_INDEX CORPUS..."
-            )
+        quick_check(self._db, self.path)
 
     # -- context ------------------------------------------------------------------------
     def close(self) -> None:
