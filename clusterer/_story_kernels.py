@@ -86,6 +86,43 @@ def _score(
     return s
 
 
+@njit(inline="always", cache=True)
+def _set_row(ptr: Any, features: Any, weights: Any, bits: Any, dense: Any, a: int,
+             on: bool) -> None:
+    for i in range(ptr[a], ptr[a + 1]):
+        f = features[i]
+        if on:
+            bits[f >> 6] |= np.uint64(1) << np.uint64(f & 63)
+            dense[f] = float(weights[i])
+        else:
+            bits[f >> 6] = np.uint64(0)
+
+
+@njit(inline="always", cache=True)
+def _score_dense(
+    ptr: Any, features: Any, weights: Any, bits: Any, dense: Any, days: Any, decay: float,
+    a: int, b: int,
+) -> float:
+    """``_score(a, b)`` with row ``a`` scattered: the same products summed in the same
+    (ascending feature) order, so the same float64 result."""
+    acc = 0.0
+    for j in range(ptr[b], ptr[b + 1]):
+        f = features[j]
+        if bits[f >> 6] & (np.uint64(1) << np.uint64(f & 63)):
+            acc += dense[f] * float(weights[j])
+    factor = 1.0
+    if decay > 0.0:
+        gap = abs(days[a] - days[b])
+        if not np.isnan(gap):
+            factor = 1.0 / (1.0 + np.sqrt(gap / decay))
+    s = acc * factor
+    if s < 0.0:
+        s = 0.0
+    if s > 1.0:
+        s = 1.0
+    return s
+
+
 @njit(cache=True)
 def _list_pairs(
     s: int, e: int, docs: Any, days: Any, max_gap: float, cap: int, out_a: Any, out_b: Any, k: int
@@ -130,6 +167,7 @@ def strong_window_pairs(
     days: F64,
     decay: float,
     threshold: float,
+    n_features: int,
 ) -> tuple[I64, I64]:
     """Return the window pairs whose story similarity reaches ``threshold``.
 
@@ -148,19 +186,34 @@ def strong_window_pairs(
     # One flag byte per enumerated pair: the pairs are scored once, then compacted.
     flags = np.zeros(raw[n_lists], dtype=np.uint8)
     kept = np.zeros(n_lists + 1, dtype=np.int64)
-    for t in prange(n_lists):
-        m = raw[t + 1] - raw[t]
-        if m == 0:
-            continue
-        la = np.empty(m, dtype=np.int64)
-        lb = np.empty(m, dtype=np.int64)
-        _list_pairs(post_ptr[t], post_ptr[t + 1], docs, post_days, max_gap, cap, la, lb, 0)
-        c = 0
-        for j in range(m):
-            if _score(ptr, features, weights, days, decay, la[j], lb[j]) >= threshold:
-                flags[raw[t] + j] = 1
-                c += 1
-        kept[t + 1] = c
+    n_chunks = min(n_lists, 64)
+    for c in prange(n_chunks):
+        # Per-chunk scratch: the current left row scattered into a dense array, with a
+        # bitmap of its features (small enough to stay in cache) guarding the reads.
+        bits = np.zeros((n_features >> 6) + 1, dtype=np.uint64)
+        dense = np.empty(n_features, dtype=np.float64)
+        for t in range(c * n_lists // n_chunks, (c + 1) * n_lists // n_chunks):
+            m = raw[t + 1] - raw[t]
+            if m == 0:
+                continue
+            la = np.empty(m, dtype=np.int64)
+            lb = np.empty(m, dtype=np.int64)
+            _list_pairs(post_ptr[t], post_ptr[t + 1], docs, post_days, max_gap, cap, la, lb, 0)
+            count = 0
+            current = -1
+            for j in range(m):
+                if la[j] != current:
+                    if current >= 0:
+                        _set_row(ptr, features, weights, bits, dense, current, False)
+                    current = la[j]
+                    _set_row(ptr, features, weights, bits, dense, current, True)
+                if _score_dense(ptr, features, weights, bits, dense, days, decay, current,
+                                lb[j]) >= threshold:
+                    flags[raw[t] + j] = 1
+                    count += 1
+            if current >= 0:
+                _set_row(ptr, features, weights, bits, dense, current, False)
+            kept[t + 1] = count
     for t in range(n_lists):
         kept[t + 1] += kept[t]
     left = np.empty(kept[n_lists], dtype=np.int64)

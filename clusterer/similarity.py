@@ -330,7 +330,7 @@ def strong_story_pairs(
     left, right = story_kernels.strong_window_pairs(
         ptr, doc, day, gap if math.isfinite(gap) else 1e18, config.term_neighbours,
         rows.ptr, rows.features, rows.weights, np.ascontiguousarray(days, np.float64),
-        decay, float(config.story_threshold),
+        decay, float(config.story_threshold), int(config.n_features),
     )
     left, right = unique_pairs(left, right, n)
     return left, right, story_similarity(rows, days, left, right, config)
