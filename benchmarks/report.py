@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import math
 from collections.abc import Sequence
 from pathlib import Path
@@ -132,8 +133,23 @@ def render(records: Sequence[dict[str, Any]]) -> str:
     return "\n".join(lines)
 
 
-def update_readme(readme: Path, records: Sequence[dict[str, Any]]) -> bool:
-    """Replace the text between the bench markers; return False if they are missing."""
+def latest_runs(path: Path) -> dict[str, list[dict[str, Any]]]:
+    """Return the records of the latest run of each profile in a results file."""
+    runs: dict[str, dict[str, list[dict[str, Any]]]] = {}
+    if path.exists():
+        with open(path, encoding="utf-8") as fh:
+            for line in fh:
+                if line.strip():
+                    r = json.loads(line)
+                    runs.setdefault(r["profile"], {}).setdefault(r["time"], []).append(r)
+    return {p: by_time[max(by_time)] for p, by_time in runs.items()}
+
+
+def update_readme(readme: Path, results: Path) -> bool:
+    """Rewrite the text between the bench markers with the latest run of each profile.
+
+    Returns False (and leaves the file alone) if the README or its markers are missing.
+    """
     if not readme.exists():
         return False
     text = readme.read_text(encoding="utf-8")
@@ -141,5 +157,10 @@ def update_readme(readme: Path, records: Sequence[dict[str, Any]]) -> bool:
         return False
     head, rest = text.split(START, 1)
     _, tail = rest.split(END, 1)
-    readme.write_text(f"{head}{START}\n{render(records)}\n{END}{tail}", encoding="utf-8")
+    runs = latest_runs(results)
+    order = [p for p in ("smoke", "regular", "large") if p in runs] + sorted(
+        p for p in runs if p not in ("smoke", "regular", "large")
+    )
+    body = "\n\n".join(f"### Profile `{p}`\n\n{render(runs[p])}" for p in order)
+    readme.write_text(f"{head}{START}\n{body}\n{END}{tail}", encoding="utf-8")
     return True

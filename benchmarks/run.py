@@ -449,7 +449,7 @@ def main(argv: list[str] | None = None) -> int:
         from .plots import plot_all
 
         plot_all(RESULTS / "bench.jsonl", RESULTS)
-        update_readme(REPO / "README.md", records)
+        update_readme(REPO / "README.md", RESULTS / "bench.jsonl")
     return 0
 
 

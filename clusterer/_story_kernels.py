@@ -103,8 +103,11 @@ def _score_dense(
     ptr: Any, features: Any, weights: Any, bits: Any, dense: Any, days: Any, decay: float,
     a: int, b: int,
 ) -> float:
-    """``_score(a, b)`` with row ``a`` scattered: the same products summed in the same
-    (ascending feature) order, so the same float64 result."""
+    """Return ``_score(a, b)`` with row ``a`` scattered into ``bits`` and ``dense``.
+
+    The same products are summed in the same (ascending feature) order, so the
+    float64 result is the same.
+    """
     acc = 0.0
     for j in range(ptr[b], ptr[b + 1]):
         f = features[j]

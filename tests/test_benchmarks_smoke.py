@@ -83,7 +83,9 @@ def test_report_and_readme(tmp_path: Path) -> None:
     assert "30.0x" in text
     readme = tmp_path / "README.md"
     readme.write_text(f"# x\n\n## Benchmarks\n\n{START}\nold\n{END}\n\n## Next\n")
-    assert update_readme(readme, recs)
+    results = tmp_path / "bench.jsonl"
+    results.write_text("".join(json.dumps(r) + "\n" for r in recs))
+    assert update_readme(readme, results)
     body = readme.read_text()
     assert "old" not in body
     assert "synth-1000" in body
