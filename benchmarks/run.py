@@ -181,9 +181,10 @@ def _truth(corpus: Path) -> tuple[list[str], np.ndarray | None]:
             if line.strip():
                 rec = orjson.loads(line)
                 ids.append(str(rec.get("id")))
-                gold.append(str(rec.get("cluster", "")))
+                label = rec.get("cluster")
+                gold.append("" if label is None else str(label))
     if not any(gold):
-        return ids, None
+        return ids, None  # no story truth (e.g. Reuters-21578)
     _, codes = np.unique(np.array(gold, dtype=object).astype(str), return_inverse=True)
     return ids, codes.astype(np.int64)
 

@@ -141,14 +141,14 @@ def cluster(
         texts.append(article.text)
         if len(texts) >= config.batch_size:
             read_seconds += time.perf_counter() - t_read
-            parts.append(featurize(titles, texts, config))
+            parts.append(featurize(titles, texts, config, terms=not duplicates_only))
             titles, texts = [], []
             if progress:
                 progress("featurise", len(meta.ids), None)
             t_read = time.perf_counter()
     read_seconds += time.perf_counter() - t_read
     if texts or not parts:
-        parts.append(featurize(titles, texts, config))
+        parts.append(featurize(titles, texts, config, terms=not duplicates_only))
     if progress:
         progress("featurise", len(meta.ids), len(meta.ids))
     del titles, texts, seen

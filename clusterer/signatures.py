@@ -229,7 +229,9 @@ def _pack(texts: Sequence[str]) -> tuple[npt.NDArray[np.uint8], I64]:
     return buf, offsets
 
 
-def featurize(titles: Sequence[str], texts: Sequence[str], config: ClusterConfig) -> Features:
+def featurize(
+    titles: Sequence[str], texts: Sequence[str], config: ClusterConfig, *, terms: bool = True
+) -> Features:
     """Compute signatures, shingles and term counts for one batch.
 
     Parameters
@@ -241,6 +243,9 @@ def featurize(titles: Sequence[str], texts: Sequence[str], config: ClusterConfig
     config : ClusterConfig
         ``shingle_size``, ``num_perm``, ``seed``, ``n_features``, ``kernel``,
         ``workers`` and ``verify`` are used.
+    terms : bool, default True
+        Count terms (for TF-IDF). Without them (the duplicates-only pass) titles are
+        not tokenised and the term arrays are empty.
 
     Returns
     -------
@@ -253,9 +258,9 @@ def featurize(titles: Sequence[str], texts: Sequence[str], config: ClusterConfig
         # For ASCII, NFKC and zero-width removal are no-ops, whitespace only separates
         # tokens and the kernel folds A-Z itself: the same hashes without normalize().
         norm_texts = [t if t.isascii() else normalize(t) for t in texts]
-        norm_titles = [t if t.isascii() else normalize(t) for t in titles]
+        norm_titles = [t if t.isascii() else normalize(t) for t in titles] if terms else []
         timings["normalise"] = time.perf_counter() - t0
-        feats = _featurize_kernel(norm_titles, norm_texts, config, timings)
+        feats = _featurize_kernel(norm_titles, norm_texts, config, timings, terms)
     else:
         norm_texts = [normalize(t) for t in texts]
         norm_titles = [normalize(t) for t in titles]
@@ -268,7 +273,11 @@ def featurize(titles: Sequence[str], texts: Sequence[str], config: ClusterConfig
 
 
 def _featurize_kernel(
-    titles: list[str], texts: list[str], config: ClusterConfig, timings: dict[str, float]
+    titles: list[str],
+    texts: list[str],
+    config: ClusterConfig,
+    timings: dict[str, float],
+    terms: bool = True,
 ) -> Features:
     import numba
 
@@ -277,20 +286,25 @@ def _featurize_kernel(
     numba.set_num_threads(min(config.workers, numba.config.NUMBA_NUM_THREADS))  # type: ignore[attr-defined]
     t0 = time.perf_counter()
     buf, offsets = _pack(texts)
-    tbuf, toffsets = _pack(titles)
     body_ptr = np.zeros(len(texts) + 1, np.int64)
     np.cumsum(k.count_tokens(buf, offsets), out=body_ptr[1:])
     body = k.fill_tokens(buf, offsets, body_ptr)
-    title_ptr = np.zeros(len(titles) + 1, np.int64)
-    np.cumsum(k.count_tokens(tbuf, toffsets), out=title_ptr[1:])
-    title = k.fill_tokens(tbuf, toffsets, title_ptr)
+    if terms:
+        tbuf, toffsets = _pack(titles)
+        title_ptr = np.zeros(len(titles) + 1, np.int64)
+        np.cumsum(k.count_tokens(tbuf, toffsets), out=title_ptr[1:])
+        title = k.fill_tokens(tbuf, toffsets, title_ptr)
     t1 = time.perf_counter()
     a, b = permutations(config.num_perm, config.seed)
     sigs, counts, raw = k.shingle_and_sign(body_ptr, body, config.shingle_size, a, b)
     t2 = time.perf_counter()
-    term_ptr, tf, tb, tt = k.term_counts(
-        body_ptr, body, title_ptr, title, config.n_features, stop_mask(config.n_features)
-    )
+    if terms:
+        term_ptr, tf, tb, tt = k.term_counts(
+            body_ptr, body, title_ptr, title, config.n_features, stop_mask(config.n_features)
+        )
+    else:
+        term_ptr = np.zeros(len(texts) + 1, np.int64)
+        tf, tb, tt = np.zeros(0, np.uint32), np.zeros(0, np.uint16), np.zeros(0, np.uint16)
     t3 = time.perf_counter()
     n_tokens = np.diff(body_ptr)
     bounds = np.maximum(n_tokens - config.shingle_size + 1, np.minimum(n_tokens, 1))
