@@ -100,6 +100,12 @@ class Plan:
     tops: list[U32]
 
 
+#: Phase-1 scores may differ from the pool's in the last float32 bit; a candidate this
+#: close below the threshold still has its story read (reading more never changes the
+#: assignment, only missing a strong link would).
+_MARGIN = 1e-4
+
+
 class Weigher:
     """TF-IDF weighting of any rows with the statistics of one batch (stored + batch).
 
@@ -113,6 +119,11 @@ class Weigher:
         self.n_docs = n_docs
         self.config = config
         self._mark = np.zeros(df.size, np.bool_)
+
+    def idf(self) -> npt.NDArray[np.float32]:
+        """Inverse document frequencies of every term (as ``tfidf_rows`` computes them)."""
+        df = (self.df + self.extra).astype(np.float64)
+        return (np.log((1.0 + self.n_docs) / (1.0 + df)) + 1.0).astype(np.float32)
 
     def __call__(
         self,
@@ -221,18 +232,18 @@ def plan_batch(
         max_story_gap(config),
         config.term_neighbours,
     )
-    # Phase 1: score posting candidates from their term rows.
-    cand = cache.get(conn, np.unique(p_art))
-    c = cand.rowid.size
-    crows = _stack(weigh(cand.ptr, cand.features, cand.body, cand.title), brows)
+    # Phase 1: score posting candidates from their cached term rows.
+    cand, cand_days, cand_rows = cache.weighted(
+        conn, np.unique(p_art), weigh.idf(), config.max_terms
+    )
     sim = story_similarity(
-        crows,
-        np.concatenate((cand.days, batch.days)),
-        np.searchsorted(cand.rowid, p_art),
-        c + p_row,
+        _stack(cand_rows, brows),
+        np.concatenate((cand_days, batch.days)),
+        np.searchsorted(cand, p_art),
+        cand.size + p_row,
         config,
     )
-    strong = p_art[sim >= config.story_threshold]
+    strong = p_art[sim >= config.story_threshold - _MARGIN]
 
     # Near-duplicates: stored band matches and earlier batch rows, verified.
     d_row, d_art = band_matches(conn, batch.keys, batch.eligible)

@@ -11,146 +11,143 @@ being asked for (their postings go with them). Rows enter the cache only after t
 own commit (``add``) or after a checksummed read (misses), so cached rows were verified
 once; damage to the file after that is found by the next process that opens it.
 
-Memory is bounded by ``budget`` term entries (8 bytes each); the oldest row ids (the
-least likely date-nearest candidates of a news stream) are evicted first.
+Each entry is a term id and its sublinear term frequency (8 bytes); weighting with
+the current idf happens per lookup in a compiled pass (:mod:`._weigh_kernel`), so the
+cache holds no idf-dependent value. Memory is bounded by ``budget`` entries; the oldest
+row ids (the least likely date-nearest candidates of a news stream) are evicted first.
 """
 
 from __future__ import annotations
 
 import json
 import sqlite3
-from dataclasses import dataclass
 
 import numpy as np
 import numpy.typing as npt
 
+from ..similarity import TfidfRows
+from ._weigh_kernel import weigh_rows
 from .lookup import decode_rows
 
-__all__ = ["TermCache", "TermRows"]
+__all__ = ["TermCache", "sublinear_tf"]
 
 I64 = npt.NDArray[np.int64]
 F64 = npt.NDArray[np.float64]
+F32 = npt.NDArray[np.float32]
 
-#: Default budget: term entries kept (about 8 bytes each, so 256 MB).
+#: Default budget: term entries kept (8 bytes each, so 256 MB).
 BUDGET = 1 << 25
 
 _COLUMNS = "rowid, id, story_id, group_id, day, empty, signature, shingles, terms, top, crc"
 
 
-@dataclass
-class TermRows:
-    """Term counts of some stored rows in CSR form, ordered by row id."""
+def sublinear_tf(
+    body: npt.NDArray[np.uint16], title: npt.NDArray[np.uint16], title_weight: float
+) -> F32:
+    """Term frequency as ``tfidf_rows`` forms it: 1 + log(count), title weighted."""
 
-    rowid: I64
-    days: F64
-    ptr: I64
-    features: npt.NDArray[np.uint32]
-    body: npt.NDArray[np.uint16]
-    title: npt.NDArray[np.uint16]
+    def sub(counts: npt.NDArray[np.uint16]) -> F32:
+        c = counts.astype(np.float32)
+        return np.where(c > 0, 1.0 + np.log(np.maximum(c, 1.0)), 0.0).astype(np.float32)
 
-    @property
-    def entries(self) -> int:
-        """Number of term entries."""
-        return int(self.features.size)
+    return np.asarray(sub(body) + np.float32(title_weight) * sub(title), dtype=np.float32)
 
 
 class TermCache:
     """Term rows of stored articles by row id, filled on commit and on misses.
 
     One flat store: ``start[rowid]`` / ``length[rowid]`` locate a row's entries in
-    append-only arrays (``length`` -1: not cached), so a lookup is one gather.
+    append-only arrays (``length`` -1: not cached), so a lookup is one compiled pass.
 
     Parameters
     ----------
     num_perm : int
         Signature length (to decode rows read on a miss).
+    title_weight : float
+        Title weight of the term frequencies.
     budget : int
         Largest number of term entries kept.
     """
 
-    def __init__(self, num_perm: int, budget: int = BUDGET) -> None:
+    def __init__(self, num_perm: int, title_weight: float, budget: int = BUDGET) -> None:
         self.num_perm = num_perm
+        self.title_weight = title_weight
         self.budget = budget
         self._start = np.zeros(0, np.int64)
         self._len = np.zeros(0, np.int64)
         self._days = np.zeros(0, np.float64)
-        self._store = TermRows(
-            np.zeros(0, np.int64),
-            np.zeros(0, np.float64),
-            np.zeros(1, np.int64),
-            np.zeros(0, np.uint32),
-            np.zeros(0, np.uint16),
-            np.zeros(0, np.uint16),
-        )
+        self._feat = np.zeros(0, np.uint32)
+        self._tf = np.zeros(0, np.float32)
         self._used = 0
         self.hits = 0
         self.misses = 0
 
-    def put(self, block: TermRows) -> None:
-        """Add committed (or checksummed) rows."""
-        if block.rowid.size == 0:
+    def put(
+        self,
+        rowid: I64,
+        days: F64,
+        ptr: I64,
+        features: npt.NDArray[np.uint32],
+        body: npt.NDArray[np.uint16],
+        title: npt.NDArray[np.uint16],
+    ) -> None:
+        """Add committed (or checksummed) rows in CSR form."""
+        if rowid.size == 0:
             return
-        top = int(block.rowid.max()) + 1
+        top = int(rowid.max()) + 1
         if top > self._len.size:
-            grow = max(top, 2 * self._len.size)
-            self._start = np.concatenate((self._start, np.zeros(grow - self._start.size, np.int64)))
-            self._len = np.concatenate((self._len, np.full(grow - self._len.size, -1, np.int64)))
-            self._days = np.concatenate((self._days, np.zeros(grow - self._days.size)))
-        n = block.entries
-        if self._used + n > self._store.features.size:
+            grow = max(top, 2 * self._len.size) - self._len.size
+            self._start = np.concatenate((self._start, np.zeros(grow, np.int64)))
+            self._len = np.concatenate((self._len, np.full(grow, -1, np.int64)))
+            self._days = np.concatenate((self._days, np.zeros(grow)))
+        n = int(ptr[-1] - ptr[0])
+        if self._used + n > self._feat.size:
             self._compact(n)
-        st = self._store
-        st.features[self._used : self._used + n] = block.features
-        st.body[self._used : self._used + n] = block.body
-        st.title[self._used : self._used + n] = block.title
-        self._start[block.rowid] = self._used + block.ptr[:-1]
-        self._len[block.rowid] = np.diff(block.ptr)
-        self._days[block.rowid] = block.days
+        at = self._used
+        self._feat[at : at + n] = features[ptr[0] : ptr[-1]]
+        self._tf[at : at + n] = sublinear_tf(
+            body[ptr[0] : ptr[-1]], title[ptr[0] : ptr[-1]], self.title_weight
+        )
+        self._start[rowid] = at + ptr[:-1] - ptr[0]
+        self._len[rowid] = np.diff(ptr)
+        self._days[rowid] = days
         self._used += n
 
     def _compact(self, need: int) -> None:
         """Make room for ``need`` entries: drop the oldest rows over budget, regrow."""
         live = np.flatnonzero(self._len >= 0)
+        if int(self._len[live].sum()) + need > self.budget:  # evict the oldest row ids
+            newest_first = np.cumsum(self._len[live][::-1])
+            keep = int(np.searchsorted(newest_first, max(self.budget // 2 - need, 0), "right"))
+            self._len[live[: live.size - keep]] = -1
+            live = live[live.size - keep :]
         lens = self._len[live]
         total = int(lens.sum())
-        if total + need > self.budget:  # evict the oldest row ids
-            keep_from = np.searchsorted(np.cumsum(lens[::-1]), self.budget // 2 - need)
-            drop = live[: max(live.size - int(keep_from), 0)]
-            self._len[drop] = -1
-            live = np.flatnonzero(self._len >= 0)
-            lens = self._len[live]
-            total = int(lens.sum())
-        ptr = np.zeros(live.size + 1, np.int64)
-        np.cumsum(lens, out=ptr[1:])
-        old = TermRows(live, self._days[live], ptr, *self._slices(live))
-        cap = max(2 * (total + need), 1 << 16)
-        self._store = TermRows(
-            np.zeros(0, np.int64),
-            np.zeros(0, np.float64),
-            np.zeros(1, np.int64),
-            np.zeros(cap, np.uint32),
-            np.zeros(cap, np.uint16),
-            np.zeros(cap, np.uint16),
-        )
-        self._used = 0
-        self._start[live] = ptr[:-1]
-        self._store.features[:total] = old.features
-        self._store.body[:total] = old.body
-        self._store.title[:total] = old.title
+        src = self._positions(self._start[live], lens)
+        cap = max(min(2 * (total + need), self.budget + need), total + need, 1 << 16)
+        feat = np.zeros(cap, np.uint32)
+        tf = np.zeros(cap, np.float32)
+        feat[:total] = self._feat[src]
+        tf[:total] = self._tf[src]
+        self._feat, self._tf = feat, tf
+        self._start[live] = np.cumsum(lens) - lens
         self._used = total
 
-    def _slices(
-        self, rowids: I64
-    ) -> tuple[npt.NDArray[np.uint32], npt.NDArray[np.uint16], npt.NDArray[np.uint16]]:
-        start, lens = self._start[rowids], self._len[rowids]
-        total = int(lens.sum())
+    @staticmethod
+    def _positions(start: I64, lens: I64) -> I64:
         ptr = np.cumsum(lens) - lens
-        src = np.repeat(start - ptr, lens) + np.arange(total, dtype=np.int64)
-        st = self._store
-        return st.features[src], st.body[src], st.title[src]
+        return np.repeat(start - ptr, lens) + np.arange(int(lens.sum()), dtype=np.int64)
 
-    def get(self, conn: sqlite3.Connection, rowids: I64) -> TermRows:
-        """Term rows of ``rowids`` (sorted, distinct), reading and caching misses.
+    def weighted(
+        self, conn: sqlite3.Connection, rowids: I64, idf: F32, max_terms: int | None
+    ) -> tuple[I64, F64, TfidfRows]:
+        """Weighted rows of ``rowids`` (sorted, distinct), reading and caching misses.
+
+        Returns
+        -------
+        rowids, days, rows
+            The rows found (rows deleted meanwhile are left out), their days and their
+            vectors with the given idf (features are global term ids).
 
         Raises
         ------
@@ -169,21 +166,10 @@ class TermCache:
                 "(SELECT value FROM json_each(?)) ORDER BY rowid",
                 (json.dumps(missing.tolist()),),
             ).fetchall()
-            stored = decode_rows(fetched, self.num_perm)
-            self.put(
-                TermRows(
-                    stored.rowid,
-                    stored.days,
-                    stored.term_ptr,
-                    stored.term_features,
-                    stored.term_body,
-                    stored.term_title,
-                )
-            )
-            rowids = rowids[
-                cached | np.isin(rowids, stored.rowid)
-            ]  # rows gone meanwhile are skipped
-        lens = self._len[rowids]
-        ptr = np.zeros(rowids.size + 1, np.int64)
-        np.cumsum(lens, out=ptr[1:])
-        return TermRows(rowids, self._days[rowids], ptr, *self._slices(rowids))
+            st = decode_rows(fetched, self.num_perm)
+            self.put(st.rowid, st.days, st.term_ptr, st.term_features, st.term_body, st.term_title)
+            rowids = rowids[cached | np.isin(rowids, st.rowid)]
+        ptr, feats, weights = weigh_rows(
+            self._start[rowids], self._len[rowids], self._feat, self._tf, idf, max_terms or 0
+        )
+        return rowids, self._days[rowids], TfidfRows(ptr, feats, weights, idf)

@@ -30,7 +30,7 @@ from ..errors import DuplicateIdError, IndexFileError
 from ..models import Article
 from . import maintenance, views
 from .batch import Batch, Plan, day_of, plan_batch, prepare
-from .cache import TermCache, TermRows
+from .cache import TermCache
 from .results import check_unique, results
 from .storage import attach, connect, guard, load_term_stats, quick_check, read_meta
 from .types import IndexAssignment, IndexEvent, IndexStats, StoryRecord
@@ -68,7 +68,7 @@ class StoryIndex:
         self._version: int | None = None
         self._stats = np.zeros((2, 0), np.int64)
         self._counters: dict[str, int] = {}
-        self._cache = TermCache(config.num_perm)
+        self._cache = TermCache(config.num_perm, config.title_weight)
 
     # -- opening ------------------------------------------------------------------------
     @classmethod
@@ -270,14 +270,12 @@ class StoryIndex:
                     )
         f = batch.features  # committed: the rows may be cached now
         self._cache.put(
-            TermRows(
-                np.arange(first_row, first_row + len(batch_list), dtype=np.int64),
-                batch.days,
-                f.term_ptr,
-                f.term_features,
-                f.term_body,
-                f.term_title,
-            )
+            np.arange(first_row, first_row + len(batch_list), dtype=np.int64),
+            batch.days,
+            f.term_ptr,
+            f.term_features,
+            f.term_body,
+            f.term_title,
         )
         return results(plan)
 
