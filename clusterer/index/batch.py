@@ -36,7 +36,14 @@ from ..similarity import (
 )
 from .assign import Outcome, Pool, assign_batch
 from .cache import TermCache
-from .lookup import StoredRows, band_matches, fetch_rows, fetch_stories, posting_matches
+from .lookup import (
+    StoredRows,
+    band_matches,
+    fetch_rows,
+    fetch_stories,
+    posting_matches,
+    sorted_unique,
+)
 
 __all__ = ["Batch", "Plan", "day_of", "plan_batch", "prepare"]
 
@@ -234,7 +241,7 @@ def plan_batch(
     )
     # Phase 1: score posting candidates from their cached term rows.
     cand, cand_days, cand_rows = cache.weighted(
-        conn, np.unique(p_art), weigh.idf(), config.max_terms
+        conn, sorted_unique(p_art), weigh.idf(), config.max_terms
     )
     sim = story_similarity(
         _stack(cand_rows, brows),

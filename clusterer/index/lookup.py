@@ -25,6 +25,7 @@ __all__ = [
     "fetch_stories",
     "fetch_where",
     "posting_matches",
+    "sorted_unique",
 ]
 
 I64 = npt.NDArray[np.int64]
@@ -238,6 +239,14 @@ def posting_matches(
     )
 
 
+def sorted_unique(values: I64) -> I64:
+    """``np.unique`` for int64 by one sort (faster than hashing at a million values)."""
+    out = np.sort(values)
+    if out.size:
+        out = out[np.concatenate(([True], out[1:] != out[:-1]))]
+    return out
+
+
 def _nearest(
     row: I64,
     qterm: I64,
@@ -302,7 +311,7 @@ def _nearest(
             extra_i.append(pick)
         q = np.concatenate([q, *extra_q])
         idx = np.concatenate([idx, *extra_i])
-    key = np.unique(row[q] * (1 << 40) + part[idx])
+    key = sorted_unique(row[q] * (1 << 40) + part[idx])
     return (key >> 40).astype(np.int64), (key & ((1 << 40) - 1)).astype(np.int64)
 
 
