@@ -124,7 +124,7 @@ class TermCache:
         lens = self._len[live]
         total = int(lens.sum())
         src = self._positions(self._start[live], lens)
-        cap = max(min(2 * (total + need), self.budget + need), total + need, 1 << 16)
+        cap = max(min(max(2 * (total + need), 1 << 16), self.budget + need), total + need)
         feat = np.zeros(cap, np.uint32)
         tf = np.zeros(cap, np.float32)
         feat[:total] = self._feat[src]

@@ -1,0 +1,104 @@
+"""Story index internals: the term cache and the date-nearest posting cap."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from index_helpers import make_articles
+
+from clusterer import ClusterConfig
+from clusterer.index.cache import TermCache
+from clusterer.index.lookup import _nearest, sorted_unique
+from clusterer.index.storage import UNDATED
+from clusterer.signatures import featurize
+from clusterer.similarity import document_frequencies, tfidf_rows
+
+
+@pytest.fixture(scope="module")
+def features():  # type: ignore[no-untyped-def]
+    arts = make_articles(600, seed=11)
+    config = ClusterConfig()
+    return featurize([a.title for a in arts], [a.text for a in arts], config), config
+
+
+def test_cache_weights_match_tfidf_rows(features) -> None:  # type: ignore[no-untyped-def]
+    f, config = features
+    ref = tfidf_rows(f, config)
+    idf = (
+        np.log((1.0 + len(f)) / (1.0 + document_frequencies(f, config.n_features))) + 1.0
+    ).astype(np.float32)
+    cache = TermCache(config.num_perm, config.title_weight)
+    rowids = np.arange(10, 10 + len(f), dtype=np.int64)
+    for lo in range(0, len(f), 200):  # three committed batches
+        ptr = f.term_ptr[lo : lo + 201]
+        days = np.full(ptr.size - 1, 19000.0)
+        cache.put(rowids[lo : lo + 200], days, ptr, f.term_features, f.term_body, f.term_title)
+    got, _, rows = cache.weighted(None, rowids, idf, config.max_terms)  # type: ignore[arg-type]
+    assert np.array_equal(got, rowids)
+    assert np.array_equal(rows.ptr, ref.ptr)
+    assert np.array_equal(rows.features, ref.features)
+    assert np.abs(rows.weights - ref.weights).max() < 1e-6
+
+
+def test_cache_evicts_oldest_rows_within_budget(features) -> None:  # type: ignore[no-untyped-def]
+    f, config = features
+    per_batch = int(f.term_ptr[100])
+    cache = TermCache(config.num_perm, config.title_weight, budget=3 * per_batch)
+    for b in range(6):
+        ptr = f.term_ptr[:101]
+        rowids = np.arange(b * 100, b * 100 + 100, dtype=np.int64)
+        cache.put(rowids, np.zeros(100), ptr, f.term_features, f.term_body, f.term_title)
+    live = np.flatnonzero(cache._len >= 0)
+    assert live.size > 0
+    assert live.min() >= 100  # the oldest went first
+    assert live.max() == 599  # the newest stayed
+    assert int(cache._len[live].sum()) <= 3 * per_batch + per_batch
+
+
+def _check_nearest(k: int, seed: int) -> None:
+    rng = np.random.default_rng(seed)
+    n_terms, n_post, n_q = 6, 400, 60
+    pterm = rng.integers(0, n_terms, n_post)
+    pday = rng.integers(0, 40, n_post).astype(np.float64)
+    pday[rng.random(n_post) < 0.05] = UNDATED
+    part = rng.permutation(n_post).astype(np.int64) + 1
+    qterm = rng.integers(0, n_terms, n_q)
+    d = rng.integers(0, 40, n_q).astype(np.float64)
+    d[rng.random(n_q) < 0.1] = np.nan
+    row = np.arange(n_q, dtype=np.int64)
+    span = 15.0
+    left, right = _nearest(row, qterm, d, pterm, pday, part, n_terms, span, k)
+    got = {(int(a), int(b)) for a, b in zip(left, right, strict=True)}
+    for q in range(n_q):
+        mine = {b for a, b in got if a == q}
+        on = pterm == qterm[q]
+        und = part[on & (pday == UNDATED)]
+        dated = on & (pday != UNDATED)
+        if np.isnan(d[q]):  # distance 0 to all: the lowest ids
+            assert mine == set(np.sort(part[on])[:k].tolist())
+            continue
+        want_u = set(np.sort(und)[:k].tolist())
+        assert want_u <= mine
+        slots = k - len(want_u)
+        dist = np.abs(pday[dated] - d[q])
+        arts = part[dated]
+        chosen = mine - want_u
+        assert len(chosen) == min(slots, dated.sum()) - int(
+            (np.sort(dist)[: max(slots, 0)] > span).sum()
+        )
+        if chosen and slots > 0:
+            kth = np.sort(dist)[min(slots, dist.size) - 1]
+            chosen_d = dist[np.isin(arts, list(chosen))]
+            assert chosen_d.max() <= min(kth, span)
+
+
+@pytest.mark.parametrize("k", [1, 3, 10, 500])
+@pytest.mark.parametrize("seed", range(4))
+def test_nearest_keeps_the_k_date_nearest(k: int, seed: int) -> None:
+    _check_nearest(k, seed)
+
+
+def test_sorted_unique() -> None:
+    x = np.random.default_rng(0).integers(0, 50, 1000)
+    assert np.array_equal(sorted_unique(x), np.unique(x))
+    assert sorted_unique(np.zeros(0, np.int64)).size == 0
