@@ -10,6 +10,7 @@ from clusterer import ClusterConfig
 from clusterer.index.cache import TermCache
 from clusterer.index.lookup import _nearest, sorted_unique
 from clusterer.index.storage import UNDATED
+from clusterer.index.weigh import Weigher
 from clusterer.signatures import featurize
 from clusterer.similarity import document_frequencies, tfidf_rows
 
@@ -27,13 +28,21 @@ def test_cache_weights_match_tfidf_rows(features) -> None:  # type: ignore[no-un
     idf = (
         np.log((1.0 + len(f)) / (1.0 + document_frequencies(f, config.n_features))) + 1.0
     ).astype(np.float32)
-    cache = TermCache(config.num_perm, config.title_weight)
+    cache = TermCache(config.num_perm, config.title_weight, config.n_features)
     rowids = np.arange(10, 10 + len(f), dtype=np.int64)
     for lo in range(0, len(f), 200):  # three committed batches
         ptr = f.term_ptr[lo : lo + 201]
         days = np.full(ptr.size - 1, 19000.0)
         cache.put(rowids[lo : lo + 200], days, ptr, f.term_features, f.term_body, f.term_title)
-    got, _, rows = cache.weighted(None, rowids, idf, config.max_terms)  # type: ignore[arg-type]
+    weigh = Weigher(
+        document_frequencies(f, config.n_features),
+        np.zeros(0, np.uint32),
+        len(f),
+        config,
+        cache.scratch,
+    )
+    assert np.array_equal(weigh.idf(), idf)
+    got, _, rows = cache.weighted(None, rowids, weigh)  # type: ignore[arg-type]
     assert np.array_equal(got, rowids)
     assert np.array_equal(rows.ptr, ref.ptr)
     assert np.array_equal(rows.features, ref.features)
@@ -43,7 +52,7 @@ def test_cache_weights_match_tfidf_rows(features) -> None:  # type: ignore[no-un
 def test_cache_evicts_oldest_rows_within_budget(features) -> None:  # type: ignore[no-untyped-def]
     f, config = features
     per_batch = int(f.term_ptr[100])
-    cache = TermCache(config.num_perm, config.title_weight, budget=3 * per_batch)
+    cache = TermCache(config.num_perm, config.title_weight, config.n_features, budget=3 * per_batch)
     for b in range(6):
         ptr = f.term_ptr[:101]
         rowids = np.arange(b * 100, b * 100 + 100, dtype=np.int64)

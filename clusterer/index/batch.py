@@ -31,7 +31,6 @@ from ..similarity import (
     max_story_gap,
     story_candidates,
     story_similarity,
-    tfidf_rows,
     top_per_row,
 )
 from .assign import Outcome, Pool, assign_batch
@@ -44,6 +43,7 @@ from .lookup import (
     posting_matches,
     sorted_unique,
 )
+from .weigh import Weigher
 
 __all__ = ["Batch", "Plan", "day_of", "plan_batch", "prepare"]
 
@@ -113,55 +113,6 @@ class Plan:
 _MARGIN = 1e-4
 
 
-class Weigher:
-    """TF-IDF weighting of any rows with the statistics of one batch (stored + batch).
-
-    Row weights depend only on the row and the document frequencies, so rows weighed in
-    separate calls are comparable: features stay global term ids.
-    """
-
-    def __init__(self, df: I64, batch_terms: U32, n_docs: int, config: ClusterConfig) -> None:
-        self.df = df
-        self.extra = np.bincount(batch_terms.astype(np.int64), minlength=df.size)
-        self.n_docs = n_docs
-        self.config = config
-        self._mark = np.zeros(df.size, np.bool_)
-
-    def idf(self) -> npt.NDArray[np.float32]:
-        """Inverse document frequencies of every term (as ``tfidf_rows`` computes them)."""
-        df = (self.df + self.extra).astype(np.float64)
-        return (np.log((1.0 + self.n_docs) / (1.0 + df)) + 1.0).astype(np.float32)
-
-    def __call__(
-        self,
-        ptr: I64,
-        terms: U32,
-        body: npt.NDArray[np.uint16],
-        title: npt.NDArray[np.uint16],
-    ) -> TfidfRows:
-        """Weighted rows (global feature ids)."""
-        n = ptr.size - 1
-        mark = self._mark
-        mark[terms] = True
-        uniq = np.flatnonzero(mark)
-        mark[uniq] = False
-        lut = np.zeros(self.df.size, np.uint32)
-        lut[uniq] = np.arange(uniq.size, dtype=np.uint32)
-        counts = self.df[uniq] + self.extra[uniq]
-        feats = Features(
-            np.zeros((n, 0), np.uint32),
-            np.zeros(n, np.int64),
-            np.zeros(n + 1, np.int64),
-            np.zeros(0, np.uint32),
-            ptr,
-            lut[terms],
-            body,
-            title,
-        )
-        rows = tfidf_rows(feats, self.config, df=counts, n_docs=self.n_docs)
-        return TfidfRows(rows.ptr, uniq[rows.features].astype(np.uint32), rows.weights, rows.idf)
-
-
 def _stack(a: TfidfRows, b: TfidfRows) -> TfidfRows:
     return TfidfRows(
         np.concatenate((a.ptr, a.ptr[-1] + b.ptr[1:])),
@@ -221,7 +172,7 @@ def plan_batch(
         Assignments and the data to store.
     """
     f, b = batch.features, len(batch.articles)
-    weigh = Weigher(stats[0], f.term_features, n_docs + b, config)
+    weigh = Weigher(stats[0], f.term_features, n_docs + b, config, cache.scratch)
     brows = weigh(f.term_ptr, f.term_features, f.term_body, f.term_title)
     tops_all = _top_terms(brows, config.candidate_terms)
     empty_top = np.zeros(0, np.uint32)
@@ -240,9 +191,7 @@ def plan_batch(
         config.term_neighbours,
     )
     # Phase 1: score posting candidates from their cached term rows.
-    cand, cand_days, cand_rows = cache.weighted(
-        conn, sorted_unique(p_art), weigh.idf(), config.max_terms
-    )
+    cand, cand_days, cand_rows = cache.weighted(conn, sorted_unique(p_art), weigh)
     sim = story_similarity(
         _stack(cand_rows, brows),
         np.concatenate((cand_days, batch.days)),

@@ -28,6 +28,7 @@ import numpy.typing as npt
 from ..similarity import TfidfRows
 from ._weigh_kernel import weigh_rows
 from .lookup import decode_rows
+from .weigh import Scratch, Weigher
 
 __all__ = ["TermCache", "sublinear_tf"]
 
@@ -69,7 +70,10 @@ class TermCache:
         Largest number of term entries kept.
     """
 
-    def __init__(self, num_perm: int, title_weight: float, budget: int = BUDGET) -> None:
+    def __init__(
+        self, num_perm: int, title_weight: float, n_features: int, budget: int = BUDGET
+    ) -> None:
+        self.scratch = Scratch(n_features)
         self.num_perm = num_perm
         self.title_weight = title_weight
         self.budget = budget
@@ -139,7 +143,7 @@ class TermCache:
         return np.repeat(start - ptr, lens) + np.arange(int(lens.sum()), dtype=np.int64)
 
     def weighted(
-        self, conn: sqlite3.Connection, rowids: I64, idf: F32, max_terms: int | None
+        self, conn: sqlite3.Connection, rowids: I64, weigh: Weigher
     ) -> tuple[I64, F64, TfidfRows]:
         """Weighted rows of ``rowids`` (sorted, distinct), reading and caching misses.
 
@@ -147,7 +151,7 @@ class TermCache:
         -------
         rowids, days, rows
             The rows found (rows deleted meanwhile are left out), their days and their
-            vectors with the given idf (features are global term ids).
+            vectors with the weigher's idf (features are global term ids).
 
         Raises
         ------
@@ -169,7 +173,11 @@ class TermCache:
             st = decode_rows(fetched, self.num_perm)
             self.put(st.rowid, st.days, st.term_ptr, st.term_features, st.term_body, st.term_title)
             rowids = rowids[cached | np.isin(rowids, st.rowid)]
-        ptr, feats, weights = weigh_rows(
-            self._start[rowids], self._len[rowids], self._feat, self._tf, idf, max_terms or 0
-        )
+        start, lens = self._start[rowids], self._len[rowids]
+        if int(lens.sum()) < self.scratch.idf.size:  # few rows: only the terms they use
+            idf = weigh.idf(self._feat[self._positions(start, lens)])
+        else:
+            idf = weigh.idf()
+        k = weigh.config.max_terms or 0
+        ptr, feats, weights = weigh_rows(start, lens, self._feat, self._tf, idf, k)
         return rowids, self._days[rowids], TfidfRows(ptr, feats, weights, idf)

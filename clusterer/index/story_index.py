@@ -68,7 +68,7 @@ class StoryIndex:
         self._version: int | None = None
         self._stats = np.zeros((2, 0), np.int64)
         self._counters: dict[str, int] = {}
-        self._cache = TermCache(config.num_perm, config.title_weight)
+        self._cache = TermCache(config.num_perm, config.title_weight, config.n_features)
 
     # -- opening ------------------------------------------------------------------------
     @classmethod
