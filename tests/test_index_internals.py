@@ -42,11 +42,19 @@ def test_cache_weights_match_tfidf_rows(features) -> None:  # type: ignore[no-un
         cache.scratch,
     )
     assert np.array_equal(weigh.idf(), idf)
-    got, _, rows = cache.weighted(None, rowids, weigh)  # type: ignore[arg-type]
-    assert np.array_equal(got, rowids)
-    assert np.array_equal(rows.ptr, ref.ptr)
-    assert np.array_equal(rows.features, ref.features)
-    assert np.abs(rows.weights - ref.weights).max() < 1e-6
+    for _ in range(2):  # the second pass reuses the kept marks
+        got, _, rows = cache.weighted(None, rowids, weigh)  # type: ignore[arg-type]
+        assert np.array_equal(got, rowids)
+        assert np.array_equal(rows.ptr, ref.ptr)
+        assert np.array_equal(rows.features, ref.features)
+        assert np.abs(rows.weights - ref.weights).max() < 1e-6
+    # other statistics: marks that no longer hold are redone
+    df2 = document_frequencies(f, config.n_features)[::-1].copy()
+    ref2 = tfidf_rows(f, config, df=df2, n_docs=len(f))
+    weigh2 = Weigher(df2, np.zeros(0, np.uint32), len(f), config, cache.scratch)
+    got, _, rows = cache.weighted(None, rowids, weigh2)  # type: ignore[arg-type]
+    assert np.array_equal(rows.features, ref2.features)
+    assert np.abs(rows.weights - ref2.weights).max() < 1e-6
 
 
 def test_cache_evicts_oldest_rows_within_budget(features) -> None:  # type: ignore[no-untyped-def]

@@ -60,8 +60,16 @@ def weigh_rows(
     tf: npt.NDArray[np.float32],
     idf: npt.NDArray[np.float32],
     k: int,
+    kept_before: npt.NDArray[np.uint8],
+    known: npt.NDArray[np.bool_],
 ) -> tuple[I64, npt.NDArray[np.uint32], npt.NDArray[np.float32]]:  # pragma: no cover
-    """Return CSR ``(ptr, features, weights)`` of the weighted, truncated rows."""
+    """Return CSR ``(ptr, features, weights)`` of the weighted, truncated rows.
+
+    ``kept_before`` (aligned with ``features``) marks the entries a row kept last time
+    (valid where ``known``). If every marked weight still exceeds every unmarked one,
+    that is the top ``k`` again, and the selection is skipped (idf moves little from one
+    batch to the next). Otherwise the row is selected afresh and the marks updated.
+    """
     n = start.shape[0]
     kept = np.minimum(length, k) if k > 0 else length.copy()
     ptr = np.zeros(n + 1, np.int64)
@@ -79,36 +87,47 @@ def weigh_rows(
         b = off[i]
         for j in range(m):
             w[b + j] = tf[s + j] * idf[features[s + j]]
-        cut = -np.inf
-        ties = m
         if k > 0 and m > k:
+            same = False
+            if known[i]:
+                low_in = np.inf
+                high_out = -np.inf
+                for j in range(m):
+                    if kept_before[s + j]:
+                        low_in = min(low_in, w[b + j])
+                    else:
+                        high_out = max(high_out, w[b + j])
+                same = low_in > high_out
+            if not same:
+                for j in range(m):
+                    scratch[b + j] = w[b + j]
+                cut = _kth_largest(scratch, b, b + m, k)
+                above = 0
+                for j in range(m):
+                    if w[b + j] > cut:
+                        above += 1
+                ties = k - above  # entries equal to the cut that are kept (earliest first)
+                for j in range(m):
+                    x = w[b + j]
+                    keep = x > cut or (x == cut and ties > 0)
+                    if x == cut and keep:
+                        ties -= 1
+                    kept_before[s + j] = 1 if keep else 0
+                known[i] = True
+        else:
             for j in range(m):
-                scratch[b + j] = w[b + j]
-            cut = _kth_largest(scratch, b, b + m, k)
-            above = 0
-            for j in range(m):
-                if w[b + j] > cut:
-                    above += 1
-            ties = k - above  # entries equal to the cut that are kept (earliest first)
+                kept_before[s + j] = 1
         acc = 0.0
-        left = ties
         for j in range(m):
-            x = w[b + j]
-            if x > cut or (x == cut and left > 0):
-                if x == cut:
-                    left -= 1
-                acc += float(x) * float(x)
+            if kept_before[s + j]:
+                acc += float(w[b + j]) * float(w[b + j])
         norm = math.sqrt(acc)
         if norm == 0.0:
             norm = 1.0
         o = ptr[i]
-        left = ties
         for j in range(m):
-            x = w[b + j]
-            if x > cut or (x == cut and left > 0):
-                if x == cut:
-                    left -= 1
+            if kept_before[s + j]:
                 out_f[o] = features[s + j]
-                out_w[o] = np.float32(float(x) / norm)
+                out_w[o] = np.float32(float(w[b + j]) / norm)
                 o += 1
     return ptr, out_f, out_w

@@ -82,6 +82,8 @@ class TermCache:
         self._days = np.zeros(0, np.float64)
         self._feat = np.zeros(0, np.uint32)
         self._tf = np.zeros(0, np.float32)
+        self._kept = np.zeros(0, np.uint8)  # entries a row kept at its last weighing
+        self._known = np.zeros(0, np.bool_)  # rows whose marks are valid
         self._used = 0
         self.hits = 0
         self.misses = 0
@@ -104,6 +106,7 @@ class TermCache:
             self._start = np.concatenate((self._start, np.zeros(grow, np.int64)))
             self._len = np.concatenate((self._len, np.full(grow, -1, np.int64)))
             self._days = np.concatenate((self._days, np.zeros(grow)))
+            self._known = np.concatenate((self._known, np.zeros(grow, np.bool_)))
         n = int(ptr[-1] - ptr[0])
         if self._used + n > self._feat.size:
             self._compact(n)
@@ -114,6 +117,7 @@ class TermCache:
         )
         self._start[rowid] = at + ptr[:-1] - ptr[0]
         self._len[rowid] = np.diff(ptr)
+        self._known[rowid] = False
         self._days[rowid] = days
         self._used += n
 
@@ -131,9 +135,11 @@ class TermCache:
         cap = max(min(max(2 * (total + need), 1 << 16), self.budget + need), total + need)
         feat = np.zeros(cap, np.uint32)
         tf = np.zeros(cap, np.float32)
+        kept = np.zeros(cap, np.uint8)
         feat[:total] = self._feat[src]
         tf[:total] = self._tf[src]
-        self._feat, self._tf = feat, tf
+        kept[:total] = self._kept[src]
+        self._feat, self._tf, self._kept = feat, tf, kept
         self._start[live] = np.cumsum(lens) - lens
         self._used = total
 
@@ -179,5 +185,9 @@ class TermCache:
         else:
             idf = weigh.idf()
         k = weigh.config.max_terms or 0
-        ptr, feats, weights = weigh_rows(start, lens, self._feat, self._tf, idf, k)
+        known = self._known[rowids]
+        ptr, feats, weights = weigh_rows(
+            start, lens, self._feat, self._tf, idf, k, self._kept, known
+        )
+        self._known[rowids] = known
         return rowids, self._days[rowids], TfidfRows(ptr, feats, weights, idf)
