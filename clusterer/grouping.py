@@ -14,6 +14,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from itertools import pairwise
 
 import numpy as np
 import numpy.typing as npt
@@ -145,10 +146,18 @@ def link_stories(
     for c in np.flatnonzero(sizes >= 2):
         members = order[starts[c] : starts[c] + sizes[c]]
         if members.size > max_block:
-            blocks.extend(_cut(members, left, right, sims, threshold, max_block))
+            blocks.extend(_cut(members, left, right, sims, must_link, threshold, max_block))
             cuts += 1
         else:
             blocks.append(members)
+    # A block made of one duplicate group is one story (its pairs all count as 1.0):
+    # no similarity block is needed, however large the group.
+    single = [b for b in blocks if np.all(must_link[b] == must_link[b[0]])]
+    blocks = [b for b in blocks if not np.all(must_link[b] == must_link[b[0]])]
+    for piece in single:
+        labels[piece] = next_label
+        scores[piece] = 1.0 if piece.size > 1 else 0.0
+        next_label += 1
     # Score the similarity blocks of many components in one call (a call per small
     # component cost more in overhead than in arithmetic).
     for batch in _batches(blocks, _PAIRS_PER_CALL):
@@ -174,6 +183,8 @@ def link_stories(
 
 def _group_edges(groups: I64) -> tuple[I64, I64]:
     """Star edges joining each group's members to its first member."""
+    if groups.size == 0:
+        return np.zeros(0, np.int64), np.zeros(0, np.int64)
     order = np.argsort(groups, kind="stable")
     g = groups[order]
     first = np.concatenate(([True], g[1:] != g[:-1]))
@@ -183,20 +194,35 @@ def _group_edges(groups: I64) -> tuple[I64, I64]:
 
 
 def _cut(
-    members: I64, left: I64, right: I64, sims: F64, threshold: float, max_block: int
+    members: I64,
+    left: I64,
+    right: I64,
+    sims: F64,
+    must_link: I64,
+    threshold: float,
+    max_block: int,
 ) -> list[I64]:
-    """Split an oversized component by raising the edge threshold until pieces fit."""
+    """Split an oversized component by raising the edge threshold until pieces fit.
+
+    Duplicate groups are never split: their must-link edges hold at every level, and a
+    piece still too large at level 1.0 is packed into blocks at group boundaries.
+    """
     inside = np.zeros(int(max(left.max(initial=0), right.max(initial=0), members.max())) + 1, bool)
     inside[members] = True
     mask = inside[left] & inside[right]
     el, er, es = left[mask], right[mask], sims[mask]
     local = np.full(inside.size, -1, np.int64)
     local[members] = np.arange(members.size)
+    gl, gr = _group_edges(must_link[members])
     level = threshold
     while True:
         level = min(1.0, level + 0.05)
         keep = es >= level
-        comp = components(members.size, local[el[keep]], local[er[keep]])
+        comp = components(
+            members.size,
+            np.concatenate((local[el[keep]], gl)),
+            np.concatenate((local[er[keep]], gr)),
+        )
         sizes = np.bincount(comp)
         if sizes.max() <= max_block or level >= 1.0:
             break
@@ -205,9 +231,28 @@ def _cut(
     pieces = [members[idx] for idx in np.split(order, bounds)]
     out: list[I64] = []
     for p in pieces:
-        # A piece still too large at level 1.0 is split arbitrarily (identical scores).
-        out.extend(np.array_split(p, -(-p.size // max_block)))
+        out.extend(_pack_groups(p, must_link, max_block) if p.size > max_block else [p])
     return out
+
+
+def _pack_groups(piece: I64, must_link: I64, max_block: int) -> list[I64]:
+    """Split a piece into blocks of whole duplicate groups.
+
+    Each block has at most ``max_block`` articles, unless a single group is larger; such a
+    group forms a block of its own.
+    """
+    ordered = piece[np.argsort(must_link[piece], kind="stable")]
+    g = must_link[ordered]
+    starts = np.flatnonzero(np.concatenate(([True], g[1:] != g[:-1])))
+    bounds = [*starts.tolist(), ordered.size]
+    blocks: list[I64] = []
+    begin = 0
+    for a, b in pairwise(bounds):
+        if b - begin > max_block and a > begin:
+            blocks.append(ordered[begin:a])
+            begin = a
+    blocks.append(ordered[begin:])
+    return blocks
 
 
 _PAIRS_PER_CALL = 1 << 22

@@ -130,11 +130,6 @@ def test_empty_file_beside_good_files(tmp_path: Path) -> None:
     assert_good_clustered(out)
 
 
-@pytest.mark.xfail(
-    reason="cluster([]) raises IndexError in grouping._group_edges: an empty corpus should "
-    "give an empty result (library) and one clear error line (CLI); reported",
-    strict=False,
-)
 def test_only_empty_input_is_one_clear_error(tmp_path: Path) -> None:
     empty = tmp_path / "empty.jsonl"
     empty.write_bytes(b"")
@@ -793,11 +788,6 @@ def test_a_million_one_word_articles(tmp_path: Path) -> None:
     assert elapsed < 600  # a pathology guard, not a speed target
 
 
-@pytest.mark.xfail(
-    reason="a duplicate group larger than max_block is split across stories by the linkage "
-    "cut (grouping.link_stories); duplicate groups must nest in stories; reported",
-    strict=False,
-)
 def test_duplicate_group_larger_than_max_block_stays_in_one_story() -> None:
     text = " ".join(f"w{i}" for i in range(60))
     articles = [Article(id=f"c{i:03d}", text=text) for i in range(250)]
