@@ -142,9 +142,9 @@ def plan_batch(
 ) -> Plan:
     """Look up candidates for a prepared batch and assign it (no writes).
 
-    Two phases keep the work independent of the number stored: the posting candidates
-    are scored from their term rows alone (``cache``), and whole stories are read only
-    for candidates reaching ``story_threshold`` and for verified near-duplicates. The
+    Two phases keep the reads small: the posting candidates are scored from their term
+    rows alone (``cache``, in memory), and whole stories are read only for candidates
+    reaching ``story_threshold`` and for verified near-duplicates. The
     rest cannot join a component holding a batch row (a weak link to an article that
     is not in a matched group is not an edge), so the assignment is the same as if all
     their stories had been read.
