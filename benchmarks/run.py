@@ -157,8 +157,12 @@ def _spawn(
     if progress:
         cmd.append("--progress")
     load = os.getloadavg()[0]
-    done = subprocess.run(cmd, cwd=REPO, capture_output=True, text=True, check=False)
-    if progress or done.returncode:
+    # With progress the child's stderr (its progress lines) goes straight to ours.
+    done = subprocess.run(
+        cmd, cwd=REPO, stdout=subprocess.PIPE, stderr=None if progress else subprocess.PIPE,
+        text=True, check=False,
+    )
+    if done.returncode and done.stderr:
         sys.stderr.write(done.stderr)
     if done.returncode:
         raise RuntimeError(f"{system} failed on {corpus}")
