@@ -491,3 +491,15 @@ def test_explain_reads_csv_output(small: Path, tmp_path: Path) -> None:
     result = run("explain", out, "a", "c", "-i", small)
     assert result.exit_code == 0, result.output
     assert "same story" in result.stdout
+
+
+def test_duplicates_only_flag(tmp_path: Path) -> None:
+    out = tmp_path / "dups.jsonl"
+    result = runner.invoke(
+        app, ["cluster", str(ROOT / "corpus"), "-o", str(out), "--duplicates-only", "-q"]
+    )
+    assert result.exit_code == 0, result.output
+    rows = [json.loads(line) for line in out.read_text().splitlines()]
+    assert len(rows) == 4
+    assert all(r["story_id"] == r["duplicate_group_id"] for r in rows)
+    assert len({r["story_id"] for r in rows}) == 4

@@ -11,7 +11,15 @@ import typer
 from rich.console import Console
 from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
-from clusterer import Article, ClusterConfig, Clustering, FieldMap, ReadReport, cluster
+from clusterer import (
+    Article,
+    ClusterConfig,
+    Clustering,
+    ConfigError,
+    FieldMap,
+    ReadReport,
+    cluster,
+)
 from clusterer.output import (
     check_writable,
     summary_table,
@@ -128,8 +136,14 @@ def _dask_engine(
     )
     partitioned = output is not None and output.suffix.lower() in ("", ".parquet")
     outcome = run(
-        "dask", paths, config, scheduler=scheduler, workers=workers, partitions=partitions,
-        output=output if partitioned else None, options=options,
+        "dask",
+        paths,
+        config,
+        scheduler=scheduler,
+        workers=workers,
+        partitions=partitions,
+        output=output if partitioned else None,
+        options=options,
     )
     if isinstance(outcome, Clustering):
         report.read += outcome.n_articles + len(outcome.rejects)
@@ -199,6 +213,15 @@ def cluster_command(
             show_default=False,
         ),
     ] = None,
+    duplicates_only: Annotated[
+        bool,
+        typer.Option(
+            "--duplicates-only",
+            help="Stop after the near-duplicate groups: each group is its own story and the "
+            "TF-IDF story stage is skipped (the fast deduplication pass).",
+            rich_help_panel=_OUT,
+        ),
+    ] = False,
     explain: Annotated[
         bool,
         typer.Option(
@@ -327,6 +350,8 @@ def cluster_command(
     out = Console(highlight=False)
     report = ReadReport()
     reporter = _Reporter(err, enabled=not quiet and err.is_terminal)
+    if engine == "dask" and duplicates_only:
+        raise ConfigError("--duplicates-only runs on the local engine only; drop --engine dask")
     if engine == "dask":
         dask_result = _dask_engine(
             paths, config, reading, report, scheduler, workers, partitions, output
@@ -337,7 +362,9 @@ def cluster_command(
     else:
         with reporter.progress:
             articles = reporter.watch(reading.read(paths, report))
-            result = cluster(articles, config, progress=reporter.stage)
+            result = cluster(
+                articles, config, progress=reporter.stage, duplicates_only=duplicates_only
+            )
     result_rejects = tuple(report.rejects)
 
     if output is not None:
