@@ -45,11 +45,14 @@ def main(argv: list[str] | None = None) -> int:
     if args.engine == "dask":
         import distributed
 
-        cluster = distributed.LocalCluster(
-            n_workers=args.workers, threads_per_worker=1, processes=True,
-            dashboard_address=":0", memory_limit=0,
+        cluster = distributed.LocalCluster(  # type: ignore[no-untyped-call]
+            n_workers=args.workers,
+            threads_per_worker=1,
+            processes=True,
+            dashboard_address=":0",
+            memory_limit=0,
         )
-        client = distributed.Client(cluster)
+        client = distributed.Client(cluster)  # type: ignore[no-untyped-call]
     start = time.perf_counter()
     result = cluster_partitioned(
         args.paths, engine=args.engine, partitions=args.partitions, client=client

@@ -79,9 +79,12 @@ def _key(c: Clustering) -> tuple[Any, ...]:
 
 @pytest.fixture(scope="module")
 def client() -> Any:
-    with distributed.LocalCluster(
-        n_workers=2, threads_per_worker=1, processes=True, dashboard_address=":0"
-    ) as cluster_, distributed.Client(cluster_) as c:
+    with (
+        distributed.LocalCluster(
+            n_workers=2, threads_per_worker=1, processes=True, dashboard_address=":0"
+        ) as cluster_,
+        distributed.Client(cluster_) as c,
+    ):
         yield c
 
 

@@ -127,8 +127,15 @@ def cluster_partitioned(
         For an unknown engine or bad option.
     """
     return run(
-        engine, paths, config, scheduler=scheduler, workers=workers, partitions=partitions,
-        output=output, options=options, client=client,
+        engine,
+        paths,
+        config,
+        scheduler=scheduler,
+        workers=workers,
+        partitions=partitions,
+        output=output,
+        options=options,
+        client=client,
     )
 
 
@@ -208,9 +215,15 @@ def _run_local(
         _join(kind, files, output)
         files = [str(output)]
     return EngineRun(
-        "local", result.n_articles, len(result.stories), len(result.duplicate_groups),
-        len(parts), tuple(files), result.rejects,
-        {**result.timings, "total": time.perf_counter() - t}, result,
+        "local",
+        result.n_articles,
+        len(result.stories),
+        len(result.duplicate_groups),
+        len(parts),
+        tuple(files),
+        result.rejects,
+        {**result.timings, "total": time.perf_counter() - t},
+        result,
     )
 
 
@@ -249,6 +262,12 @@ def _run_dask(
         _join(kind, files, output)
         files = [str(output)]
     return EngineRun(
-        "dask", info["articles"], info["stories"], info["duplicate_groups"], info["partitions"],
-        tuple(files), info["rejects"], {**info["timings"], "total": time.perf_counter() - t},
+        "dask",
+        info["articles"],
+        info["stories"],
+        info["duplicate_groups"],
+        info["partitions"],
+        tuple(files),
+        info["rejects"],
+        {**info["timings"], "total": time.perf_counter() - t},
     )

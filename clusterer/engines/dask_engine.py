@@ -281,8 +281,16 @@ def run_dask(
     lap("story_candidates_similarity")
 
     story_labels, story_scores, cuts = _link(
-        g, sparts, offsets, rank, dup_labels, dup_left, dup_right, (s_left, s_right, s_sim),
-        config, nb,
+        g,
+        sparts,
+        offsets,
+        rank,
+        dup_labels,
+        dup_left,
+        dup_right,
+        (s_left, s_right, s_sim),
+        config,
+        nb,
     )
     rejected = story_labels[s_left] != story_labels[s_right]
     lap("link")
@@ -316,13 +324,31 @@ def run_dask(
             getattr(meta, name).extend(getattr(m, name))
     n_tokens = np.concatenate([t for _, t in metas]) if metas else np.zeros(0, np.int64)
     stub = Features(
-        np.zeros((n, 0), np.uint32), n_tokens, np.zeros(1, np.int64), np.zeros(0, np.uint32),
-        np.zeros(1, np.int64), np.zeros(0, np.uint32), np.zeros(0, np.uint16),
+        np.zeros((n, 0), np.uint32),
+        n_tokens,
+        np.zeros(1, np.int64),
+        np.zeros(0, np.uint32),
+        np.zeros(1, np.int64),
+        np.zeros(0, np.uint32),
+        np.zeros(0, np.uint16),
         np.zeros(0, np.uint16),
     )
     clustering = _finish(
-        stub, meta, config, rejects, timings, dup_left, dup_right, dup_sim, dup_labels,
-        dup_score, (s_left, s_right, s_sim), story_labels, story_scores, rejected, cuts,
+        stub,
+        meta,
+        config,
+        rejects,
+        timings,
+        dup_left,
+        dup_right,
+        dup_sim,
+        dup_labels,
+        dup_score,
+        (s_left, s_right, s_sim),
+        story_labels,
+        story_scores,
+        rejected,
+        cuts,
         truncated,
     )
     lap("assemble")

@@ -142,8 +142,7 @@ def id_sort(*pieces: tuple[list[str], I64, list[str]]) -> I64:
             first, second = sorted((int(a), int(b)), key=lambda x: int(rows[x]))
             raise DuplicateIdError(
                 origins[second] or ids[second],
-                f"duplicate id {ids[first]!r} (first seen at {origins[first]}); ids must be "
-                "unique",
+                f"duplicate id {ids[first]!r} (first seen at {origins[first]}); ids must be unique",
             )
     return np.asarray(rows[order], np.int64)
 
@@ -317,8 +316,14 @@ def dup_verify(
         ptr, take = _take_csr(ptr, perm)
         sh = np.concatenate(values)[take]
         combined = Features(
-            np.zeros((0, 0), np.uint32), _EMPTY_I, ptr, sh, _EMPTY_I,
-            np.zeros(0, np.uint32), np.zeros(0, np.uint16), np.zeros(0, np.uint16),
+            np.zeros((0, 0), np.uint32),
+            _EMPTY_I,
+            ptr,
+            sh,
+            _EMPTY_I,
+            np.zeros(0, np.uint32),
+            np.zeros(0, np.uint16),
+            np.zeros(0, np.uint16),
         )
         sim = exact_jaccard(combined, a, b)
     else:
@@ -475,7 +480,14 @@ def link_bucket(
         return story_similarity(tf, days, pos[a], pos[b], config)
 
     result = link_stories(
-        m, el, er, edges[2], dup_labels, score, config.story_threshold, config.linkage,
+        m,
+        el,
+        er,
+        edges[2],
+        dup_labels,
+        score,
+        config.story_threshold,
+        config.linkage,
         config.max_block,
     )
     return result.labels, result.scores, result.cuts
