@@ -26,7 +26,6 @@ article, a handful of int64/float64 values (id rank, labels, scores), plus the e
 
 from __future__ import annotations
 
-import operator
 import time
 from collections.abc import Callable, Sequence
 from typing import Any
@@ -35,121 +34,19 @@ import numpy as np
 import numpy.typing as npt
 
 from ..config import ClusterConfig
-from ..errors import MissingExtraError
-from ..grouping import canonical_labels, components
+from ..grouping import components
 from ..models import Clustering
 from ..pipeline import _by_rank, _finish, _Meta
 from ..signatures import Features
 from . import stages
+from ._dask_graph import _edges, _fetch_and_score, _Graph, client_for
+from ._dask_link import _link, _local_edge_order
 from .partitions import Partition, ReadOptions, count_lines, numbered
 
 I64 = npt.NDArray[np.int64]
 F64 = npt.NDArray[np.float64]
 
 __all__ = ["client_for", "run_dask"]
-
-
-def _import_distributed() -> Any:
-    try:
-        import distributed
-    except ImportError:
-        raise MissingExtraError("dask.distributed", "dask") from None
-    return distributed
-
-
-class client_for:
-    """Connect to ``scheduler`` or start a local cluster of ``workers`` processes."""
-
-    def __init__(self, scheduler: str | None, workers: int | None) -> None:
-        self.scheduler = scheduler
-        self.workers = workers
-        self.cluster: Any = None
-        self.client: Any = None
-
-    def __enter__(self) -> Any:
-        distributed = _import_distributed()
-        if self.scheduler is not None:
-            self.client = distributed.Client(self.scheduler)
-        else:
-            self.cluster = distributed.LocalCluster(
-                n_workers=self.workers or 2,
-                threads_per_worker=1,
-                processes=True,
-                dashboard_address=":0",
-                memory_limit=0,
-            )
-            self.client = distributed.Client(self.cluster)
-        return self.client
-
-    def __exit__(self, *exc: object) -> None:
-        if self.client is not None:
-            self.client.close()
-        if self.cluster is not None:
-            self.cluster.close()
-
-
-class _Graph:
-    """Thin helpers over ``client.submit`` for the shuffle patterns used here."""
-
-    def __init__(self, client: Any) -> None:
-        self.client = client
-
-    def submit(self, fn: Callable[..., Any], *args: Any) -> Any:
-        return self.client.submit(fn, *args, pure=False)
-
-    def item(self, future: Any, index: int) -> Any:
-        return self.client.submit(operator.getitem, future, index, pure=False)
-
-    def shuffle(self, sources: Sequence[Any], buckets: int) -> list[list[Any]]:
-        """``out[b][s]`` is piece ``b`` of source ``s``."""
-        return [[self.item(s, b) for s in sources] for b in range(buckets)]
-
-    def reduce(self, fn: Callable[..., Any], futures: Sequence[Any], fan_in: int = 8) -> Any:
-        """Tree reduction on the workers."""
-        level = list(futures)
-        while len(level) > 1:
-            level = [self.submit(fn, *level[i : i + fan_in]) for i in range(0, len(level), fan_in)]
-        return level[0]
-
-    def gather(self, futures: Any) -> Any:
-        return self.client.gather(futures)
-
-
-def _fetch_and_score(
-    g: _Graph,
-    owners: Sequence[Any],
-    offsets: I64,
-    pairs: Sequence[Any],
-    extract: Callable[..., Any],
-    extract_args: Sequence[Any],
-    score: Callable[..., Any],
-    score_args: Sequence[Any],
-) -> list[Any]:
-    """Per owner partition: ask other partitions for the right-hand rows, then score."""
-    p_count = len(owners)
-    asks = [g.submit(stages.requests, pairs[p], offsets, p) for p in range(p_count)]
-    extracts = [
-        g.submit(extract, owners[q], int(offsets[q]), *extract_args, *[g.item(a, q) for a in asks])
-        for q in range(p_count)
-    ]
-    return [
-        g.submit(
-            score,
-            owners[p],
-            int(offsets[p]),
-            *score_args,
-            pairs[p],
-            *[g.item(e, p) for e in extracts],
-        )
-        for p in range(p_count)
-    ]
-
-
-def _edges(results: Sequence[tuple[I64, I64, F64]]) -> tuple[I64, I64, F64]:
-    left = np.concatenate([r[0] for r in results]) if results else np.zeros(0, np.int64)
-    right = np.concatenate([r[1] for r in results]) if results else np.zeros(0, np.int64)
-    sim = np.concatenate([r[2] for r in results]) if results else np.zeros(0)
-    return left, right, sim
 
 
 def run_dask(
@@ -353,73 +250,3 @@ def run_dask(
     )
     lap("assemble")
     return clustering, info
-
-
-def _local_edge_order(
-    left: I64, right: I64, sim: F64, copy_l: I64, copy_r: I64, n: int
-) -> tuple[I64, I64, F64]:
-    """Put verified duplicate edges in the local engine's order: banded pairs, then copies."""
-    width = max(n, 1)
-    code = left * width + right
-    copy_code = copy_l * width + copy_r
-    is_copy = np.isin(code, copy_code)
-    band = np.flatnonzero(~is_copy)
-    band = band[np.argsort(code[band])]
-    order = np.argsort(code)
-    kept = copy_code[np.isin(copy_code, code)]
-    copies = order[np.searchsorted(code[order], kept)]
-    take = np.concatenate((band, copies)).astype(np.int64)
-    return left[take], right[take], sim[take]
-
-
-def _link(
-    g: _Graph,
-    sparts: Sequence[Any],
-    offsets: I64,
-    rank: I64,
-    dup_labels: I64,
-    dup_left: I64,
-    dup_right: I64,
-    edges: tuple[I64, I64, F64],
-    config: ClusterConfig,
-    nb: int,
-) -> tuple[I64, F64, int]:
-    """Guarded linkage: whole components, bucketed, each bucket linked in id-rank order."""
-    n = rank.size
-    s_left, s_right, s_sim = edges
-    comp = components(n, np.concatenate((s_left, dup_left)), np.concatenate((s_right, dup_right)))
-    sizes = np.bincount(comp, minlength=1)
-    members = np.flatnonzero(sizes[comp] >= 2)
-    bucket = comp[members] % nb
-    edge_bucket = comp[s_left] % nb
-    per_bucket = []
-    for k in range(nb):
-        mem = members[bucket == k]
-        per_bucket.append(mem[np.argsort(rank[mem], kind="stable")])
-    owner_of = [np.searchsorted(offsets, np.sort(m), side="right") - 1 for m in per_bucket]
-    sorted_members = [np.sort(m) for m in per_bucket]
-    extracts = []
-    for q, sp in enumerate(sparts):
-        asks = [sm[own == q] for sm, own in zip(sorted_members, owner_of, strict=True)]
-        scattered = g.client.scatter(asks)
-        extracts.append(g.submit(stages.tfidf_extract, sp, int(offsets[q]), *scattered))
-    jobs = []
-    for k in range(nb):
-        sel = edge_bucket == k
-        payload = g.client.scatter(
-            [per_bucket[k], dup_labels[per_bucket[k]], (s_left[sel], s_right[sel], s_sim[sel])]
-        )
-        jobs.append(
-            g.submit(stages.link_bucket, config, *payload, *[g.item(e, k) for e in extracts])
-        )
-    labels = comp.copy()
-    scores = np.zeros(n)
-    base = n
-    cuts = 0
-    for k, (sub, sub_scores, sub_cuts) in enumerate(g.gather(jobs)):
-        if sub.size:
-            labels[per_bucket[k]] = sub + base
-            base += int(sub.max()) + 1
-        scores[per_bucket[k]] = sub_scores
-        cuts += sub_cuts
-    return _by_rank(canonical_labels(labels), rank), scores, cuts

@@ -1,0 +1,94 @@
+"""Client-side edge handling of the Dask engine: edge order and guarded story linkage.
+
+``_local_edge_order`` puts verified duplicate edges in the order the local engine gives
+them, so both engines return the same result; ``_link`` groups whole components into
+buckets and links each bucket on a worker in id-rank order. Used by
+:func:`clusterer.engines.dask_engine.run_dask`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+
+from ..config import ClusterConfig
+from ..grouping import canonical_labels, components
+from ..pipeline import _by_rank
+from . import stages
+from ._dask_graph import _Graph
+
+I64 = npt.NDArray[np.int64]
+F64 = npt.NDArray[np.float64]
+
+
+def _local_edge_order(
+    left: I64, right: I64, sim: F64, copy_l: I64, copy_r: I64, n: int
+) -> tuple[I64, I64, F64]:
+    """Put verified duplicate edges in the local engine's order: banded pairs, then copies."""
+    width = max(n, 1)
+    code = left * width + right
+    copy_code = copy_l * width + copy_r
+    is_copy = np.isin(code, copy_code)
+    band = np.flatnonzero(~is_copy)
+    band = band[np.argsort(code[band])]
+    order = np.argsort(code)
+    kept = copy_code[np.isin(copy_code, code)]
+    copies = order[np.searchsorted(code[order], kept)]
+    take = np.concatenate((band, copies)).astype(np.int64)
+    return left[take], right[take], sim[take]
+
+
+def _link(
+    g: _Graph,
+    sparts: Sequence[Any],
+    offsets: I64,
+    rank: I64,
+    dup_labels: I64,
+    dup_left: I64,
+    dup_right: I64,
+    edges: tuple[I64, I64, F64],
+    config: ClusterConfig,
+    nb: int,
+) -> tuple[I64, F64, int]:
+    """Guarded linkage: whole components, bucketed, each bucket linked in id-rank order."""
+    n = rank.size
+    s_left, s_right, s_sim = edges
+    comp = components(n, np.concatenate((s_left, dup_left)), np.concatenate((s_right, dup_right)))
+    sizes = np.bincount(comp, minlength=1)
+    members = np.flatnonzero(sizes[comp] >= 2)
+    bucket = comp[members] % nb
+    edge_bucket = comp[s_left] % nb
+    per_bucket = []
+    for k in range(nb):
+        mem = members[bucket == k]
+        per_bucket.append(mem[np.argsort(rank[mem], kind="stable")])
+    owner_of = [np.searchsorted(offsets, np.sort(m), side="right") - 1 for m in per_bucket]
+    sorted_members = [np.sort(m) for m in per_bucket]
+    extracts = []
+    for q, sp in enumerate(sparts):
+        asks = [sm[own == q] for sm, own in zip(sorted_members, owner_of, strict=True)]
+        scattered = g.client.scatter(asks)
+        extracts.append(g.submit(stages.tfidf_extract, sp, int(offsets[q]), *scattered))
+    jobs = []
+    for k in range(nb):
+        sel = edge_bucket == k
+        payload = g.client.scatter(
+            [per_bucket[k], dup_labels[per_bucket[k]], (s_left[sel], s_right[sel], s_sim[sel])]
+        )
+        jobs.append(
+            g.submit(stages.link_bucket, config, *payload, *[g.item(e, k) for e in extracts])
+        )
+    labels = comp.copy()
+    scores = np.zeros(n)
+    base = n
+    cuts = 0
+    for k, (sub, sub_scores, sub_cuts) in enumerate(g.gather(jobs)):
+        if sub.size:
+            labels[per_bucket[k]] = sub + base
+            base += int(sub.max()) + 1
+        scores[per_bucket[k]] = sub_scores
+        cuts += sub_cuts
+    return _by_rank(canonical_labels(labels), rank), scores, cuts
