@@ -18,6 +18,7 @@ from datetime import datetime, timezone
 import numpy as np
 import numpy.typing as npt
 
+from ._arrays import bound_heap_growth, trim_heap
 from ._assemble import assemble as _assemble
 from .config import ClusterConfig
 from .errors import DuplicateIdError
@@ -119,6 +120,7 @@ def cluster(
         If two articles share an id.
     """
     config = config or ClusterConfig()
+    bound_heap_growth()
     meta = _Meta()
     parts: list[Features] = []
     seen: dict[str, str] = {}
@@ -150,6 +152,7 @@ def cluster(
     if progress:
         progress("featurise", len(meta.ids), len(meta.ids))
     del titles, texts, seen
+    trim_heap()  # the batches' texts were freed in the middle of the heap
     features = Features.concat(parts, config.num_perm, release=True)
     del parts
     timings = {"read": read_seconds, **features.timings}
