@@ -1,0 +1,48 @@
+"""Benchmark profiles: the sizes, real corpora and baseline limits of each profile.
+
+``STAGES`` names the timed pipeline stages in report order. Re-exported by
+:mod:`benchmarks.run`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from .measure import REPO
+
+REAL = {"reuters21578": REPO.parent / "shared" / "data" / "reuters21578" / "reuters21578.jsonl"}
+STAGES = (
+    "read",
+    "normalise",
+    "tokenise",
+    "shingle_sign",
+    "terms",
+    "band_verify",
+    "duplicate_groups",
+    "tfidf",
+    "story_candidates",
+    "story_similarity",
+    "link",
+    "assemble",
+    "write",
+)
+
+
+@dataclass(frozen=True)
+class Profile:
+    """Sizes and baseline limits of one benchmark profile."""
+
+    sizes: tuple[int, ...]
+    real: tuple[str, ...]
+    doc_max: int
+    bulk_max: int
+    progress: bool
+
+
+PROFILES = {
+    "smoke": Profile((1000, 8000), (), 1000, 8000, False),
+    "regular": Profile((10000, 30000, 100000), ("reuters21578",), 10000, 100000, False),
+    # At 1M the datasketch passes would take longer than the whole profile: their cost
+    # per article is taken from the latest run that measured them (and marked so).
+    "large": Profile((100000, 1000000), (), 0, 0, True),
+}
