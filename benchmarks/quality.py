@@ -19,234 +19,56 @@ from __future__ import annotations
 import argparse
 import itertools
 import json
-import os
-import platform
-import subprocess
 import sys
-import time
 import typing
 from collections.abc import Sequence
-from dataclasses import dataclass, fields
+from dataclasses import fields
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
-from clusterer import Article, ClusterConfig, ClustererError, read_articles
-from clusterer.evaluate import Scores, evaluate
+from clusterer import ClusterConfig, ClustererError
 
-REPO = Path(__file__).resolve().parent.parent
+from .quality_data import EXPECTED, GOLD_FIELD, Dataset, find_datasets, load, row, run_one
+from .quality_report import (
+    COLUMNS,
+    END,
+    README,
+    REPO,
+    START,
+    commit,
+    machine,
+    markdown,
+    plain,
+    update_readme,
+)
+
+__all__ = [
+    "COLUMNS",
+    "DEFAULT_DATA",
+    "END",
+    "EXPECTED",
+    "GOLD_FIELD",
+    "README",
+    "REPO",
+    "RESULTS",
+    "START",
+    "Dataset",
+    "commit",
+    "find_datasets",
+    "load",
+    "machine",
+    "main",
+    "markdown",
+    "parse_sweep",
+    "plain",
+    "row",
+    "run_one",
+    "update_readme",
+]
+
 DEFAULT_DATA = REPO.parent / "shared" / "data"
 RESULTS = REPO / "benchmarks" / "results" / "quality.json"
-README = REPO / "README.md"
-START, END = "<!-- quality:start -->", "<!-- quality:end -->"
-GOLD_FIELD = "cluster"
-#: Labelled sets the README table is expected to show (others found are run too).
-EXPECTED = ("giveme5w1h_news_cluster", "basil_triplets")
-
-COLUMNS = (
-    ("dataset", "dataset"),
-    ("articles", "articles"),
-    ("gold_clusters", "gold clusters"),
-    ("predicted_clusters", "predicted clusters"),
-    ("bcubed_precision", "B³ P"),
-    ("bcubed_recall", "B³ R"),
-    ("bcubed_f1", "B³ F1"),
-    ("pairwise_precision", "pair P"),
-    ("pairwise_recall", "pair R"),
-    ("pairwise_f1", "pair F1"),
-    ("ari", "ARI"),
-    ("nmi", "NMI"),
-    ("seconds", "seconds"),
-    ("commit", "commit"),
-)
-
-
-@dataclass(frozen=True)
-class Dataset:
-    """A labelled set: its name and JSONL files."""
-
-    name: str
-    files: tuple[Path, ...]
-
-
-def find_datasets(root: Path) -> tuple[list[Dataset], list[str]]:
-    """Return the labelled sets under ``root`` and a message for each one skipped.
-
-    Parameters
-    ----------
-    root : Path
-        Directory holding one sub-directory per data set.
-
-    Returns
-    -------
-    datasets : list of Dataset
-        Sets with at least one gold label, in name order.
-    skipped : list of str
-        One line per expected set that is absent and per set without labels.
-    """
-    found: list[Dataset] = []
-    skipped: list[str] = []
-    dirs = sorted(p for p in root.iterdir() if p.is_dir()) if root.is_dir() else []
-    names = {d.name for d in dirs}
-    skipped += [f"skip {n}: not found under {root}" for n in EXPECTED if n not in names]
-    for d in dirs:
-        files = tuple(sorted(d.glob("*.jsonl")))
-        if not files:
-            skipped.append(f"skip {d.name}: no .jsonl file in {d}")
-        elif not any(_has_labels(f) for f in files):
-            skipped.append(f"skip {d.name}: no record has a {GOLD_FIELD!r} label")
-        else:
-            found.append(Dataset(d.name, files))
-    return found, skipped
-
-
-def _has_labels(path: Path) -> bool:
-    """Scan raw lines until one record carries a gold label."""
-    with path.open(encoding="utf-8") as handle:
-        for line in handle:
-            if f'"{GOLD_FIELD}"' not in line:
-                continue
-            try:
-                record = json.loads(line)
-            except json.JSONDecodeError:
-                continue
-            if isinstance(record, dict) and record.get(GOLD_FIELD) is not None:
-                return True
-    return False
-
-
-def load(dataset: Dataset) -> list[Article]:
-    """Read every article of a set (rejecting nothing: the sets are clean)."""
-    return list(read_articles(list(dataset.files)))
-
-
-def run_one(name: str, articles: Sequence[Article], config: ClusterConfig) -> dict[str, Any]:
-    """Cluster one set and return its table row (without commit and machine)."""
-    start = time.perf_counter()
-    scores, _ = evaluate(articles, GOLD_FIELD, config)
-    seconds = time.perf_counter() - start
-    return row(name, scores, seconds)
-
-
-def row(name: str, scores: Scores, seconds: float) -> dict[str, Any]:
-    """Flatten scores into a result row."""
-    s = scores.to_dict()
-    return {
-        "dataset": name,
-        "articles": s["n_articles"],
-        "gold_clusters": s["n_clusters_gold"],
-        "predicted_clusters": s["n_clusters_predicted"],
-        **{k: round(s[k], 4) for k in _METRICS},
-        "largest_predicted": s["largest_predicted"],
-        "largest_gold": s["largest_gold"],
-        "seconds": round(seconds, 3),
-    }
-
-
-_METRICS = (
-    "bcubed_precision",
-    "bcubed_recall",
-    "bcubed_f1",
-    "pairwise_precision",
-    "pairwise_recall",
-    "pairwise_f1",
-    "ari",
-    "nmi",
-)
-
-
-def commit() -> str:
-    """Short commit of the repo, with ``+dirty`` when clusterer/ has local changes."""
-    try:
-        head = subprocess.run(
-            ["git", "rev-parse", "--short", "HEAD"],
-            cwd=REPO,
-            capture_output=True,
-            text=True,
-            check=True,
-        ).stdout.strip()
-        dirty = subprocess.run(
-            ["git", "status", "--porcelain", "--", "clusterer"],
-            cwd=REPO,
-            capture_output=True,
-            text=True,
-            check=True,
-        ).stdout.strip()
-    except (OSError, subprocess.CalledProcessError):
-        return "unknown"
-    return head + ("+dirty" if dirty else "")
-
-
-def machine() -> str:
-    """Describe the machine: CPU model, cores, OS, Python."""
-    cpu = platform.processor() or platform.machine()
-    try:
-        with open("/proc/cpuinfo", encoding="utf-8") as handle:
-            for line in handle:
-                if line.startswith("model name"):
-                    cpu = line.split(":", 1)[1].strip()
-                    break
-    except OSError:
-        pass
-    return (
-        f"{cpu}, {os.cpu_count()} CPUs, {platform.system()} {platform.machine()}, "
-        f"Python {platform.python_version()}"
-    )
-
-
-def _cell(value: Any) -> str:
-    if isinstance(value, float):
-        return f"{value:.3f}" if abs(value) < 100 else f"{value:.1f}"
-    return str(value)
-
-
-def markdown(rows: Sequence[dict[str, Any]], columns: Sequence[tuple[str, str]]) -> str:
-    """Render rows as a GitHub markdown table."""
-    head = "| " + " | ".join(title for _, title in columns) + " |"
-    rule = (
-        "|"
-        + "|".join("---" if k in ("dataset", "commit", "settings") else "--:" for k, _ in columns)
-        + "|"
-    )
-    body = ["| " + " | ".join(_cell(r.get(k, "")) for k, _ in columns) + " |" for r in rows]
-    return "\n".join([head, rule, *body])
-
-
-def plain(rows: Sequence[dict[str, Any]], columns: Sequence[tuple[str, str]]) -> str:
-    """Render rows as an aligned text table for the terminal."""
-    cells = [[title for _, title in columns]]
-    cells += [[_cell(r.get(k, "")) for k, _ in columns] for r in rows]
-    widths = [max(len(c[i]) for c in cells) for i in range(len(columns))]
-    lines = [
-        "  ".join(
-            c.ljust(w) if i == 0 else c.rjust(w)
-            for i, (c, w) in enumerate(zip(line, widths, strict=True))
-        )
-        for line in cells
-    ]
-    lines.insert(1, "  ".join("-" * w for w in widths))
-    return "\n".join(lines)
-
-
-def update_readme(table: str, readme: Path = README) -> bool:
-    """Replace the text between the quality markers of the README.
-
-    Returns
-    -------
-    bool
-        False (and nothing written) when the README or a marker is missing.
-    """
-    if not readme.is_file():
-        return False
-    text = readme.read_text(encoding="utf-8")
-    start, end = text.find(START), text.find(END)
-    if start < 0 or end < start:
-        return False
-    block = f"{START}\n{table}\n{END}"
-    new = text[:start] + block + text[end + len(END) :]
-    if new != text:
-        readme.write_text(new, encoding="utf-8")
-    return True
 
 
 def parse_sweep(items: Sequence[str]) -> list[dict[str, Any]]:
