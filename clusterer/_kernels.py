@@ -14,7 +14,7 @@ import numpy as np
 import numpy.typing as npt
 from numba import njit, prange, uint32, uint64
 
-__all__ = ["count_tokens", "fill_tokens", "shingle_and_sign", "term_counts"]
+__all__ = ["band_keys", "count_tokens", "fill_tokens", "shingle_and_sign", "term_counts"]
 
 U8 = npt.NDArray[np.uint8]
 I64 = npt.NDArray[np.int64]
@@ -390,3 +390,21 @@ def window_pairs(
     for t in range(post_ptr.shape[0] - 1):
         k = _window_list(post_ptr[t], post_ptr[t + 1], docs, days, max_gap, cap, left, right, k)
     return left, right
+
+
+@njit(parallel=True, cache=True)
+def band_keys(signatures: U32, bands: int, rows: int) -> U64:
+    """64-bit key of each band of each signature (the arithmetic of ``lsh.band_keys``)."""
+    n = signatures.shape[0]
+    keys = np.empty((n, bands), dtype=np.uint64)
+    golden = uint64(0x9E3779B97F4A7C15)
+    mult = uint64(0xFF51AFD7ED558CCD)
+    for i in prange(n):
+        for band in range(bands):
+            h = golden * uint64(band + 1)
+            for col in range(band * rows, (band + 1) * rows):
+                h ^= uint64(signatures[i, col])
+                h *= mult
+                h ^= h >> uint64(29)
+            keys[i, band] = h
+    return keys

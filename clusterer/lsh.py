@@ -122,6 +122,13 @@ def band_keys(signatures: npt.NDArray[np.uint32], banding: Banding) -> U64:
         number is mixed in, so keys of different bands never coincide by construction.
     """
     n = signatures.shape[0]
+    if n and _kernel_available():
+        from . import _kernels
+
+        out: U64 = _kernels.band_keys(
+            np.ascontiguousarray(signatures, dtype=np.uint32), banding.bands, banding.rows
+        )
+        return out
     keys = np.empty((n, banding.bands), dtype=np.uint64)
     with np.errstate(over="ignore"):
         for band in range(banding.bands):
@@ -132,6 +139,12 @@ def band_keys(signatures: npt.NDArray[np.uint32], banding: Banding) -> U64:
                 h ^= h >> np.uint64(29)
             keys[:, band] = h
     return keys
+
+
+def _kernel_available() -> bool:
+    from .signatures import kernel_available
+
+    return kernel_available()
 
 
 def candidate_pairs(
