@@ -179,7 +179,10 @@ def candidate_pairs(
         return empty, empty, 0
     for band in range(keys.shape[1]):
         k = keys[rows, band]
-        order = np.argsort(k, kind="stable")
+        # An unstable sort is faster; member order only matters in buckets too large
+        # to list every pair, which are put back in row order (what a stable sort of
+        # the ascending rows gives) below.
+        order = np.argsort(k)
         sk = k[order]
         members = rows[order]
         change = np.flatnonzero(sk[1:] != sk[:-1]) + 1
@@ -190,6 +193,9 @@ def candidate_pairs(
         if not multi.any():
             continue
         s, e = starts[multi], ends[multi]
+        big = e - s > max_bucket + 1
+        for a, b in zip(s[big].tolist(), e[big].tolist(), strict=True):
+            members[a:b].sort()
         truncated += int(np.count_nonzero((e - s) > max_bucket))
         # For member at sorted position p of a bucket ending at e: partners p+1 .. min(e, p+1+cap).
         pos = ranges(s, e - s - 1)
