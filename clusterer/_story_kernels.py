@@ -68,9 +68,7 @@ def _cosine(ptr: Any, features: Any, weights: Any, a: int, b: int) -> float:
 
 
 @njit(inline="always", cache=True)
-def _score(
-    ptr: Any, features: Any, weights: Any, days: Any, decay: float, a: int, b: int
-) -> float:
+def _score(ptr: Any, features: Any, weights: Any, days: Any, decay: float, a: int, b: int) -> float:
     lo, hi = min(a, b), max(a, b)
     cos = _cosine(ptr, features, weights, lo, hi)
     factor = 1.0
@@ -87,8 +85,9 @@ def _score(
 
 
 @njit(inline="always", cache=True)
-def _set_row(ptr: Any, features: Any, weights: Any, bits: Any, dense: Any, a: int,
-             on: bool) -> None:
+def _set_row(
+    ptr: Any, features: Any, weights: Any, bits: Any, dense: Any, a: int, on: bool
+) -> None:
     for i in range(ptr[a], ptr[a + 1]):
         f = features[i]
         if on:
@@ -100,8 +99,15 @@ def _set_row(ptr: Any, features: Any, weights: Any, bits: Any, dense: Any, a: in
 
 @njit(inline="always", cache=True)
 def _score_dense(
-    ptr: Any, features: Any, weights: Any, bits: Any, dense: Any, days: Any, decay: float,
-    a: int, b: int,
+    ptr: Any,
+    features: Any,
+    weights: Any,
+    bits: Any,
+    dense: Any,
+    days: Any,
+    decay: float,
+    a: int,
+    b: int,
 ) -> float:
     """Return ``_score(a, b)`` with row ``a`` scattered into ``bits`` and ``dense``.
 
@@ -182,8 +188,9 @@ def strong_window_pairs(
     none = np.empty(0, dtype=np.int64)
     raw = np.zeros(n_lists + 1, dtype=np.int64)
     for t in prange(n_lists):
-        raw[t + 1] = _list_pairs(post_ptr[t], post_ptr[t + 1], docs, post_days, max_gap, cap,
-                                 none, none, 0)
+        raw[t + 1] = _list_pairs(
+            post_ptr[t], post_ptr[t + 1], docs, post_days, max_gap, cap, none, none, 0
+        )
     for t in range(n_lists):
         raw[t + 1] += raw[t]
     # One flag byte per enumerated pair: the pairs are scored once, then compacted.
@@ -210,8 +217,10 @@ def strong_window_pairs(
                         _set_row(ptr, features, weights, bits, dense, current, False)
                     current = la[j]
                     _set_row(ptr, features, weights, bits, dense, current, True)
-                if _score_dense(ptr, features, weights, bits, dense, days, decay, current,
-                                lb[j]) >= threshold:
+                if (
+                    _score_dense(ptr, features, weights, bits, dense, days, decay, current, lb[j])
+                    >= threshold
+                ):
                     flags[raw[t] + j] = 1
                     count += 1
             if current >= 0:

@@ -120,7 +120,6 @@ def cluster(
         If two articles share an id.
     """
     config = config or ClusterConfig()
-    bound_heap_growth()
     meta = _Meta()
     parts: list[Features] = []
     seen: dict[str, str] = {}
@@ -141,6 +140,9 @@ def cluster(
         texts.append(article.text)
         if len(texts) >= config.batch_size:
             read_seconds += time.perf_counter() - t_read
+            # Only corpora of several batches tune the (process-wide) allocator: a host
+            # process calling cluster() on small inputs keeps its malloc settings.
+            bound_heap_growth()
             parts.append(featurize(titles, texts, config, terms=not duplicates_only))
             titles, texts = [], []
             if progress:
@@ -157,8 +159,13 @@ def cluster(
     del parts
     timings = {"read": read_seconds, **features.timings}
     return cluster_features(
-        features, meta, config, rejects=rejects, timings=timings,
-        duplicates_only=duplicates_only, release=True,
+        features,
+        meta,
+        config,
+        rejects=rejects,
+        timings=timings,
+        duplicates_only=duplicates_only,
+        release=True,
     )
 
 

@@ -149,14 +149,24 @@ class Features:
 
 
 _FIELDS = (
-    "signatures", "n_tokens", "shingle_ptr", "shingles", "term_ptr", "term_features",
-    "term_body", "term_title",
+    "signatures",
+    "n_tokens",
+    "shingle_ptr",
+    "shingles",
+    "term_ptr",
+    "term_features",
+    "term_body",
+    "term_title",
 )
 _EMPTY = {
-    "signatures": np.zeros((0, 0), np.uint32), "n_tokens": np.zeros(0, np.int64),
-    "shingle_ptr": np.zeros(1, np.int64), "shingles": np.zeros(0, np.uint32),
-    "term_ptr": np.zeros(1, np.int64), "term_features": np.zeros(0, np.uint32),
-    "term_body": np.zeros(0, np.uint16), "term_title": np.zeros(0, np.uint16),
+    "signatures": np.zeros((0, 0), np.uint32),
+    "n_tokens": np.zeros(0, np.int64),
+    "shingle_ptr": np.zeros(1, np.int64),
+    "shingles": np.zeros(0, np.uint32),
+    "term_ptr": np.zeros(1, np.int64),
+    "term_features": np.zeros(0, np.uint32),
+    "term_body": np.zeros(0, np.uint16),
+    "term_title": np.zeros(0, np.uint16),
 }
 
 

@@ -165,8 +165,9 @@ def tfidf_rows(
         feat_parts.append(np.array(feats, np.uint32))
         ptrs.append(ptr[1:] + ptrs[-1][-1])
     if not feat_parts:
-        return TfidfRows(np.zeros(n + 1, np.int64), np.zeros(0, np.uint32),
-                         np.zeros(0, np.float32), idf)
+        return TfidfRows(
+            np.zeros(n + 1, np.int64), np.zeros(0, np.uint32), np.zeros(0, np.float32), idf
+        )
     return TfidfRows(
         np.concatenate(ptrs), np.concatenate(feat_parts), np.concatenate(weight_parts), idf
     )
@@ -328,9 +329,18 @@ def strong_story_pairs(
     gap = max_story_gap(config)
     decay = -1.0 if config.date_decay_days is None else float(config.date_decay_days)
     left, right = story_kernels.strong_window_pairs(
-        ptr, doc, day, gap if math.isfinite(gap) else 1e18, config.term_neighbours,
-        rows.ptr, rows.features, rows.weights, np.ascontiguousarray(days, np.float64),
-        decay, float(config.story_threshold), int(config.n_features),
+        ptr,
+        doc,
+        day,
+        gap if math.isfinite(gap) else 1e18,
+        config.term_neighbours,
+        rows.ptr,
+        rows.features,
+        rows.weights,
+        np.ascontiguousarray(days, np.float64),
+        decay,
+        float(config.story_threshold),
+        int(config.n_features),
     )
     left, right = unique_pairs(left, right, n)
     return left, right, story_similarity(rows, days, left, right, config)
