@@ -14,6 +14,8 @@ import numpy as np
 import numpy.typing as npt
 from numba import njit, prange, uint32, uint64
 
+from ._story_kernels import _list_pairs
+
 __all__ = ["band_keys", "count_tokens", "fill_tokens", "shingle_and_sign", "term_counts"]
 
 U8 = npt.NDArray[np.uint8]
@@ -339,37 +341,6 @@ def cosine_pairs(
 
 
 @njit(cache=True)
-def _window_list(
-    s: int, e: int, docs: Any, days: Any, max_gap: float, cap: int, left: Any, right: Any, k: int
-) -> int:
-    """Pair members of one posting list (dated ones first by day, undated last)."""
-    write = left.shape[0] > 0
-    nan_start = e
-    while nan_start > s and np.isnan(days[nan_start - 1]):
-        nan_start -= 1
-    for p in range(s, e):
-        made = 0
-        q = p + 1
-        if p < nan_start:
-            while q < nan_start and made < cap and days[q] - days[p] <= max_gap:
-                if write:
-                    left[k] = min(docs[p], docs[q])
-                    right[k] = max(docs[p], docs[q])
-                k += 1
-                made += 1
-                q += 1
-            q = nan_start
-        while q < e and made < cap:
-            if write:
-                left[k] = min(docs[p], docs[q])
-                right[k] = max(docs[p], docs[q])
-            k += 1
-            made += 1
-            q += 1
-    return k
-
-
-@njit(cache=True)
 def window_pairs(
     post_ptr: I64, docs: I64, days: npt.NDArray[np.float64], max_gap: float, cap: int
 ) -> tuple[I64, I64]:
@@ -383,13 +354,13 @@ def window_pairs(
     total = 0
     for t in range(post_ptr.shape[0] - 1):
         s, e = post_ptr[t], post_ptr[t + 1]
-        total = _window_list(s, e, docs, days, max_gap, cap, none, none, total)
-    left = np.empty(total, dtype=np.int64)
-    right = np.empty(total, dtype=np.int64)
+        total = _list_pairs(s, e, docs, days, max_gap, cap, none, none, total)
+    first = np.empty(total, dtype=np.int64)
+    second = np.empty(total, dtype=np.int64)
     k = 0
     for t in range(post_ptr.shape[0] - 1):
-        k = _window_list(post_ptr[t], post_ptr[t + 1], docs, days, max_gap, cap, left, right, k)
-    return left, right
+        k = _list_pairs(post_ptr[t], post_ptr[t + 1], docs, days, max_gap, cap, first, second, k)
+    return np.minimum(first, second), np.maximum(first, second)
 
 
 @njit(parallel=True, cache=True)
