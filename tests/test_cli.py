@@ -503,3 +503,22 @@ def test_duplicates_only_flag(tmp_path: Path) -> None:
     assert len(rows) == 4
     assert all(r["story_id"] == r["duplicate_group_id"] for r in rows)
     assert len({r["story_id"] for r in rows}) == 4
+
+
+def test_interrupt_inside_compiled_code_is_exit_130() -> None:
+    """numba wraps a KeyboardInterrupt raised during a compiled call in SystemError."""
+    import typer
+
+    from clusterer.cli._errors import user_errors
+
+    def interrupted_in_kernel() -> None:
+        try:
+            raise KeyboardInterrupt
+        except KeyboardInterrupt as exc:
+            raise SystemError("returned a result with an exception set") from exc
+
+    with pytest.raises(typer.Exit) as info, user_errors():
+        interrupted_in_kernel()
+    assert info.value.exit_code == 130
+    with pytest.raises(SystemError), user_errors():
+        raise SystemError("unrelated")
