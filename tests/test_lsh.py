@@ -1,6 +1,6 @@
 import numpy as np
 import pytest
-from hypothesis import given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from clusterer.lsh import Banding, band_keys, candidate_pairs, choose_banding, collision_probability
@@ -59,14 +59,22 @@ def test_oversized_bucket_is_bounded_and_counted() -> None:
 
 @settings(max_examples=5, deadline=None)
 @given(st.integers(min_value=0, max_value=2**31))
+@example(24711)
 def test_lsh_recall_per_jaccard_band_at_least_theory_minus_3_sigma(seed: int) -> None:
     rng = np.random.default_rng(seed)
     banding = choose_banding(0.7, 128, 0.995)
     for low in (0.4, 0.5, 0.6, 0.7, 0.8):
         sets = []
-        js = rng.uniform(low, low + 0.1, size=150)
-        for j in js:
+        for j in rng.uniform(low, low + 0.1, size=150):
             sets.extend(_pair_with_jaccard(rng, float(j)))
+        # the Jaccard actually realised by the constructed sets (rounding shifts the target)
+        js = np.array(
+            [
+                np.intersect1d(sets[2 * k], sets[2 * k + 1]).size
+                / np.union1d(sets[2 * k], sets[2 * k + 1]).size
+                for k in range(len(sets) // 2)
+            ]
+        )
         keys = band_keys(_sign(sets), banding)
         left, right, _ = candidate_pairs(keys, np.ones(len(sets), bool))
         found = set(zip(left.tolist(), right.tolist(), strict=True))
@@ -74,12 +82,9 @@ def test_lsh_recall_per_jaccard_band_at_least_theory_minus_3_sigma(seed: int) ->
         expected = np.array(
             [collision_probability(float(j), banding.bands, banding.rows) for j in js]
         )
-        sigma = np.sqrt((expected * (1 - expected)).sum()) / js.size
-        assert hits.mean() >= expected.mean() - 3 * sigma - 1e-9, (
-            low,
-            hits.mean(),
-            expected.mean(),
-        )
+        sigma = np.sqrt((expected * (1 - expected)).sum())
+        # counts are discrete: one pair of slack for the normal approximation near p = 1
+        assert hits.sum() >= expected.sum() - 3 * sigma - 1, (low, hits.sum(), expected.sum())
 
 
 @pytest.mark.parametrize("threshold", [0.5, 0.7, 0.9])
