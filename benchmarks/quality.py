@@ -5,13 +5,17 @@ Usage::
     python -m benchmarks.quality                       # every labelled set, default settings
     python -m benchmarks.quality --data DIR            # sets under DIR instead of ../shared/data
     python -m benchmarks.quality --sweep story_threshold=0.1,0.15,0.2 title_weight=2,3
+    python -m benchmarks.quality --singletons 0.5      # also each set, half its stories cut to 1
 
 A data set is a directory under the data root holding ``*.jsonl`` files whose records
 carry a gold story label in ``cluster``; directories without labels are skipped with a
 printed line. The default run appends one JSON line per set to
 ``benchmarks/results/quality.json`` and rewrites the table between
 ``<!-- quality:start -->`` and ``<!-- quality:end -->`` in README.md (nothing else in
-the README is touched). A sweep only prints. The data are never copied into the repo.
+the README is touched). A sweep only prints, and so does ``--singletons``: it adds a
+variant of each set in which a seeded share of the stories keeps one article, a guard
+for precision on lone articles next to stories about similar events (see
+:func:`benchmarks.quality_data.thin`). The data are never copied into the repo.
 """
 
 from __future__ import annotations
@@ -19,6 +23,7 @@ from __future__ import annotations
 import argparse
 import itertools
 import json
+import math
 import sys
 import typing
 from collections.abc import Sequence
@@ -29,7 +34,16 @@ from typing import Any
 
 from clusterer import ClusterConfig, ClustererError
 
-from .quality_data import EXPECTED, GOLD_FIELD, Dataset, find_datasets, load, row, run_one
+from .quality_data import (
+    EXPECTED,
+    GOLD_FIELD,
+    Dataset,
+    find_datasets,
+    load,
+    row,
+    run_one,
+    thin,
+)
 from .quality_report import (
     COLUMNS,
     END,
@@ -64,6 +78,7 @@ __all__ = [
     "plain",
     "row",
     "run_one",
+    "thin",
     "update_readme",
 ]
 
@@ -130,6 +145,14 @@ def main(argv: Sequence[str] | None = None) -> int:
         help="evaluate the grid of these ClusterConfig settings; print only",
     )
     parser.add_argument(
+        "--singletons",
+        type=_fraction,
+        metavar="FRACTION",
+        help="also run each set with this share of its stories cut to one article "
+        "(seeded); print only",
+    )
+    parser.add_argument("--seed", type=int, default=0, help="seed of --singletons (default 0)")
+    parser.add_argument(
         "--no-write",
         action="store_true",
         help="print the table without writing results or the README",
@@ -149,17 +172,23 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 1
 
     rev = commit()
-    rows: list[dict[str, Any]] = []
+    variants = []
     for dataset in datasets:
         articles = load(dataset)
+        variants.append((dataset.name, articles))
+        if args.singletons is not None:
+            name = f"{dataset.name}+singletons{args.singletons:g}"
+            variants.append((name, thin(articles, args.singletons, args.seed)))
+    rows: list[dict[str, Any]] = []
+    for name, articles in variants:
         for settings, config in zip(grid, configs, strict=True):
-            r = run_one(dataset.name, articles, config)
+            r = run_one(name, articles, config)
             r["commit"] = rev
             r["settings"] = _label(settings)
             rows.append(r)
             sys.stdout.flush()
             print(
-                f"{dataset.name} [{r['settings']}]: B³ F1 {r['bcubed_f1']:.3f}, "
+                f"{name} [{r['settings']}]: B³ F1 {r['bcubed_f1']:.3f}, "
                 f"pair F1 {r['pairwise_f1']:.3f}, {r['seconds']:.2f} s",
                 file=sys.stderr,
             )
@@ -168,9 +197,19 @@ def main(argv: Sequence[str] | None = None) -> int:
         _report_sweep(rows, grid)
         return 0
     print(plain(rows, COLUMNS))
-    if not args.no_write:
+    if not args.no_write and args.singletons is None:
         _write(rows, rev)
     return 0
+
+
+def _fraction(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        value = math.nan
+    if not 0.0 <= value <= 1.0:
+        raise argparse.ArgumentTypeError(f"expected a fraction in [0, 1], got {text!r}")
+    return value
 
 
 def _label(settings: dict[str, Any]) -> str:

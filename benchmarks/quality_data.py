@@ -13,6 +13,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+
 from clusterer import Article, ClusterConfig, read_articles
 from clusterer.evaluate import Scores, evaluate
 
@@ -78,6 +80,47 @@ def _has_labels(path: Path) -> bool:
 def load(dataset: Dataset) -> list[Article]:
     """Read every article of a set (rejecting nothing: the sets are clean)."""
     return list(read_articles(list(dataset.files)))
+
+
+def thin(articles: Sequence[Article], fraction: float, seed: int = 0) -> list[Article]:
+    """Reduce a seeded share of the gold stories to one article each.
+
+    A labelled set whose stories all have several articles says little about precision
+    on the singletons that dominate real feeds: a lone article about one event next to
+    a story about a similar event should stay alone. Thinning keeps every article of
+    the other stories, so the result mixes the original stories with new singletons
+    whose lost companions were the same event, not the neighbouring ones.
+
+    Parameters
+    ----------
+    articles : sequence of Article
+        A labelled set (gold label in ``extra[GOLD_FIELD]``; unlabelled articles are kept).
+    fraction : float
+        Share of the stories with two or more articles that are cut down to one, in [0, 1].
+    seed : int, default 0
+        Seed of the choice of stories and of the article kept.
+
+    Returns
+    -------
+    list of Article
+        The kept articles, in input order.
+    """
+    if not 0.0 <= fraction <= 1.0:
+        raise ValueError(f"fraction must be in [0, 1], got {fraction!r}")
+    members: dict[str, list[int]] = {}
+    for i, a in enumerate(articles):
+        label = a.extra.get(GOLD_FIELD)
+        if label is not None:
+            members.setdefault(str(label), []).append(i)
+    stories = sorted(k for k, v in members.items() if len(v) >= 2)
+    rng = np.random.default_rng(seed)
+    chosen = rng.permutation(len(stories))[: round(fraction * len(stories))]
+    drop: set[int] = set()
+    for s in sorted(chosen.tolist()):
+        rows = members[stories[s]]
+        keep = rows[int(rng.integers(len(rows)))]
+        drop.update(r for r in rows if r != keep)
+    return [a for i, a in enumerate(articles) if i not in drop]
 
 
 def run_one(name: str, articles: Sequence[Article], config: ClusterConfig) -> dict[str, Any]:
