@@ -34,7 +34,8 @@ class Article:
     title : str
         Headline; may be empty.
     text : str
-        Body text; may be empty (the article is then kept as a flagged singleton).
+        Body text; may be empty (the article is then flagged ``empty``: it forms no
+        near-duplicate group and joins a story on its headline alone).
     source : str or None
         Outlet name or domain.
     date : datetime or None
@@ -84,7 +85,9 @@ class Assignment:
     story_score : float
         Mean similarity to the other members of the story; 0 for a singleton story.
     empty : bool
-        True when the article had no usable text; such articles are always singletons.
+        True when the article had no usable body text. It is then alone in its
+        near-duplicate group; it joins a story on its headline terms, and is alone in
+        its story too when the headline gives none.
     origin : str
         ``path:line`` of the input record.
     """

@@ -189,6 +189,7 @@ def cluster_features(
     rank = np.empty(n, np.int64)
     rank[np.argsort(np.array(meta.ids, dtype=object), kind="stable")] = np.arange(n)
     eligible = features.n_tokens > 0
+    story_eligible = features.has_terms()
 
     t = time.perf_counter()
     dup_left, dup_right, dup_sim, truncated = near_duplicate_pairs(features, eligible, config)
@@ -234,7 +235,7 @@ def cluster_features(
     t = time.perf_counter()
     # Candidates are scored as they are enumerated; only those reaching the threshold
     # are kept (the same pairs as story_candidates + story_similarity + threshold).
-    s_left, s_right, s_sim = strong_story_pairs(rows, days, eligible, config)
+    s_left, s_right, s_sim = strong_story_pairs(rows, days, story_eligible, config)
     keep = s_sim >= config.story_threshold
     s_left, s_right, s_sim = s_left[keep], s_right[keep], s_sim[keep]
     timings["story_candidates"] = time.perf_counter() - t

@@ -85,6 +85,15 @@ class Features:
     def __len__(self) -> int:
         return int(self.signatures.shape[0])
 
+    def has_terms(self) -> npt.NDArray[np.bool_]:
+        """Return which articles have at least one term, in the title or the body.
+
+        Those take part in story linkage; an article with a headline and no body
+        can join a story, but only articles with body tokens form near-duplicate
+        groups (``n_tokens > 0``).
+        """
+        return np.diff(self.term_ptr) > 0
+
     @staticmethod
     def concat(parts: Sequence[Features], num_perm: int, release: bool = False) -> Features:
         """Concatenate batches in order.

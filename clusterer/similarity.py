@@ -247,7 +247,7 @@ def story_candidates(
     days : (n,) float64
         Publication time in days since the epoch; NaN when unknown.
     eligible : (n,) bool
-        Articles that may take part (empty texts do not).
+        Articles that may take part (those with title or body terms).
     config : ClusterConfig
         ``candidate_terms``, ``max_postings`` and the decay are used.
 

@@ -113,6 +113,8 @@ def test_dask_equals_local(
     # Non-trivial: copies, edited near-duplicates and multi-article stories exist.
     assert sum(len(g.members) > 1 for g in local.duplicate_groups) > 100
     assert sum(len(s.members) > 2 for s in local.stories) > 100
+    size = {s.id: len(s.members) for s in local.stories}
+    assert any(a.empty and size[a.story_id] > 1 for a in local.assignments)  # headline-only
 
 
 def test_byte_range_partitions_keep_origins(corpus: Path) -> None:

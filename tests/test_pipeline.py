@@ -147,3 +147,55 @@ def test_timings_cover_every_stage() -> None:
     result = cluster(make_corpus(0))
     for stage in ("read", "normalise", "band_verify", "story_candidates", "link", "assemble"):
         assert stage in result.timings
+
+
+_QUAKE = [
+    (
+        "Magnitude 6.8 earthquake strikes off Hokkaido coast",
+        "A magnitude 6.8 earthquake struck off the coast of Hokkaido on Tuesday, the Japan "
+        "Meteorological Agency said, shaking buildings in Sapporo and halting bullet trains.",
+    ),
+    (
+        "Hokkaido earthquake: trains halted after 6.8 quake",
+        "Bullet trains were halted and buildings shook in Sapporo after a 6.8 earthquake hit "
+        "waters off Hokkaido, according to the Japan Meteorological Agency.",
+    ),
+    (
+        "Strong earthquake off Hokkaido shakes Sapporo",
+        "The Japan Meteorological Agency measured the Hokkaido earthquake at magnitude 6.8; "
+        "Sapporo buildings shook and bullet trains stopped running for hours.",
+    ),
+]
+
+
+def _headline_only_corpus() -> list[Article]:
+    articles = [Article(id=f"q{i}", title=t, text=x) for i, (t, x) in enumerate(_QUAKE)]
+    articles += make_corpus(3)
+    articles.append(Article(id="head", title="Magnitude 6.8 earthquake off Hokkaido halts trains"))
+    articles.append(Article(id="bare", title="", text=""))
+    return articles
+
+
+def test_headline_only_article_joins_its_story_but_no_duplicate_group() -> None:
+    result = cluster(_headline_only_corpus())
+    by_id = {a.id: a for a in result.assignments}
+    head, bare = by_id["head"], by_id["bare"]
+    assert head.empty  # no body text: flagged
+    assert bare.empty
+    assert head.story_id == by_id["q0"].story_id == by_id["q1"].story_id == by_id["q2"].story_id
+    for a in result.assignments:  # never in anyone's near-duplicate group
+        if a.id != "head":
+            assert a.duplicate_group_id != head.duplicate_group_id
+    assert sum(a.story_id == bare.story_id for a in result.assignments) == 1
+
+
+def test_headline_only_article_gets_the_same_story_from_the_index(tmp_path) -> None:
+    from clusterer.index import StoryIndex
+
+    articles = _headline_only_corpus()
+    with StoryIndex.open(str(tmp_path / "ix.db")) as ix:
+        ix.add(articles[:-2])
+        got = {a.id: a for a in ix.add(articles[-2:])}
+        q0 = ix.query(articles[0])
+    assert got["head"].story_id == q0.story_id
+    assert got["bare"].new_story

@@ -57,7 +57,7 @@ def add(*arrays: I64) -> I64:
 def story_part(part: Part, config: ClusterConfig, df: I64, n_docs: int) -> StoryPart:
     """TF-IDF rows with global document frequencies, days and eligibility."""
     rows = tfidf_rows(part.features, config, df=df, n_docs=n_docs)
-    return StoryPart(rows, _days(part.meta.dates), part.features.n_tokens > 0)
+    return StoryPart(rows, _days(part.meta.dates), part.features.has_terms())
 
 
 def _top_terms(sp: StoryPart, config: ClusterConfig) -> tuple[I64, I64]:

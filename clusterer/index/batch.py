@@ -70,7 +70,8 @@ class Batch:
     features: Features
     days: F64
     keys: npt.NDArray[np.uint64]
-    eligible: npt.NDArray[np.bool_]
+    eligible: npt.NDArray[np.bool_]  # body tokens: takes part in near-duplicate groups
+    story_eligible: npt.NDArray[np.bool_]  # title or body terms: takes part in stories
 
 
 def prepare(articles: list[Article], config: ClusterConfig) -> Batch:
@@ -94,6 +95,7 @@ def prepare(articles: list[Article], config: ClusterConfig) -> Batch:
         np.array([days[i] for i in order], np.float64),
         keys,
         feats.n_tokens > 0,
+        feats.has_terms(),
     )
 
 
@@ -176,7 +178,7 @@ def plan_batch(
     brows = weigh(f.term_ptr, f.term_features, f.term_body, f.term_title)
     tops_all = _top_terms(brows, config.candidate_terms)
     empty_top = np.zeros(0, np.uint32)
-    tops = [t if batch.eligible[i] else empty_top for i, t in enumerate(tops_all)]
+    tops = [t if batch.story_eligible[i] else empty_top for i, t in enumerate(tops_all)]
     all_tops = np.concatenate(tops).astype(np.int64) if tops else np.zeros(0, np.int64)
     t_u, t_c = np.unique(all_tops, return_counts=True)
     q_row = np.repeat(np.arange(b), [t.size for t in tops])
@@ -226,7 +228,7 @@ def plan_batch(
     dups = (left, right, jac)
 
     in_pool = np.isin(p_art, stored.rowid)
-    c_left, c_right = story_candidates(brows, batch.days, batch.eligible, config)
+    c_left, c_right = story_candidates(brows, batch.days, batch.story_eligible, config)
     links = (
         np.concatenate((np.searchsorted(stored.rowid, p_art[in_pool]), s + c_left)),
         np.concatenate((s + p_row[in_pool], s + c_right)),
