@@ -29,6 +29,7 @@ import numpy as np
 
 from .config import ClusterConfig
 from .errors import ConfigError
+from .headline import headline
 from .models import Article
 from .signatures import Features, featurize, stop_mask
 from .similarity import (
@@ -132,7 +133,7 @@ class PairScorer:
         for article in articles:
             self._row.setdefault(article.id, len(self._articles))
             self._articles.append(article)
-            titles.append(article.title)
+            titles.append(headline(article))
             texts.append(article.text)
             if len(texts) >= feature_config.batch_size:
                 parts.append(featurize(titles, texts, feature_config))

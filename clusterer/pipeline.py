@@ -23,6 +23,7 @@ from ._assemble import assemble as _assemble
 from .config import ClusterConfig
 from .errors import DuplicateIdError
 from .grouping import components, link_stories
+from .headline import headline
 from .lsh import Banding, band_keys, candidate_pairs, choose_banding
 from .models import (
     Article,
@@ -136,7 +137,7 @@ def cluster(
             )
         seen[article.id] = article.origin or "?"
         meta.add(article)
-        titles.append(article.title)
+        titles.append(headline(article))
         texts.append(article.text)
         if len(texts) >= config.batch_size:
             read_seconds += time.perf_counter() - t_read

@@ -39,15 +39,17 @@ def _corpus(n: int, seed: int = 5) -> list[dict[str, Any]]:
             if copy == 4:
                 words = words[: len(words) // 2] + list(rng.choice(_WORDS, size=30))
             date = None if rng.random() < 0.1 else f"2024-03-{day + copy % 3:02d}T10:00:00Z"
-            records.append(
-                {
-                    "id": f"a{int(rng.integers(1 << 40)):011x}",
-                    "title": title,
-                    "text": "" if rng.random() < 0.01 else " ".join(words),
-                    "date": date,
-                    "source": f"s{copy}",
-                }
-            )
+            record = {
+                "id": f"a{int(rng.integers(1 << 40)):011x}",
+                "title": title,
+                "text": "" if rng.random() < 0.01 else " ".join(words),
+                "date": date,
+                "source": f"s{copy}",
+            }
+            if not record["text"]:  # a failed extraction: only the address is left
+                record["url"] = f"https://news.example/{day}/{title.replace(' ', '-')}-{story}/"
+                record["title"] = ""
+            records.append(record)
         story += 1
     return records[:n]
 
@@ -114,7 +116,9 @@ def test_dask_equals_local(
     assert sum(len(g.members) > 1 for g in local.duplicate_groups) > 100
     assert sum(len(s.members) > 2 for s in local.stories) > 100
     size = {s.id: len(s.members) for s in local.stories}
-    assert any(a.empty and size[a.story_id] > 1 for a in local.assignments)  # headline-only
+    assert any(
+        a.empty and size[a.story_id] > 1 for a in local.assignments
+    )  # joined by the URL slug
 
 
 def test_byte_range_partitions_keep_origins(corpus: Path) -> None:

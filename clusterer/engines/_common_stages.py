@@ -20,6 +20,7 @@ import numpy.typing as npt
 from .._arrays import unique_pairs
 from ..config import ClusterConfig
 from ..errors import DuplicateIdError
+from ..headline import headline
 from ..models import Assignment, Reject
 from ..pipeline import _Meta
 from ..readers.options import ReadReport
@@ -59,7 +60,7 @@ def load(part: Partition, options: ReadOptions, config: ClusterConfig) -> Part:
     texts: list[str] = []
     for article in read_partition(part, options, report):
         meta.add(article)
-        titles.append(article.title)
+        titles.append(headline(article))
         texts.append(article.text)
         if len(texts) >= config.batch_size:
             batches.append(featurize(titles, texts, config))

@@ -20,6 +20,7 @@ import numpy as np
 import numpy.typing as npt
 
 from ..config import ClusterConfig
+from ..headline import headline
 from ..lsh import band_keys, candidate_pairs
 from ..models import Article
 from ..pipeline import banding_for
@@ -86,7 +87,7 @@ def prepare(articles: list[Article], config: ClusterConfig) -> Batch:
         ),
     )
     ordered = [articles[i] for i in order]
-    feats = featurize([a.title for a in ordered], [a.text for a in ordered], config)
+    feats = featurize([headline(a) for a in ordered], [a.text for a in ordered], config)
     keys = band_keys(feats.signatures, banding_for(config))
     return Batch(
         ordered,
