@@ -26,8 +26,10 @@ __all__ = [
     "estimated_jaccard",
     "exact_jaccard",
     "max_story_gap",
+    "posting_lists",
     "story_candidates",
     "story_similarity",
+    "strong_posting_pairs",
     "strong_story_pairs",
     "tfidf_rows",
     "top_per_row",
@@ -285,7 +287,26 @@ def _postings(
     term, doc = term[useful], doc[useful]
     if term.size == 0:
         return None
-    day = days[doc]
+    return posting_lists(term, doc, days[doc])
+
+
+def posting_lists(term: I64, doc: I64, day: F64) -> tuple[I64, I64, F64]:
+    """Group postings into date-ordered lists, one per term.
+
+    Parameters
+    ----------
+    term, doc : int64 arrays
+        Term and row of each posting (at least one).
+    day : float64 array
+        Publication day of the posting's row (NaN unknown).
+
+    Returns
+    -------
+    ptr : int64 array
+        List pointer: list ``t`` (terms ascending) is ``ptr[t]:ptr[t + 1]``.
+    doc, day : arrays
+        Rows and days ordered by (term, day, row); unknown days last within a list.
+    """
     by = np.lexsort((doc, day, term))  # NaN days sort last within a term
     term, doc, day = term[by], doc[by], day[by]
     bounds = np.flatnonzero(np.diff(term)) + 1
@@ -320,12 +341,40 @@ def strong_story_pairs(
     similarity : float64 array
         Their story similarity (>= ``story_threshold``).
     """
-    n = rows.ptr.size - 1
     post = _postings(rows, days, eligible, config)
     if post is None:
         empty = np.zeros(0, np.int64)
         return empty, empty, np.zeros(0, np.float64)
-    ptr, doc, day = post
+    return strong_posting_pairs(*post, rows, days, config)
+
+
+def strong_posting_pairs(
+    ptr: I64, doc: I64, day: F64, rows: TfidfRows, days: F64, config: ClusterConfig
+) -> tuple[I64, I64, F64]:
+    """Return the window pairs of the posting lists whose similarity reaches the threshold.
+
+    The scoring half of :func:`strong_story_pairs`, for posting lists built elsewhere
+    (the Dask engine builds them per bucket of terms).
+
+    Parameters
+    ----------
+    ptr, doc, day : arrays
+        Posting lists as :func:`posting_lists` returns them; ``doc`` indexes ``rows``.
+    rows : TfidfRows
+        Weighted rows.
+    days : (n,) float64
+        Publication days of the rows (NaN unknown).
+    config : ClusterConfig
+        Candidate, decay and threshold settings.
+
+    Returns
+    -------
+    left, right : int64 arrays
+        Distinct pairs with ``left < right``, sorted.
+    similarity : float64 array
+        Their story similarity.
+    """
+    n = rows.ptr.size - 1
     gap = max_story_gap(config)
     decay = -1.0 if config.date_decay_days is None else float(config.date_decay_days)
     left, right = story_kernels.strong_window_pairs(

@@ -2,34 +2,33 @@
 
 Per-partition (or per-bucket) functions over NumPy arrays that the Dask engine maps;
 they call the same stage functions as :mod:`clusterer.pipeline` (``tfidf_rows``,
-``top_per_row``, the ``window_pairs`` kernel, ``story_similarity``, ``link_stories``),
+``top_per_row``, ``posting_lists``, ``strong_posting_pairs``, ``story_similarity``,
+``link_stories``),
 so the distributed result is the local one exactly. The public names are re-exported
 by :mod:`clusterer.engines.stages`. Nothing here imports Dask.
 """
 
 from __future__ import annotations
 
-import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
 import numpy.typing as npt
 
-from .. import _kernels as kernels
-from .._arrays import unique_pairs
 from ..config import ClusterConfig
 from ..grouping import link_stories
 from ..pipeline import _days
 from ..similarity import (
     TfidfRows,
     document_frequencies,
-    max_story_gap,
+    posting_lists,
     story_similarity,
+    strong_posting_pairs,
     tfidf_rows,
     top_per_row,
 )
-from ._common_stages import _EMPTY_I, F64, I64, Pairs, Part, Rows, _concat_ptr, _take_csr, route
+from ._common_stages import _EMPTY_I, F64, I64, Part, Rows, _concat_ptr, _take_csr
 
 
 @dataclass
@@ -82,34 +81,48 @@ def posting_counts(sp: StoryPart, config: ClusterConfig) -> I64:
 
 def postings_split(
     sp: StoryPart, offset: int, config: ClusterConfig, useful: npt.NDArray[np.bool_], buckets: int
-) -> list[tuple[I64, I64, F64]]:
-    """Route useful postings (term, global row, day) to buckets by term."""
+) -> list[tuple[I64, I64, Rows]]:
+    """Route useful postings (term, global row) to buckets by term, with the rows they need.
+
+    Each bucket receives the TF-IDF rows and days of this partition's articles posted in
+    it, so it can score its candidates itself instead of shipping them for scoring.
+    """
     term, doc = _top_terms(sp, config)
     ok = useful[term]
     term, doc = term[ok], doc[ok]
-    day = sp.days[doc]
     where = term % buckets
-    return [(term[where == b], doc[where == b] + offset, day[where == b]) for b in range(buckets)]
+    out = []
+    for b in range(buckets):
+        mine = where == b
+        rows = np.unique(doc[mine]) + offset
+        out.append((term[mine], doc[mine] + offset, tfidf_extract(sp, offset, rows)[0]))
+    return out
 
 
-def term_pairs(offsets: I64, config: ClusterConfig, *pieces: tuple[I64, I64, F64]) -> list[Pairs]:
-    """Story candidates of one term bucket (date-windowed posting lists), routed by owner."""
-    term = np.concatenate([p[0] for p in pieces])
-    doc = np.concatenate([p[1] for p in pieces])
-    day = np.concatenate([p[2] for p in pieces])
-    n = int(offsets[-1])
+def term_edges(config: ClusterConfig, *pieces: tuple[I64, I64, Rows]) -> tuple[I64, I64, F64]:
+    """Story edges of one term bucket: its date-windowed candidates, scored as enumerated.
+
+    Every posting list of a term is in the bucket of the term, so the bucket finds the
+    same strong pairs among them as the local engine does; a pair sharing terms of
+    several buckets is found by each (the client keeps one).
+
+    Returns
+    -------
+    left, right : int64 arrays
+        Global rows, ``left < right``, distinct and sorted.
+    similarity : float64 array
+        Story similarity, at least ``story_threshold``.
+    """
+    term = np.concatenate([p[0] for p in pieces]) if pieces else _EMPTY_I
     if term.size == 0:
-        return route(_EMPTY_I, _EMPTY_I, offsets)
-    by = np.lexsort((doc, day, term))
-    term, doc, day = term[by], doc[by], day[by]
-    bounds = np.flatnonzero(np.diff(term)) + 1
-    ptr = np.concatenate(([0], bounds, [term.size])).astype(np.int64)
-    gap = max_story_gap(config)
-    left, right = kernels.window_pairs(
-        ptr, doc, day, gap if math.isfinite(gap) else 1e18, config.term_neighbours
-    )
-    left, right = unique_pairs(left, right, max(n, 1))
-    return route(left, right, offsets)
+        return _EMPTY_I, _EMPTY_I, np.zeros(0)
+    doc = np.concatenate([p[1] for p in pieces])
+    rows, tf, days = _merge_rows([p[2] for p in pieces])
+    local = np.searchsorted(rows, doc)  # order-preserving: ties break as on global rows
+    ptr, local, day = posting_lists(term, local, days[local])
+    left, right, sim = strong_posting_pairs(ptr, local, day, tf, days, config)
+    keep = sim >= config.story_threshold
+    return rows[left[keep]], rows[right[keep]], sim[keep]
 
 
 def tfidf_extract(sp: StoryPart, offset: int, *asks: I64) -> list[Rows]:
@@ -135,28 +148,6 @@ def _merge_rows(pieces: Sequence[Rows]) -> tuple[I64, TfidfRows, F64]:
     days = np.concatenate([p.per_row[0] for p in pieces]) if pieces else np.zeros(0)
     tf = TfidfRows(ptr, feats[take], weights[take], np.zeros(0, np.float32))
     return rows[order], tf, days[order]
-
-
-def story_verify(
-    sp: StoryPart, offset: int, config: ClusterConfig, pairs: Pairs, *extracts: Rows
-) -> tuple[I64, I64, F64]:
-    """Story similarity of the pairs (left owned here); those at or above the threshold."""
-    left, right = pairs
-    if left.size == 0:
-        return _EMPTY_I, _EMPTY_I, np.zeros(0)
-    n_own = sp.days.size
-    own = Rows(
-        np.arange(n_own, dtype=np.int64) + offset,
-        sp.rows.ptr,
-        (sp.rows.features, sp.rows.weights),
-        (sp.days,),
-    )
-    rows, tf, days = _merge_rows([own, *extracts])
-    a = np.searchsorted(rows, left)
-    b = np.searchsorted(rows, right)
-    sim = story_similarity(tf, days, a, b, config)
-    keep = sim >= config.story_threshold
-    return left[keep], right[keep], sim[keep]
 
 
 def link_bucket(

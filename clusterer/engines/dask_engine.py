@@ -12,8 +12,9 @@ verification           W    pairs routed to the owner of the left row, which fet
                             shingles (or signatures) of the right rows it lacks
 duplicate groups       C    union-find on the verified edge list
 TF-IDF                 W    per-partition bincounts summed on workers, then rows
-story candidates       W    top-term postings shuffled by term; ``window_pairs`` per bucket
-story similarity       W    as verification, with TF-IDF rows and days
+story edges            W    top-term postings shuffled by term, each bucket with the
+                            TF-IDF rows of its articles; candidates scored as they are
+                            enumerated (``strong_posting_pairs``), only edges move
 linkage                W/C  components on the client (edge list); whole components
                             grouped into buckets, linked on workers in id-rank order
 output                 W    each partition writes its rows (or the client assembles a
@@ -163,18 +164,13 @@ def run_dask(
         g.submit(stages.postings_split, s, int(offsets[p]), config, useful, nb)
         for p, s in enumerate(sparts)
     ]
-    term_buckets = [
-        g.submit(stages.term_pairs, offsets, config, *pc) for pc in g.shuffle(posts, nb)
-    ]
-    s_owned = [g.submit(stages.gather_pairs, n, *pc) for pc in g.shuffle(term_buckets, p_count)]
-    scored = _fetch_and_score(
-        g, sparts, offsets, s_owned, stages.tfidf_extract, [], stages.story_verify, [config]
-    )
-    sl, sr, ss = _edges(g.gather(scored))
-    del df, counts_f, useful, posts, term_buckets, s_owned, scored
+    edges = [g.submit(stages.term_edges, config, *pc) for pc in g.shuffle(posts, nb)]
+    del df, counts_f, useful, posts
+    sl, sr, ss = _edges(g.gather(edges))
+    del edges
     code = sl * max(n, 1) + sr
-    order = np.argsort(code)
-    s_left, s_right, s_sim = sl[order], sr[order], ss[order]
+    code, first = np.unique(code, return_index=True)  # a pair found in several buckets
+    s_left, s_right, s_sim = sl[first], sr[first], ss[first]
     lap("story_candidates_similarity")
 
     story_labels, story_scores, cuts = _link(

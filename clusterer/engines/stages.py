@@ -3,8 +3,8 @@
 Each function takes one partition's data (or one shuffle bucket) and returns arrays; the
 Dask engine maps them over partitions and moves only their (small) outputs. They call
 the same stage functions as :mod:`clusterer.pipeline` (``featurize``, ``band_keys``,
-``candidate_pairs``, ``exact_jaccard``, ``tfidf_rows``, ``top_per_row``, the
-``window_pairs`` kernel, ``story_similarity``, ``link_stories``), so the distributed
+``candidate_pairs``, ``exact_jaccard``, ``tfidf_rows``, ``top_per_row``,
+``strong_posting_pairs``, ``story_similarity``, ``link_stories``), so the distributed
 result is the local one exactly. Rows are addressed by their *global* number: partition
 offset plus position, i.e. the row the local engine gives the article.
 
@@ -46,8 +46,7 @@ from ._story_stages import (
     posting_counts,
     postings_split,
     story_part,
-    story_verify,
-    term_pairs,
+    term_edges,
     tfidf_extract,
     useful_terms,
 )
@@ -82,8 +81,7 @@ __all__ = [
     "route",
     "size",
     "story_part",
-    "story_verify",
-    "term_pairs",
+    "term_edges",
     "tfidf_extract",
     "useful_terms",
     "whole_keys",
