@@ -19,6 +19,7 @@ from typing import Any
 import orjson
 
 from ._atomic import Format, atomic_write, check_writable, format_for
+from ._gc import gc_paused
 from ._rows import (
     ASSIGNMENT_FIELDS,
     STORY_FIELDS,
@@ -49,6 +50,7 @@ __all__ = [
 ]
 
 
+@gc_paused()
 def write_assignments(
     clustering: Clustering, path: str | os.PathLike[str], fmt: Format | None = None
 ) -> int:
@@ -72,6 +74,7 @@ def write_assignments(
     return write_rows(assignment_rows(clustering.assignments), path, fmt, ASSIGNMENT_FIELDS)
 
 
+@gc_paused()
 def write_stories(
     clustering: Clustering, path: str | os.PathLike[str], fmt: Format | None = None
 ) -> int:

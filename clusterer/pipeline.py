@@ -20,6 +20,7 @@ import numpy.typing as npt
 
 from ._arrays import bound_heap_growth, trim_heap
 from ._assemble import assemble as _assemble
+from ._gc import gc_paused
 from .config import ClusterConfig
 from .errors import DuplicateIdError
 from .grouping import components, link_stories
@@ -86,6 +87,7 @@ def _days(dates: Sequence[datetime | None]) -> F64:
     return out
 
 
+@gc_paused()
 def cluster(
     articles: Iterable[Article],
     config: ClusterConfig | None = None,

@@ -101,3 +101,33 @@ def test_parse_date_never_raises(value: object) -> None:
     date, text = parse_date(value, now=NOW)
     assert date is None or date.tzinfo is not None
     assert text is None or isinstance(text, str)
+
+
+@given(
+    st.datetimes(timezones=st.sampled_from([None, UTC, timezone(-timedelta(hours=5, minutes=30))])),
+    st.sampled_from(["T", " "]),
+    st.sampled_from(["seconds", "milliseconds", "microseconds", "minutes"]),
+)
+def test_plain_iso_shortcut_agrees_with_the_general_rules(
+    moment: datetime, sep: str, spec: str
+) -> None:
+    from clusterer.readers.dates import _parse_exact, _plain_iso
+
+    text = moment.isoformat(sep=sep, timespec=spec)
+    quick = _plain_iso(text)
+    assert quick is not None
+    assert quick == _parse_exact(text)
+    assert quick.tzinfo == UTC
+    assert parse_date(text) == ParsedDate(quick, None)
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["2025-04-12z", " 2025-04-12", "2025-04-12 ", "2025-04-12\x05RM", "2025-13-01", "1700000000"],
+)
+def test_plain_iso_shortcut_leaves_other_forms_to_the_general_rules(text: str) -> None:
+    from clusterer.readers.dates import _parse_exact, _plain_iso
+
+    quick = _plain_iso(text)
+    assert quick is None or quick == _parse_exact(text.strip())
+    assert parse_date(text).date == _parse_exact(text.strip())

@@ -115,11 +115,29 @@ def parse_date(value: object, *, now: datetime | None = None) -> ParsedDate:
         moment = _from_epoch(float(value))
         return ParsedDate(moment, None if moment is not None else str(value))
     text = value if isinstance(value, str) else str(value)
+    quick = _plain_iso(text)
+    if quick is not None:
+        return ParsedDate(quick, None)
     if not text.strip():
         return ParsedDate(None, None)
     if now is not None and now.tzinfo is None:
         now = now.replace(tzinfo=_UTC)
     return _parse_text(text.strip(), now)
+
+
+def _plain_iso(text: str) -> datetime | None:
+    """Parse a bare ISO 8601 date-time (``2025-04-12T08:30:00+00:00``), or return None.
+
+    The common case of machine-written feeds, tried before the general rules; it
+    accepts only what :func:`_iso` would accept for the same text, so a None here
+    just means the general rules decide.
+    """
+    if len(text) < 10 or text[4] != "-" or not text[:4].isdigit():
+        return None
+    try:
+        return _utc(datetime.fromisoformat(text))
+    except (ValueError, OverflowError):
+        return None
 
 
 def _before_control(text: str) -> str:
