@@ -201,3 +201,68 @@ def test_small_inputs_empty_partitions_and_rejects(client: Any, tmp_path: Path) 
     empty = cluster_partitioned(src, engine="dask", client=client)
     assert isinstance(empty, Clustering)
     assert empty.n_articles == 0
+
+
+def test_duplicates_only_equals_local(client: Any, corpus: Path) -> None:
+    config = ClusterConfig()
+    local = cluster_partitioned(corpus, config, partitions=4, duplicates_only=True)
+    dask = cluster_partitioned(
+        corpus, config, engine="dask", client=client, partitions=4, duplicates_only=True
+    )
+    assert isinstance(local, Clustering)
+    assert isinstance(dask, Clustering)
+    assert _key(dask) == _key(local)
+    assert _key(cluster(read_articles([corpus]), config, duplicates_only=True)) == _key(local)
+    assert all(a.story_id == a.duplicate_group_id for a in dask.assignments)
+    assert sum(len(g.members) > 1 for g in dask.duplicate_groups) > 100
+
+
+def test_cli_duplicates_only_on_dask(client: Any, corpus: Path, tmp_path: Path) -> None:
+    from typer.testing import CliRunner
+
+    from clusterer.cli import app
+
+    runner = CliRunner()
+    outs = {}
+    for engine in ("local", "dask"):
+        out = tmp_path / f"{engine}.jsonl"
+        args = ["cluster", str(corpus), "-o", str(out), "--duplicates-only", "-q"]
+        if engine == "dask":
+            args += ["--engine", "dask", "--scheduler", client.scheduler.address]
+        result = runner.invoke(app, args)
+        assert result.exit_code == 0, result.output
+        outs[engine] = out.read_text()
+    assert outs["dask"] == outs["local"]
+    rows = [json.loads(line) for line in outs["dask"].splitlines()]
+    assert all(r["story_id"] == r["duplicate_group_id"] for r in rows)
+
+
+def test_rerun_on_the_same_client_gives_the_same_answer(client: Any, corpus: Path) -> None:
+    """Scattered inputs of one run must not be confused with an identical earlier run's."""
+    first = cluster_partitioned(corpus, engine="dask", client=client, partitions=5)
+    second = cluster_partitioned(corpus, engine="dask", client=client, partitions=5)
+    assert isinstance(first, Clustering)
+    assert isinstance(second, Clustering)
+    assert _key(second) == _key(first)
+
+
+def test_partition_objects_report_their_real_size(corpus: Path) -> None:
+    from dask.sizeof import sizeof
+
+    from clusterer.engines import stages
+    from clusterer.engines.partitions import ReadOptions
+
+    config = ClusterConfig()
+    part = stages.load(discover(corpus)[0], ReadOptions(), config)
+    f = part.features
+    arrays = f.signatures.nbytes + f.shingles.nbytes + f.term_features.nbytes
+    assert sizeof(part) > arrays + sum(map(len, part.meta.titles))
+    df = stages.doc_freq(part, config)
+    sp = stages.story_part(part, config, df, len(part))
+    assert sizeof(sp) > sp.rows.weights.nbytes + sp.rows.features.nbytes
+    rows = stages.tfidf_extract(sp, 0, np.arange(len(part), dtype=np.int64))[0]
+    assert sizeof(rows) > rows.values[0].nbytes + rows.values[1].nbytes
+    lean = stages.release(part, "shingles", "terms", "signatures")
+    assert sizeof(part) - sizeof(lean) >= arrays
+    assert lean.features.n_tokens is f.n_tokens
+    assert part.features.shingles.size > 0  # the original is unchanged

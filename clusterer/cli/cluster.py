@@ -15,7 +15,6 @@ from clusterer import (
     Article,
     ClusterConfig,
     Clustering,
-    ConfigError,
     FieldMap,
     ReadReport,
     cluster,
@@ -122,6 +121,7 @@ def _dask_engine(
     workers: int | None,
     partitions: int | None,
     output: Path | None,
+    duplicates_only: bool,
 ) -> Clustering | None:
     """Run ``--engine dask`` (clusterer/engines, docs/dask.md); None when it wrote the rows.
 
@@ -144,6 +144,7 @@ def _dask_engine(
         partitions=partitions,
         output=output if partitioned else None,
         options=options,
+        duplicates_only=duplicates_only,
     )
     if isinstance(outcome, Clustering):
         report.read += outcome.n_articles + len(outcome.rejects)
@@ -350,11 +351,9 @@ def cluster_command(
     out = Console(highlight=False)
     report = ReadReport()
     reporter = _Reporter(err, enabled=not quiet and err.is_terminal)
-    if engine == "dask" and duplicates_only:
-        raise ConfigError("--duplicates-only runs on the local engine only; drop --engine dask")
     if engine == "dask":
         dask_result = _dask_engine(
-            paths, config, reading, report, scheduler, workers, partitions, output
+            paths, config, reading, report, scheduler, workers, partitions, output, duplicates_only
         )
         if dask_result is None:
             return

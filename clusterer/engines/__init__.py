@@ -86,6 +86,7 @@ def cluster_partitioned(
     output: str | os.PathLike[str] | None = None,
     options: ReadOptions | None = None,
     client: Any = None,
+    duplicates_only: bool = False,
 ) -> Clustering | EngineRun:
     """Cluster partitioned JSON Lines / Parquet inputs with the local or the Dask engine.
 
@@ -113,6 +114,9 @@ def cluster_partitioned(
         Field mapping and error policy of the readers.
     client : distributed.Client, optional
         Use this client (``scheduler`` and ``workers`` are then ignored).
+    duplicates_only : bool, default False
+        Stop after the near-duplicate groups: each group is its own story and the
+        TF-IDF story stage is skipped (as in :func:`clusterer.cluster`).
 
     Returns
     -------
@@ -136,6 +140,7 @@ def cluster_partitioned(
         output=output,
         options=options,
         client=client,
+        duplicates_only=duplicates_only,
     )
 
 
@@ -150,6 +155,7 @@ def run(
     output: str | os.PathLike[str] | None = None,
     options: ReadOptions | None = None,
     client: Any = None,
+    duplicates_only: bool = False,
 ) -> Clustering | EngineRun:
     """Dispatch to an engine; see :func:`cluster_partitioned` for the parameters."""
     if engine not in ENGINES:
@@ -162,8 +168,8 @@ def run(
     options = options or ReadOptions()
     parts = discover(paths, partitions)
     if engine == "local":
-        return _run_local(parts, config, options, output)
-    return _run_dask(parts, config, options, output, scheduler, workers, client)
+        return _run_local(parts, config, options, output, duplicates_only)
+    return _run_dask(parts, config, options, output, scheduler, workers, client, duplicates_only)
 
 
 def _targets(output: str | os.PathLike[str], count: int) -> tuple[Kind, bool, list[str]]:
@@ -201,11 +207,12 @@ def _run_local(
     config: ClusterConfig,
     options: ReadOptions,
     output: str | os.PathLike[str] | None,
+    duplicates_only: bool,
 ) -> Clustering | EngineRun:
     from .local import run_local
 
     t = time.perf_counter()
-    result, report = run_local(parts, config, options)
+    result, report = run_local(parts, config, options, duplicates_only)
     result = dataclasses.replace(result, rejects=tuple(report.rejects))
     if output is None:
         return result
@@ -235,6 +242,7 @@ def _run_dask(
     scheduler: str | None,
     workers: int | None,
     client: Any,
+    duplicates_only: bool,
 ) -> Clustering | EngineRun:
     from .dask_engine import client_for, run_dask
 
@@ -249,7 +257,14 @@ def _run_dask(
         return files[p], kind
 
     def go(c: Any) -> tuple[Clustering | None, dict[str, Any]]:
-        return run_dask(c, parts, config, options, write=write if output is not None else None)
+        return run_dask(
+            c,
+            parts,
+            config,
+            options,
+            write=write if output is not None else None,
+            duplicates_only=duplicates_only,
+        )
 
     if client is not None:
         result, info = go(client)

@@ -10,9 +10,12 @@ offset plus position. The public names are re-exported by
 from __future__ import annotations
 
 import bisect
+import dataclasses
 import itertools
+import sys
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 import numpy.typing as npt
@@ -35,9 +38,23 @@ Pairs = tuple[I64, I64]
 _EMPTY_I = np.zeros(0, np.int64)
 
 
+def array_bytes(obj: object) -> int:
+    """Bytes of the NumPy arrays among the attributes of ``obj`` (a dataclass instance)."""
+    return sum(v.nbytes for v in vars(obj).values() if isinstance(v, np.ndarray))
+
+
+def _meta_bytes(meta: _Meta) -> int:
+    strings = (meta.ids, meta.titles, meta.sources, meta.urls, meta.origins)
+    return sum(sys.getsizeof(s) for column in strings for s in column) + 56 * len(meta.dates)
+
+
 @dataclass
 class Part:
-    """One featurised partition (texts are gone; ids, titles and dates stay)."""
+    """One featurised partition (texts are gone; ids, titles and dates stay).
+
+    ``sys.getsizeof`` (which Dask's memory accounting calls) counts its arrays and
+    strings, so workers spill and report it at its real size.
+    """
 
     features: Features
     meta: _Meta
@@ -47,12 +64,44 @@ class Part:
     def __len__(self) -> int:
         return len(self.meta.ids)
 
+    def __sizeof__(self) -> int:
+        return array_bytes(self.features) + _meta_bytes(self.meta) + 64
+
+
+_RELEASABLE = {
+    "shingles": ("shingles",),
+    "signatures": ("signatures",),
+    "terms": ("term_features", "term_body", "term_title"),
+}
+
+
+def release(part: Part, *what: str) -> Part:
+    """Return the partition without the named feature arrays, once no stage reads them.
+
+    Parameters
+    ----------
+    part : Part
+        Featurised partition (not changed: the result shares its other arrays).
+    *what : {"shingles", "signatures", "terms"}
+        Arrays to drop.
+    """
+    f = part.features
+    empty: dict[str, Any] = {}
+    for name in what:
+        for attr in _RELEASABLE[name]:
+            value = getattr(f, attr)
+            empty[attr] = np.zeros((0, *value.shape[1:]), value.dtype)
+    return dataclasses.replace(part, features=dataclasses.replace(f, **empty))
+
 
 # ---------------------------------------------------------------- read and featurise
 
 
-def load(part: Partition, options: ReadOptions, config: ClusterConfig) -> Part:
-    """Read and featurise a partition in batches of ``config.batch_size``."""
+def load(part: Partition, options: ReadOptions, config: ClusterConfig, terms: bool = True) -> Part:
+    """Read and featurise a partition in batches of ``config.batch_size``.
+
+    ``terms=False`` skips the term counts (no story stage follows).
+    """
     report = ReadReport()
     meta = _Meta()
     batches: list[Features] = []
@@ -63,10 +112,10 @@ def load(part: Partition, options: ReadOptions, config: ClusterConfig) -> Part:
         titles.append(headline(article))
         texts.append(article.text)
         if len(texts) >= config.batch_size:
-            batches.append(featurize(titles, texts, config))
+            batches.append(featurize(titles, texts, config, terms=terms))
             titles, texts = [], []
     if texts or not batches:
-        batches.append(featurize(titles, texts, config))
+        batches.append(featurize(titles, texts, config, terms=terms))
     return Part(Features.concat(batches, config.num_perm), meta, list(report.rejects), report.read)
 
 
@@ -155,6 +204,10 @@ class Rows:
     ptr: I64
     values: tuple[npt.NDArray[np.generic], ...]
     per_row: tuple[npt.NDArray[np.generic], ...]
+
+    def __sizeof__(self) -> int:
+        arrays = (self.rows, self.ptr, *self.values, *self.per_row)
+        return sum(a.nbytes for a in arrays) + 64
 
 
 def _take_csr(ptr: I64, local: I64) -> tuple[I64, I64]:

@@ -89,6 +89,10 @@ class _Graph:
     def gather(self, futures: Any) -> Any:
         return self.client.gather(futures)
 
+    def scatter(self, data: Any, broadcast: bool = False) -> Any:
+        """Scatter under fresh keys: content-hashed keys collide with a previous run's."""
+        return self.client.scatter(data, broadcast=broadcast, hash=False)
+
 
 def _fetch_and_score(
     g: _Graph,

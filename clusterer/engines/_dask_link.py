@@ -1,7 +1,8 @@
-"""Client-side edge handling of the Dask engine: edge order and guarded story linkage.
+"""Client-side edge handling of the Dask engine: edge order, story edges, guarded linkage.
 
 ``_local_edge_order`` puts verified duplicate edges in the order the local engine gives
-them, so both engines return the same result; ``_link`` groups whole components into
+them, so both engines return the same result; ``_story_edges`` collects the story
+edges found per term bucket; ``_link`` groups whole components into
 buckets and links each bucket on a worker in id-rank order. Used by
 :func:`clusterer.engines.dask_engine.run_dask`.
 """
@@ -18,7 +19,7 @@ from ..config import ClusterConfig
 from ..grouping import canonical_labels, components
 from ..pipeline import _by_rank
 from . import stages
-from ._dask_graph import _Graph
+from ._dask_graph import _edges, _Graph
 
 I64 = npt.NDArray[np.int64]
 F64 = npt.NDArray[np.float64]
@@ -39,6 +40,32 @@ def _local_edge_order(
     copies = order[np.searchsorted(code[order], kept)]
     take = np.concatenate((band, copies)).astype(np.int64)
     return left[take], right[take], sim[take]
+
+
+def _story_edges(
+    g: _Graph, futs: list[Any], offsets: I64, config: ClusterConfig, nb: int
+) -> tuple[list[Any], list[Any], tuple[I64, I64, F64]]:
+    """TF-IDF rows per partition and the story edges found in ``nb`` term buckets.
+
+    Returns the partitions without term counts and signatures (no later stage reads them), the
+    TF-IDF partitions, and the edges sorted by (left, right), each pair once.
+    """
+    n = int(offsets[-1])
+    df = g.reduce(stages.add, [g.submit(stages.doc_freq, f, config) for f in futs])
+    sparts = [g.submit(stages.story_part, f, config, df, n) for f in futs]
+    futs = [g.submit(stages.release, f, "terms", "signatures") for f in futs]
+    counts = g.reduce(stages.add, [g.submit(stages.posting_counts, s, config) for s in sparts])
+    useful = g.submit(stages.useful_terms, counts, config)
+    posts = [
+        g.submit(stages.postings_split, s, int(offsets[p]), config, useful, nb)
+        for p, s in enumerate(sparts)
+    ]
+    edges = [g.submit(stages.term_edges, config, *pc) for pc in g.shuffle(posts, nb)]
+    del df, counts, useful, posts
+    left, right, sim = _edges(g.gather(edges))
+    del edges
+    _, first = np.unique(left * max(n, 1) + right, return_index=True)  # pair in many buckets
+    return futs, sparts, (left[first], right[first], sim[first])
 
 
 def _link(
@@ -70,12 +97,12 @@ def _link(
     extracts = []
     for q, sp in enumerate(sparts):
         asks = [sm[own == q] for sm, own in zip(sorted_members, owner_of, strict=True)]
-        scattered = g.client.scatter(asks)
+        scattered = g.scatter(asks)
         extracts.append(g.submit(stages.tfidf_extract, sp, int(offsets[q]), *scattered))
     jobs = []
     for k in range(nb):
         sel = edge_bucket == k
-        payload = g.client.scatter(
+        payload = g.scatter(
             [per_bucket[k], dup_labels[per_bucket[k]], (s_left[sel], s_right[sel], s_sim[sel])]
         )
         jobs.append(

@@ -28,7 +28,7 @@ from ..similarity import (
     tfidf_rows,
     top_per_row,
 )
-from ._common_stages import _EMPTY_I, F64, I64, Part, Rows, _concat_ptr, _take_csr
+from ._common_stages import _EMPTY_I, F64, I64, Part, Rows, _concat_ptr, _take_csr, array_bytes
 
 
 @dataclass
@@ -38,6 +38,9 @@ class StoryPart:
     rows: TfidfRows
     days: F64
     eligible: npt.NDArray[np.bool_]
+
+    def __sizeof__(self) -> int:
+        return array_bytes(self.rows) + self.days.nbytes + self.eligible.nbytes + 64
 
 
 def doc_freq(part: Part, config: ClusterConfig) -> I64:

@@ -41,7 +41,7 @@ from ..pipeline import _by_rank, _finish, _Meta
 from ..signatures import Features
 from . import stages
 from ._dask_graph import _edges, _fetch_and_score, _Graph, client_for
-from ._dask_link import _link, _local_edge_order
+from ._dask_link import _link, _local_edge_order, _story_edges
 from .partitions import Partition, ReadOptions, count_lines, numbered
 
 I64 = npt.NDArray[np.int64]
@@ -58,6 +58,7 @@ def run_dask(
     *,
     buckets: int | None = None,
     write: Callable[[int], tuple[str, str]] | None = None,
+    duplicates_only: bool = False,
 ) -> tuple[Clustering | None, dict[str, Any]]:
     """Cluster partitions on a Dask cluster; see the module docstring for the stages.
 
@@ -76,6 +77,9 @@ def run_dask(
     write : callable, optional
         ``write(p) -> (path, kind)``: write partition ``p``'s rows there instead of
         assembling a :class:`Clustering` on the client.
+    duplicates_only : bool, default False
+        Stop after the near-duplicate groups, each its own story (as
+        :func:`clusterer.cluster` does); term counts are not even computed.
 
     Returns
     -------
@@ -98,7 +102,7 @@ def run_dask(
     lines = g.gather([g.submit(count_lines, p) for p in split])
     counts = dict(zip(map(id, split), lines, strict=True))
     parts = numbered(parts, [counts.get(id(p), 0) for p in parts])
-    futs = [g.submit(stages.load, p, options, config) for p in parts]
+    futs = [g.submit(stages.load, p, options, config, not duplicates_only) for p in parts]
     sizes = g.gather([g.submit(stages.size, f) for f in futs])
     offsets = np.concatenate(([0], np.cumsum(sizes))).astype(np.int64)
     n = int(offsets[-1])
@@ -129,7 +133,7 @@ def run_dask(
     copy_l, copy_r, copy_k = (np.concatenate(c) for c in zip(*copies, strict=True))
     order = np.lexsort((copy_r, copy_k))
     copy_l, copy_r = copy_l[order], copy_r[order]
-    copy_rows = client.scatter(np.sort(copy_r), broadcast=True)
+    copy_rows = g.scatter(np.sort(copy_r), broadcast=True)
     bands = [
         g.submit(stages.band_split, f, int(offsets[p]), config, copy_rows, nb)
         for p, f in enumerate(futs)
@@ -138,14 +142,16 @@ def run_dask(
     truncated = int(sum(g.gather([g.item(b, p_count) for b in pairs_by_bucket])))
     copy_routed = stages.route(copy_l, copy_r, offsets)
     owned = [
-        g.submit(stages.gather_pairs, n, client.scatter(copy_routed[p]), *pieces)
+        g.submit(stages.gather_pairs, n, g.scatter(copy_routed[p]), *pieces)
         for p, pieces in enumerate(g.shuffle(pairs_by_bucket, p_count))
     ]
     verified = _fetch_and_score(
         g, futs, offsets, owned, stages.dup_extract, [config], stages.dup_verify, [config]
     )
     dl, dr, ds = _edges(g.gather(verified))
-    del bands, pairs_by_bucket, owned, verified  # release shuffle pieces on the workers
+    del copy_rows, bands, pairs_by_bucket, owned, verified  # free shuffle pieces on workers
+    drop = ("shingles", "signatures") if duplicates_only else ("shingles",)
+    futs = [g.submit(stages.release, f, *drop) for f in futs]
     dup_left, dup_right, dup_sim = _local_edge_order(dl, dr, ds, copy_l, copy_r, n)
     lap("band_verify")
 
@@ -155,38 +161,27 @@ def run_dask(
     np.maximum.at(dup_score, dup_right, dup_sim)
     lap("duplicate_groups")
 
-    # Stories.
-    df = g.reduce(stages.add, [g.submit(stages.doc_freq, f, config) for f in futs])
-    sparts = [g.submit(stages.story_part, f, config, df, n) for f in futs]
-    counts_f = g.reduce(stages.add, [g.submit(stages.posting_counts, s, config) for s in sparts])
-    useful = g.submit(stages.useful_terms, counts_f, config)
-    posts = [
-        g.submit(stages.postings_split, s, int(offsets[p]), config, useful, nb)
-        for p, s in enumerate(sparts)
-    ]
-    edges = [g.submit(stages.term_edges, config, *pc) for pc in g.shuffle(posts, nb)]
-    del df, counts_f, useful, posts
-    sl, sr, ss = _edges(g.gather(edges))
-    del edges
-    code = sl * max(n, 1) + sr
-    code, first = np.unique(code, return_index=True)  # a pair found in several buckets
-    s_left, s_right, s_sim = sl[first], sr[first], ss[first]
-    lap("story_candidates_similarity")
-
-    story_labels, story_scores, cuts = _link(
-        g,
-        sparts,
-        offsets,
-        rank,
-        dup_labels,
-        dup_left,
-        dup_right,
-        (s_left, s_right, s_sim),
-        config,
-        nb,
-    )
+    if duplicates_only:  # each duplicate group is its own story, as locally
+        story_labels, story_scores, cuts = dup_labels.copy(), np.zeros(n), 0
+        s_left, s_right, s_sim = _edges([])
+    else:
+        futs, sparts, (s_left, s_right, s_sim) = _story_edges(g, futs, offsets, config, nb)
+        lap("story_candidates_similarity")
+        story_labels, story_scores, cuts = _link(
+            g,
+            sparts,
+            offsets,
+            rank,
+            dup_labels,
+            dup_left,
+            dup_right,
+            (s_left, s_right, s_sim),
+            config,
+            nb,
+        )
+        del sparts
     rejected = story_labels[s_left] != story_labels[s_right]
-    lap("link")
+    lap("link" if not duplicates_only else "stories")
 
     read_info = g.gather([g.submit(stages.rejects_of, f) for f in futs])
     rejects = tuple(r for part_rejects, _ in read_info for r in part_rejects)
@@ -205,7 +200,7 @@ def run_dask(
             a, b = int(offsets[p]), int(offsets[p + 1])
             path, kind = write(p)
             labels = (dup_labels[a:b], dup_score[a:b], story_labels[a:b], story_scores[a:b])
-            jobs.append(g.submit(stages.write_part, f, client.scatter(labels), path, kind))
+            jobs.append(g.submit(stages.write_part, f, g.scatter(labels), path, kind))
         info["written"] = int(sum(g.gather(jobs)))
         lap("write")
         return None, info

@@ -14,7 +14,10 @@ __all__ = ["run_local"]
 
 
 def run_local(
-    parts: Sequence[Partition], config: ClusterConfig, options: ReadOptions
+    parts: Sequence[Partition],
+    config: ClusterConfig,
+    options: ReadOptions,
+    duplicates_only: bool = False,
 ) -> tuple[Clustering, ReadReport]:
     """Cluster all partitions in one process (the reference for the other engines)."""
     counts = [count_lines(p) if _split(p, parts) else 0 for p in parts]
@@ -29,7 +32,7 @@ def run_local(
             report.files += own.files
             report.rejects.extend(own.rejects)
 
-    result = cluster(articles(), config)
+    result = cluster(articles(), config, duplicates_only=duplicates_only)
     return result, report
 
 
