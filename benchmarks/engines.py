@@ -3,13 +3,15 @@
 Usage (each run in its own process, so peak memory is per run)::
 
     python -m benchmarks.synth 1000000 data/synth-1m.jsonl --seed 7
-    python -m benchmarks.engines data/synth-1m.jsonl --engine local --out local.jsonl
+    python -m benchmarks.engines data/synth-1m.jsonl --engine local --record
     python -m benchmarks.engines data/synth-1m.jsonl --engine dask --workers 2 \
-        --partitions 16 --out dask.jsonl
+        --partitions 16 --memory-limit 5.5GiB --expect DIGEST --record
 
 Prints one JSON line: engine, partitions, seconds, stage timings, peak RSS of the client
-and of each worker (MiB), and a digest of the partition (story and duplicate-group id per
-article, in input order) to compare runs.
+and of each worker (MiB), load average, and a digest of the partition (story and
+duplicate-group id per article, in input order). ``--expect`` takes the local run's
+digest and exits with status 1 when the partition differs (``"equal"`` in the line);
+``--record`` appends the line to ``benchmarks/results/engines.jsonl``.
 """
 
 from __future__ import annotations
@@ -17,10 +19,16 @@ from __future__ import annotations
 import argparse
 import hashlib
 import json
+import os
 import resource
 import sys
 import time
+from pathlib import Path
 from typing import Any
+
+from .measure import machine_info
+
+RESULTS = Path(__file__).resolve().parent / "results" / "engines.jsonl"
 
 
 def _peak_mib() -> float:
@@ -37,8 +45,12 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--engine", default="local", choices=["local", "dask"])
     ap.add_argument("--workers", type=int, default=2)
     ap.add_argument("--partitions", type=int, default=None)
+    ap.add_argument("--memory-limit", default="0", help="per worker, e.g. 5.5GiB (0: none)")
     ap.add_argument("--out", default=None, help="also write the digest input (ids and labels)")
+    ap.add_argument("--expect", default=None, help="digest of the reference (local) run")
+    ap.add_argument("--record", action="store_true", help=f"append the line to {RESULTS.name}")
     args = ap.parse_args(argv)
+    load_before = [round(x, 2) for x in os.getloadavg()]
     t = time.perf_counter()
     client: Any = None
     cluster: Any = None
@@ -50,7 +62,7 @@ def main(argv: list[str] | None = None) -> int:
             threads_per_worker=1,
             processes=True,
             dashboard_address=":0",
-            memory_limit=0,
+            memory_limit=args.memory_limit,
         )
         client = distributed.Client(cluster)  # type: ignore[no-untyped-call]
     start = time.perf_counter()
@@ -74,7 +86,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.out:
         with open(args.out, "w") as f:
             f.writelines(lines)
-    record = {
+    record: dict[str, Any] = {
         "engine": args.engine,
         "articles": result.n_articles,
         "partitions": args.partitions,
@@ -87,9 +99,19 @@ def main(argv: list[str] | None = None) -> int:
         "stories": len(result.stories),
         "duplicate_groups": len(result.duplicate_groups),
         "digest": digest.hexdigest()[:16],
+        "memory_limit": args.memory_limit if args.engine == "dask" else None,
+        "corpus": Path(args.paths[0]).name,
+        **machine_info(),
+        "load_before": load_before,
     }
-    sys.stdout.write(json.dumps(record) + "\n")
-    return 0
+    if args.expect is not None:
+        record["equal"] = record["digest"] == args.expect
+    line = json.dumps(record) + "\n"
+    sys.stdout.write(line)
+    if args.record:
+        with open(RESULTS, "a", encoding="utf-8") as f:
+            f.write(line)
+    return 0 if record.get("equal", True) else 1
 
 
 if __name__ == "__main__":
