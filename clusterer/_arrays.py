@@ -4,11 +4,19 @@ from __future__ import annotations
 
 import ctypes
 import sys
+from collections.abc import Sequence
 
 import numpy as np
 import numpy.typing as npt
 
-__all__ = ["bound_heap_growth", "ranges", "trim_heap", "unique_pairs"]
+__all__ = [
+    "bound_heap_growth",
+    "concat_ptr",
+    "ranges",
+    "trim_heap",
+    "unique_codes",
+    "unique_pairs",
+]
 
 I64 = npt.NDArray[np.int64]
 
@@ -18,11 +26,32 @@ def unique_pairs(left: I64, right: I64, n: int) -> tuple[I64, I64]:
 
     A sort and a run mask: faster than ``np.unique`` on large int64 arrays.
     """
-    code = left * n + right
-    code.sort()
-    if code.size:
-        code = code[np.concatenate(([True], code[1:] != code[:-1]))]
+    code = unique_codes(left * n + right)
     return code // n, code % n
+
+
+def unique_codes(codes: I64) -> I64:
+    """Sorted distinct values of an int64 array (``np.unique`` without its extra copies).
+
+    Sorts ``codes`` in place and keeps the first of each run.
+    """
+    codes.sort()
+    if codes.size < 2:
+        return codes
+    keep = np.empty(codes.size, np.bool_)
+    keep[0] = True
+    np.not_equal(codes[1:], codes[:-1], out=keep[1:])
+    return codes[keep]
+
+
+def concat_ptr(ptrs: Sequence[I64]) -> I64:
+    """Join CSR row pointers of consecutive batches into one pointer over all rows."""
+    out = [np.zeros(1, np.int64)]
+    offset = 0
+    for p in ptrs:
+        out.append(p[1:] + offset)
+        offset += int(p[-1])
+    return np.concatenate(out)
 
 
 def ranges(starts: I64, lengths: I64) -> I64:

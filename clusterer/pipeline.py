@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Iterable, Sequence
+from contextlib import ExitStack
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 
@@ -21,6 +22,7 @@ import numpy.typing as npt
 from ._arrays import bound_heap_growth, trim_heap
 from ._assemble import assemble as _assemble
 from ._gc import gc_paused
+from ._spill import FeatureSpill, RaggedStore
 from .config import ClusterConfig
 from .errors import DuplicateIdError
 from .grouping import components, link_stories
@@ -36,9 +38,11 @@ from .signatures import Features, featurize
 from .similarity import (
     estimated_jaccard,
     exact_jaccard,
+    exact_jaccard_stored,
     story_similarity,
     strong_story_pairs,
     tfidf_rows,
+    tfidf_rows_stored,
 )
 
 __all__ = ["Progress", "cluster", "cluster_features"]
@@ -123,52 +127,67 @@ def cluster(
         If two articles share an id.
     """
     config = config or ClusterConfig()
-    meta = _Meta()
-    parts: list[Features] = []
-    seen: dict[str, str] = {}
-    read_seconds = 0.0
-    titles: list[str] = []
-    texts: list[str] = []
-    t_read = time.perf_counter()
-    for article in articles:
-        if article.id in seen:
-            raise DuplicateIdError(
-                article.origin or article.id,
-                f"duplicate id {article.id!r} (first seen at {seen[article.id]}); "
-                "ids must be unique (the CLI's --on-duplicate-id first|rename resolves this)",
-            )
-        seen[article.id] = article.origin or "?"
-        meta.add(article)
-        titles.append(headline(article))
-        texts.append(article.text)
-        if len(texts) >= config.batch_size:
-            read_seconds += time.perf_counter() - t_read
-            # Only corpora of several batches tune the (process-wide) allocator: a host
-            # process calling cluster() on small inputs keeps its malloc settings.
-            bound_heap_growth()
+    with ExitStack() as stack:
+        meta = _Meta()
+        parts: list[Features] = []
+        spill: FeatureSpill | None = None
+        seen: dict[str, str] = {}
+        read_seconds = 0.0
+        titles: list[str] = []
+        texts: list[str] = []
+        t_read = time.perf_counter()
+        for article in articles:
+            if article.id in seen:
+                raise DuplicateIdError(
+                    article.origin or article.id,
+                    f"duplicate id {article.id!r} (first seen at {seen[article.id]}); "
+                    "ids must be unique (the CLI's --on-duplicate-id first|rename resolves this)",
+                )
+            seen[article.id] = article.origin or "?"
+            meta.add(article)
+            titles.append(headline(article))
+            texts.append(article.text)
+            if len(texts) >= config.batch_size:
+                read_seconds += time.perf_counter() - t_read
+                # Only corpora of several batches tune the (process-wide) allocator and
+                # spill to disk: a host process calling cluster() on small inputs keeps
+                # its malloc settings and its arrays in memory.
+                bound_heap_growth()
+                if spill is None:
+                    spill = stack.enter_context(_spill_for(config, duplicates_only))
+                parts.append(featurize(titles, texts, config, terms=not duplicates_only))
+                spill.take(parts[-1])
+                titles, texts = [], []
+                if progress:
+                    progress("featurise", len(meta.ids), None)
+                t_read = time.perf_counter()
+        read_seconds += time.perf_counter() - t_read
+        if texts or not parts:
             parts.append(featurize(titles, texts, config, terms=not duplicates_only))
-            titles, texts = [], []
-            if progress:
-                progress("featurise", len(meta.ids), None)
-            t_read = time.perf_counter()
-    read_seconds += time.perf_counter() - t_read
-    if texts or not parts:
-        parts.append(featurize(titles, texts, config, terms=not duplicates_only))
-    if progress:
-        progress("featurise", len(meta.ids), len(meta.ids))
-    del titles, texts, seen
-    trim_heap()  # the batches' texts were freed in the middle of the heap
-    features = Features.concat(parts, config.num_perm, release=True)
-    del parts
-    timings = {"read": read_seconds, **features.timings}
-    return cluster_features(
-        features,
-        meta,
-        config,
-        rejects=rejects,
-        timings=timings,
-        duplicates_only=duplicates_only,
-        release=True,
+            if spill is not None:
+                spill.take(parts[-1])
+        if progress:
+            progress("featurise", len(meta.ids), len(meta.ids))
+        del titles, texts, seen
+        trim_heap()  # the batches' texts were freed in the middle of the heap
+        features = Features.concat(parts, config.num_perm, release=True)
+        del parts
+        timings = {"read": read_seconds, **features.timings}
+        return cluster_features(
+            features,
+            meta,
+            config,
+            rejects=rejects,
+            timings=timings,
+            duplicates_only=duplicates_only,
+            release=True,
+            spill=spill,
+        )
+
+
+def _spill_for(config: ClusterConfig, duplicates_only: bool) -> FeatureSpill:
+    return FeatureSpill(
+        config.n_features, shingles=config.verify == "exact", terms=not duplicates_only
     )
 
 
@@ -181,21 +200,28 @@ def cluster_features(
     timings: dict[str, float] | None = None,
     duplicates_only: bool = False,
     release: bool = False,
+    spill: FeatureSpill | None = None,
 ) -> Clustering:
     """Run the stages after featurisation (shared by the local and Dask engines).
 
     With ``release``, arrays of ``features`` are emptied once no later stage needs them
-    (shingles after verification, term counts after TF-IDF) to bound peak memory.
+    (shingles after verification, term counts after TF-IDF) to bound peak memory. With
+    ``spill``, shingles and term counts are read from its stores instead of ``features``.
     """
     timings = dict(timings or {})
     n = len(features)
     rank = np.empty(n, np.int64)
     rank[np.argsort(np.array(meta.ids, dtype=object), kind="stable")] = np.arange(n)
     eligible = features.n_tokens > 0
-    story_eligible = features.has_terms()
+    if spill is not None and spill.terms is not None:
+        story_eligible = np.diff(spill.terms.ptr) > 0  # Features.has_terms of the store
+    else:
+        story_eligible = features.has_terms()
 
     t = time.perf_counter()
-    dup_left, dup_right, dup_sim, truncated = near_duplicate_pairs(features, eligible, config)
+    dup_left, dup_right, dup_sim, truncated = near_duplicate_pairs(
+        features, eligible, config, spill.shingles if spill else None
+    )
     timings["band_verify"] = time.perf_counter() - t
     if release:
         features.shingles = np.zeros(0, np.uint32)
@@ -228,7 +254,10 @@ def cluster_features(
         )
 
     t = time.perf_counter()
-    rows = tfidf_rows(features, config)
+    if spill is not None and spill.terms is not None:
+        rows = tfidf_rows_stored(spill.terms, spill.df, config)
+    else:
+        rows = tfidf_rows(features, config)
     days = _days(meta.dates)
     timings["tfidf"] = time.perf_counter() - t
     if release:
@@ -331,7 +360,10 @@ def _finish(
 
 
 def near_duplicate_pairs(
-    features: Features, eligible: npt.NDArray[np.bool_], config: ClusterConfig
+    features: Features,
+    eligible: npt.NDArray[np.bool_],
+    config: ClusterConfig,
+    shingles: RaggedStore | None = None,
 ) -> tuple[I64, I64, F64, int]:
     """Find verified near-duplicate pairs: collapse identical signatures, band, verify.
 
@@ -343,6 +375,8 @@ def near_duplicate_pairs(
         Articles with text.
     config : ClusterConfig
         Threshold, banding and verification settings.
+    shingles : RaggedStore, optional
+        Where the shingle sets are when they are not in ``features`` (spilled).
 
     Returns
     -------
@@ -368,7 +402,9 @@ def near_duplicate_pairs(
     left, right, truncated = candidate_pairs(keys, representative)
     left = np.concatenate((left, np.minimum(copy_left, copy_right)))
     right = np.concatenate((right, np.maximum(copy_left, copy_right)))
-    if config.verify == "exact":
+    if config.verify == "exact" and shingles is not None:
+        sim = exact_jaccard_stored(shingles, left, right)
+    elif config.verify == "exact":
         sim = exact_jaccard(features, left, right)
     else:
         sim = estimated_jaccard(features.signatures, left, right)

@@ -17,6 +17,7 @@ from functools import lru_cache
 import numpy as np
 import numpy.typing as npt
 
+from ._arrays import concat_ptr
 from .config import SCHEME, ClusterConfig
 from .text import normalize, shingle_hashes, token_hash, tokens
 
@@ -138,7 +139,7 @@ class Features:
             joined: dict[str, npt.NDArray[np.generic]] = {}
             for name in _FIELDS:
                 if name.endswith("_ptr"):
-                    joined[name] = _concat_ptr([getattr(p, name) for p in parts])
+                    joined[name] = concat_ptr([getattr(p, name) for p in parts])
                 else:
                     joined[name] = _concat_release(parts, name)
                 for p in parts:
@@ -147,9 +148,9 @@ class Features:
         return Features(
             np.concatenate([p.signatures for p in parts]),
             np.concatenate([p.n_tokens for p in parts]),
-            _concat_ptr([p.shingle_ptr for p in parts]),
+            concat_ptr([p.shingle_ptr for p in parts]),
             np.concatenate([p.shingles for p in parts]),
-            _concat_ptr([p.term_ptr for p in parts]),
+            concat_ptr([p.term_ptr for p in parts]),
             np.concatenate([p.term_features for p in parts]),
             np.concatenate([p.term_body for p in parts]),
             np.concatenate([p.term_title for p in parts]),
@@ -195,15 +196,6 @@ def _concat_release(parts: Sequence[Features], name: str) -> npt.NDArray[np.gene
         setattr(p, name, _EMPTY[name])
         del a
     return out
-
-
-def _concat_ptr(ptrs: Sequence[I64]) -> I64:
-    out = [np.zeros(1, np.int64)]
-    offset = 0
-    for p in ptrs:
-        out.append(p[1:] + offset)
-        offset += int(p[-1])
-    return np.concatenate(out)
 
 
 def permutations(num_perm: int, seed: int) -> tuple[U32, U32]:

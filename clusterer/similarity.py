@@ -8,6 +8,7 @@ distinctive terms within a date window (stories).
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
@@ -15,7 +16,8 @@ import numpy.typing as npt
 
 from . import _kernels as kernels
 from . import _story_kernels as story_kernels
-from ._arrays import unique_pairs
+from ._arrays import unique_codes, unique_pairs
+from ._spill import RaggedStore
 from .config import ClusterConfig
 from .signatures import Features
 
@@ -25,6 +27,7 @@ __all__ = [
     "document_frequencies",
     "estimated_jaccard",
     "exact_jaccard",
+    "exact_jaccard_stored",
     "max_story_gap",
     "posting_lists",
     "story_candidates",
@@ -32,6 +35,7 @@ __all__ = [
     "strong_posting_pairs",
     "strong_story_pairs",
     "tfidf_rows",
+    "tfidf_rows_stored",
     "top_per_row",
 ]
 
@@ -55,6 +59,49 @@ def exact_jaccard(features: Features, left: I64, right: I64) -> F64:
         One value per pair.
     """
     return np.asarray(kernels.jaccard_pairs(features.shingle_ptr, features.shingles, left, right))
+
+
+def exact_jaccard_stored(
+    shingles: RaggedStore, left: I64, right: I64, chunk_values: int = 1 << 25
+) -> F64:
+    """:func:`exact_jaccard` of shingle sets kept in a :class:`~clusterer._spill.RaggedStore`.
+
+    Pairs are taken in order of their left row, in chunks whose rows hold at most about
+    ``chunk_values`` shingles; each chunk's rows are read once and compared by the same
+    kernel, so the values equal those of :func:`exact_jaccard`.
+
+    Parameters
+    ----------
+    shingles : RaggedStore
+        One column of sorted distinct shingle hashes per article.
+    left, right : int64 arrays
+        Row pairs.
+    chunk_values : int, default 2**25
+        Shingles read per chunk (bounds memory: 4 bytes each).
+
+    Returns
+    -------
+    float64 array
+        One value per pair.
+    """
+    out = np.empty(left.size, np.float64)
+    lengths = np.diff(shingles.ptr)
+    order = np.argsort(left, kind="stable")
+    cost = np.cumsum(lengths[left[order]] + lengths[right[order]])
+    start = 0
+    while start < order.size:
+        base = cost[start - 1] if start else 0
+        stop = int(np.searchsorted(cost, base + chunk_values, side="right"))
+        stop = min(max(stop, start + 1), order.size)
+        pick = order[start:stop]
+        a, b = left[pick], right[pick]
+        rows = unique_codes(np.concatenate((a, b)))
+        ptr, (values,) = shingles.read_rows(rows)
+        out[pick] = kernels.jaccard_pairs(
+            ptr, np.asarray(values, np.uint32), np.searchsorted(rows, a), np.searchsorted(rows, b)
+        )
+        start = stop
+    return out
 
 
 def estimated_jaccard(
@@ -140,18 +187,62 @@ def tfidf_rows(
     if df is None:
         df = document_frequencies(features, config.n_features)
     total = n if n_docs is None else n_docs
+
+    def read(r0: int, r1: int) -> tuple[I64, _TermColumns]:
+        sl = slice(int(features.term_ptr[r0]), int(features.term_ptr[r1]))
+        local = features.term_ptr[r0 : r1 + 1] - features.term_ptr[r0]
+        return local, (features.term_features[sl], features.term_body[sl], features.term_title[sl])
+
+    return _weigh_rows(features.term_ptr, read, df, total, config)
+
+
+def tfidf_rows_stored(terms: RaggedStore, df: I64, config: ClusterConfig) -> TfidfRows:
+    """:func:`tfidf_rows` of term counts kept in a :class:`~clusterer._spill.RaggedStore`.
+
+    Parameters
+    ----------
+    terms : RaggedStore
+        Columns ``(term_features, term_body, term_title)``, one row per article.
+    df : int64 array of length n_features
+        Document frequencies of the stored rows (what :func:`document_frequencies`
+        gives for them).
+    config : ClusterConfig
+        ``title_weight``, ``max_terms`` and ``n_features`` are used.
+
+    Returns
+    -------
+    TfidfRows
+        The same rows as :func:`tfidf_rows` on the same counts held in memory.
+    """
+
+    def read(r0: int, r1: int) -> tuple[I64, _TermColumns]:
+        local, (feats, body, title) = terms.read_range(r0, r1)
+        return local, (feats, body, title)  # type: ignore[return-value]
+
+    return _weigh_rows(terms.ptr, read, df, len(terms), config)
+
+
+_TermColumns = tuple[npt.NDArray[np.uint32], npt.NDArray[np.uint16], npt.NDArray[np.uint16]]
+
+
+def _weigh_rows(
+    term_ptr: I64,
+    read: Callable[[int, int], tuple[I64, _TermColumns]],
+    df: I64,
+    total: int,
+    config: ClusterConfig,
+) -> TfidfRows:
+    """Weigh and normalise term rows read chunk by chunk with ``read(r0, r1)``."""
+    n = term_ptr.size - 1
     idf = (np.log((1.0 + total) / (1.0 + df.astype(np.float64))) + 1.0).astype(np.float32)
     ptrs, feat_parts, weight_parts = [np.zeros(1, np.int64)], [], []
     # Rows in chunks of about _CHUNK_TERMS terms: the element-wise arithmetic and the
     # per-row sums are the same as on the whole arrays, without their temporaries.
-    for r0, r1 in _row_chunks(features.term_ptr, _CHUNK_TERMS):
-        sl = slice(int(features.term_ptr[r0]), int(features.term_ptr[r1]))
-        local = features.term_ptr[r0 : r1 + 1] - features.term_ptr[r0]
+    for r0, r1 in _row_chunks(term_ptr, _CHUNK_TERMS):
+        local, (feats, body, title) = read(r0, r1)
         m = r1 - r0
-        feats = features.term_features[sl]
-        tf = _sublinear(features.term_body[sl]) + np.float32(config.title_weight) * _sublinear(
-            features.term_title[sl]
-        )
+        tf = _sublinear(body) + np.float32(config.title_weight) * _sublinear(title)
+        del body, title
         w = tf * idf[feats]
         del tf
         row = np.repeat(np.arange(m), np.diff(local))

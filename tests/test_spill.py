@@ -1,0 +1,169 @@
+"""Spilling ragged per-article arrays to disk: the store, the stored stages, the pipeline."""
+
+import tempfile
+
+import numpy as np
+import pytest
+
+from clusterer import Article, ClusterConfig, DuplicateIdError, cluster
+from clusterer._spill import FeatureSpill, RaggedStore
+from clusterer.signatures import Features, featurize
+from clusterer.similarity import (
+    exact_jaccard,
+    exact_jaccard_stored,
+    tfidf_rows,
+    tfidf_rows_stored,
+)
+from tests.corpus_gen import make_corpus
+
+
+def _ragged(rng, rows, max_len, empty_share=0.3):
+    lengths = rng.integers(0, max_len + 1, rows)
+    lengths[rng.random(rows) < empty_share] = 0
+    ptr = np.zeros(rows + 1, np.int64)
+    np.cumsum(lengths, out=ptr[1:])
+    values = rng.integers(0, 2**32, int(ptr[-1]), dtype=np.uint32)
+    counts = rng.integers(0, 2**16, int(ptr[-1]), dtype=np.uint16)
+    return ptr, values, counts
+
+
+def _rows_of(ptr, column, rows):
+    return np.concatenate([column[ptr[r] : ptr[r + 1]] for r in rows] + [column[:0]])
+
+
+@pytest.mark.parametrize("max_len", [3, 5000])  # small rows merge into spans; large ones do not
+def test_store_gives_back_the_rows_it_was_given(tmp_path, max_len) -> None:
+    rng = np.random.default_rng(max_len)
+    store = RaggedStore(tmp_path, "x", [np.uint32, np.uint16])
+    ptrs, values, counts = [], [], []
+    for size in (7, 0, 1, 40, 13):  # an empty batch and a one-row batch among them
+        ptr, v, c = _ragged(rng, size, max_len)
+        store.append(ptr, v, c)
+        ptrs.append(ptr)
+        values.append(v)
+        counts.append(c)
+    total = sum(p.size - 1 for p in ptrs)
+    ptr = np.zeros(1, np.int64)
+    for p in ptrs:
+        ptr = np.concatenate((ptr, p[1:] + ptr[-1]))
+    all_values, all_counts = np.concatenate(values), np.concatenate(counts)
+    assert len(store) == total
+    assert np.array_equal(store.ptr, ptr)
+
+    for r0, r1 in ((0, total), (3, 9), (5, 5), (total - 1, total)):
+        local, (v, c) = store.read_range(r0, r1)
+        assert np.array_equal(local, ptr[r0 : r1 + 1] - ptr[r0])
+        assert np.array_equal(v, all_values[ptr[r0] : ptr[r1]])
+        assert np.array_equal(c, all_counts[ptr[r0] : ptr[r1]])
+
+    for _trial in range(20):
+        rows = np.flatnonzero(rng.random(total) < rng.random())
+        local, (v, c) = store.read_rows(rows)
+        assert np.array_equal(np.diff(local), np.diff(ptr)[rows])
+        assert np.array_equal(v, _rows_of(ptr, all_values, rows))
+        assert np.array_equal(c, _rows_of(ptr, all_counts, rows))
+        assert v.dtype == np.uint32
+        assert c.dtype == np.uint16
+    store.close()
+
+
+def test_store_refuses_unsorted_rows_and_mismatched_columns(tmp_path) -> None:
+    store = RaggedStore(tmp_path, "x", [np.uint32])
+    store.append(np.array([0, 2, 3]), np.arange(3, dtype=np.uint32))
+    with pytest.raises(ValueError, match="ascending"):
+        store.read_rows(np.array([1, 0]))
+    with pytest.raises(ValueError, match="ascending"):
+        store.read_rows(np.array([1, 1]))
+    with pytest.raises(ValueError, match="columns"):
+        store.append(np.array([0, 1]), np.zeros(1, np.uint32), np.zeros(1, np.uint32))
+    with pytest.raises(ValueError, match="shape"):
+        store.append(np.array([0, 2]), np.zeros(1, np.uint32))
+    store.close()
+
+
+def test_feature_spill_removes_its_directory_even_on_error(tmp_path, monkeypatch) -> None:
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))
+    with FeatureSpill(1024, shingles=True, terms=True) as spill:
+        assert len(list(tmp_path.iterdir())) == 1
+    assert list(tmp_path.iterdir()) == []
+    with pytest.raises(RuntimeError), FeatureSpill(1024, shingles=True, terms=False):
+        raise RuntimeError("boom")
+    assert list(tmp_path.iterdir()) == []
+    assert spill.terms is not None
+    assert spill.shingles is not None
+
+
+def _batches(articles, size, config):
+    return [
+        featurize(
+            [a.title for a in articles[s : s + size]],
+            [a.text for a in articles[s : s + size]],
+            config,
+        )
+        for s in range(0, len(articles), size)
+    ]
+
+
+def test_stored_stages_equal_the_in_memory_ones() -> None:
+    config = ClusterConfig()
+    articles = [*make_corpus(3, n_stories=12), Article(id="e", title="only a title", text="")]
+    whole = Features.concat(_batches(articles, len(articles), config), config.num_perm)
+    with FeatureSpill(config.n_features, shingles=True, terms=True) as spill:
+        for part in _batches(articles, 7, config):
+            spill.take(part)
+            assert part.shingles.size == part.term_features.size == 0
+            assert np.diff(part.term_ptr).max(initial=0) == 0
+        assert spill.shingles is not None
+        assert spill.terms is not None
+        assert np.array_equal(spill.shingles.ptr, whole.shingle_ptr)
+        assert np.array_equal(
+            spill.df, np.bincount(whole.term_features, minlength=config.n_features)
+        )
+
+        rng = np.random.default_rng(0)
+        n = len(whole)
+        left, right = rng.integers(0, n, 500), rng.integers(0, n, 500)
+        expected = exact_jaccard(whole, left, right)
+        assert expected.max() > 0.5  # real copies among the pairs
+        for chunk in (1, 200, 1 << 25):  # one pair per chunk .. one chunk in all
+            assert np.array_equal(
+                exact_jaccard_stored(spill.shingles, left, right, chunk), expected
+            )
+
+        mem = tfidf_rows(whole, config)
+        disk = tfidf_rows_stored(spill.terms, spill.df, config)
+        for field in ("ptr", "features", "weights", "idf"):
+            assert np.array_equal(getattr(mem, field), getattr(disk, field)), field
+
+
+def _full(result):
+    return (
+        [
+            (a.id, a.story_id, a.duplicate_group_id, a.duplicate_score, a.story_score)
+            for a in result.assignments
+        ],
+        [(s.id, s.members, s.cohesion) for s in result.stories],
+        result.link_table.left.tolist(),
+        result.link_table.right.tolist(),
+        result.link_table.similarity.tolist(),
+    )
+
+
+@pytest.mark.parametrize("config", [ClusterConfig(), ClusterConfig(verify="estimate")])
+def test_spilled_pipeline_gives_the_in_memory_result(tmp_path, monkeypatch, config) -> None:
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))
+    articles = [*make_corpus(5, n_stories=10), Article(id="head", title="s1w1 s1w2 s1w3", text="")]
+    in_memory = cluster(articles, config)
+    spilled = cluster(articles, config.replace(batch_size=6))
+    assert _full(spilled) == _full(in_memory)
+    dup_only = cluster(articles, config.replace(batch_size=6), duplicates_only=True)
+    assert _full(dup_only) == _full(cluster(articles, config, duplicates_only=True))
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_spill_directory_is_removed_when_clustering_fails(tmp_path, monkeypatch) -> None:
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))
+    articles = [*make_corpus(1), Article(id="0-0", text="again")]
+    with pytest.raises(DuplicateIdError):
+        cluster(articles, ClusterConfig(batch_size=3))
+    assert list(tmp_path.iterdir()) == []
