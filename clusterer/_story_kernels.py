@@ -191,10 +191,13 @@ def strong_window_pairs(
         raw[t + 1] = _list_pairs(
             post_ptr[t], post_ptr[t + 1], docs, post_days, max_gap, cap, none, none, 0
         )
+    # One flag bit per enumerated pair: the pairs are scored once, then compacted. Each
+    # list owns whole 64-bit words, so threads never update the same word.
+    words = np.zeros(n_lists + 1, dtype=np.int64)
     for t in range(n_lists):
+        words[t + 1] = words[t] + (raw[t + 1] + 63) // 64
         raw[t + 1] += raw[t]
-    # One flag byte per enumerated pair: the pairs are scored once, then compacted.
-    flags = np.zeros(raw[n_lists], dtype=np.uint8)
+    flags = np.zeros(words[n_lists], dtype=np.uint64)
     kept = np.zeros(n_lists + 1, dtype=np.int64)
     n_chunks = min(n_lists, 64)
     for c in prange(n_chunks):
@@ -221,7 +224,7 @@ def strong_window_pairs(
                     _score_dense(ptr, features, weights, bits, dense, days, decay, current, lb[j])
                     >= threshold
                 ):
-                    flags[raw[t] + j] = 1
+                    flags[words[t] + (j >> 6)] |= np.uint64(1) << np.uint64(j & 63)
                     count += 1
             if current >= 0:
                 _set_row(ptr, features, weights, bits, dense, current, False)
@@ -239,7 +242,7 @@ def strong_window_pairs(
         _list_pairs(post_ptr[t], post_ptr[t + 1], docs, post_days, max_gap, cap, la, lb, 0)
         w = kept[t]
         for j in range(m):
-            if flags[raw[t] + j]:
+            if flags[words[t] + (j >> 6)] & (np.uint64(1) << np.uint64(j & 63)):
                 left[w] = min(la[j], lb[j])
                 right[w] = max(la[j], lb[j])
                 w += 1

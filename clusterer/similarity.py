@@ -367,14 +367,18 @@ def _postings(
 ) -> tuple[I64, I64, F64] | None:
     """Date-ordered posting lists of the distinctive top terms (None if there are none)."""
     n = rows.ptr.size - 1
-    row = np.repeat(np.arange(n, dtype=np.int64), np.diff(rows.ptr))
-    keep = top_per_row(rows.ptr, rows.weights, config.candidate_terms)
-    keep = keep[eligible[row[keep]]]
+    k = config.candidate_terms
+    keep = top_per_row(rows.ptr, rows.weights, k)
+    # top_per_row keeps min(length, k) positions of each row, rows in order: the row of
+    # each kept position without a row number for every term of every row.
+    doc = np.repeat(np.arange(n, dtype=np.int64), np.minimum(np.diff(rows.ptr), k))
+    mask = eligible[doc]
+    keep, doc = keep[mask], doc[mask]
     term = rows.features[keep].astype(np.int64)
-    doc = row[keep]
-    del row, keep
-    postings = np.bincount(term, minlength=1)
-    useful = (postings[term] >= 2) & (postings[term] <= config.max_postings)
+    del keep, mask
+    count = np.bincount(term, minlength=1)[term]
+    useful = (count >= 2) & (count <= config.max_postings)
+    del count
     term, doc = term[useful], doc[useful]
     if term.size == 0:
         return None

@@ -1,0 +1,91 @@
+"""Story candidate enumeration: the fused scoring kernel against the two-step reference."""
+
+import math
+from datetime import datetime
+
+import numpy as np
+import pytest
+
+from clusterer import Article, ClusterConfig
+from clusterer._arrays import unique_codes
+from clusterer.pipeline import _days
+from clusterer.signatures import featurize
+from clusterer.similarity import (
+    _postings,
+    story_candidates,
+    story_similarity,
+    strong_story_pairs,
+    tfidf_rows,
+)
+
+
+def _crowded(n, seed):
+    """Articles drawn from one small vocabulary: long posting lists, many pairs per list."""
+    rng = np.random.default_rng(seed)
+    vocab = [f"w{i}" for i in range(60)]
+    out = []
+    for i in range(n):
+        words = rng.choice(vocab, size=int(rng.integers(5, 40)), p=None)
+        day = int(rng.integers(1, 28))
+        date = datetime(2024, 1, day) if i % 11 else None  # some undated
+        text = " ".join(words) if i % 17 else ""  # some articles without a body
+        title = " ".join(rng.choice(vocab, size=3)) if i % 23 else ""
+        out.append(Article(id=f"a{i}", title=title, text=text, date=date))
+    return out
+
+
+def _setup(n, seed, config):
+    from clusterer.headline import headline
+
+    articles = _crowded(n, seed)
+    feats = featurize([headline(a) for a in articles], [a.text for a in articles], config)
+    rows = tfidf_rows(feats, config)
+    days = _days([a.date for a in articles])
+    return rows, days, feats.has_terms()
+
+
+@pytest.mark.parametrize("threshold", [0.05, 0.3, 0.6])
+def test_fused_scoring_keeps_exactly_the_candidates_reaching_the_threshold(threshold) -> None:
+    config = ClusterConfig(story_threshold=threshold, term_neighbours=80, candidate_terms=8)
+    rows, days, eligible = _setup(400, 1, config)
+    left, right = story_candidates(rows, days, eligible, config)
+    assert left.size > 5000  # lists far longer than one 64-pair flag word
+    sim = story_similarity(rows, days, left, right, config)
+    keep = sim >= threshold
+    s_left, s_right, s_sim = strong_story_pairs(rows, days, eligible, config)
+    assert 0 < s_left.size < left.size
+    assert np.array_equal(s_left, left[keep])
+    assert np.array_equal(s_right, right[keep])
+    assert np.array_equal(s_sim, sim[keep])
+
+
+def test_posting_lists_hold_the_top_terms_of_eligible_rows() -> None:
+    config = ClusterConfig(candidate_terms=5, max_postings=60)
+    rows, days, eligible = _setup(300, 2, config)
+    eligible = eligible.copy()
+    eligible[::5] = False
+    postings: dict[int, list[int]] = {}
+    for i in np.flatnonzero(eligible):
+        s, e = rows.ptr[i], rows.ptr[i + 1]
+        top = sorted(range(s, e), key=lambda p: (-rows.weights[p], p))[: config.candidate_terms]
+        for p in top:
+            postings.setdefault(int(rows.features[p]), []).append(int(i))
+    expected = []
+    for term in sorted(postings):
+        docs = postings[term]
+        if 2 <= len(docs) <= config.max_postings:
+            key = [(math.inf if np.isnan(days[d]) else days[d], d) for d in docs]
+            expected.append([d for _, d in sorted(key)])
+    post = _postings(rows, days, eligible, config)
+    assert post is not None
+    ptr, doc, _ = post
+    got = [doc[ptr[t] : ptr[t + 1]].tolist() for t in range(ptr.size - 1)]
+    assert len(got) > 10
+    assert got == expected
+
+
+def test_unique_codes_is_numpy_unique() -> None:
+    rng = np.random.default_rng(0)
+    for size in (0, 1, 2, 1000):
+        codes = rng.integers(-50, 50, size)
+        assert np.array_equal(unique_codes(codes.copy()), np.unique(codes))
