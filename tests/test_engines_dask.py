@@ -266,3 +266,45 @@ def test_partition_objects_report_their_real_size(corpus: Path) -> None:
     assert sizeof(part) - sizeof(lean) >= arrays
     assert lean.features.n_tokens is f.n_tokens
     assert part.features.shingles.size > 0  # the original is unchanged
+
+
+def test_csv_and_tsv_inputs(client: Any, tmp_path: Path) -> None:
+    import csv
+
+    records = _corpus(1500, seed=11)
+    src = tmp_path / "mixed"
+    src.mkdir()
+    chunks = np.array_split(np.arange(len(records)), 3)
+    fields = sorted({k for r in records for k in r})
+    for name, delimiter, chunk in (("a.csv", ",", chunks[0]), ("b.tsv", "\t", chunks[1])):
+        with open(src / name, "w", newline="") as f:
+            writer = csv.DictWriter(f, fields, delimiter=delimiter)
+            writer.writeheader()
+            for i in chunk:
+                row = dict(records[int(i)])
+                row["text"] = row["text"].replace(" w1", "\nw1")  # quoted fields spanning lines
+                writer.writerow(row)
+    with open(src / "c.jsonl", "w") as f:
+        for i in chunks[2]:
+            f.write(json.dumps(records[int(i)]) + "\n")
+    local = cluster_partitioned(src, partitions=6)
+    dask = cluster_partitioned(src, engine="dask", client=client, partitions=6)
+    assert isinstance(local, Clustering)
+    assert isinstance(dask, Clustering)
+    assert [p.kind for p in discover(src, partitions=6)][:2] == ["csv", "tsv"]
+    assert _key(dask) == _key(local)
+    assert _key(cluster(read_articles([src]))) == _key(local)
+    assert local.n_articles == len(records)
+    assert local.assignments[0].origin.endswith("a.csv:2")  # line of the first record
+
+
+def test_cli_refuses_duplicate_id_policies_on_dask(corpus: Path, tmp_path: Path) -> None:
+    from typer.testing import CliRunner
+
+    from clusterer.cli import app
+
+    args = ["cluster", str(corpus), "-o", str(tmp_path / "o.jsonl"), "--engine", "dask"]
+    result = CliRunner().invoke(app, [*args, "--on-duplicate-id", "first"])
+    assert result.exit_code == 2
+    assert "local engine only" in result.output
+    assert not (tmp_path / "o.jsonl").exists()

@@ -15,6 +15,7 @@ from clusterer import (
     Article,
     ClusterConfig,
     Clustering,
+    ConfigError,
     FieldMap,
     ReadReport,
     cluster,
@@ -351,6 +352,11 @@ def cluster_command(
     out = Console(highlight=False)
     report = ReadReport()
     reporter = _Reporter(err, enabled=not quiet and err.is_terminal)
+    if engine == "dask" and on_duplicate_id != "error":
+        raise ConfigError(
+            f"--on-duplicate-id {on_duplicate_id} runs on the local engine only; "
+            "with --engine dask ids must be unique"
+        )
     if engine == "dask":
         dask_result = _dask_engine(
             paths, config, reading, report, scheduler, workers, partitions, output, duplicates_only

@@ -1,10 +1,11 @@
-"""Partitioned inputs and outputs: JSON Lines and Parquet, as a directory, a glob or files.
+"""Partitioned inputs and outputs: JSON Lines, Parquet, CSV/TSV (in) as a directory or glob.
 
 An input is cut into :class:`Partition` pieces, each readable on its own by any process:
 
 * a JSON Lines file is one partition, or several line-aligned byte ranges of it when more
   partitions are asked for than there are files;
-* a Parquet file is one partition, or several runs of its row groups.
+* a Parquet file is one partition, or several runs of its row groups;
+* a CSV or TSV file (with a header row) is one partition.
 
 Articles read from a partition carry the same ``origin`` (``path:line``, or ``path:row``
 for Parquet, counting from 1) and the same derived ids as a whole-file read, so the
@@ -26,6 +27,7 @@ from typing import Any, Literal
 
 from ..errors import ConfigError, CorpusError, MissingExtraError, param_message
 from ..models import Article, Assignment
+from ..readers.delimited import read_delimited
 from ..readers.jsonl import read_jsonl
 from ..readers.options import FieldMap, ReadContext, ReadReport
 from ..readers.records import RecordBuilder
@@ -41,6 +43,7 @@ __all__ = [
 ]
 
 Kind = Literal["jsonl", "parquet"]
+InputKind = Literal["jsonl", "parquet", "csv", "tsv"]
 _KINDS: dict[str, Kind] = {
     ".jsonl": "jsonl",
     ".ndjson": "jsonl",
@@ -48,6 +51,9 @@ _KINDS: dict[str, Kind] = {
     ".parquet": "parquet",
     ".pq": "parquet",
 }
+# CSV/TSV are inputs only, one partition per file: a quoted field may span lines, so a
+# byte range cannot be cut at a line start without parsing from the top.
+_INPUT_KINDS: dict[str, InputKind] = {**_KINDS, ".csv": "csv", ".tsv": "tsv"}
 
 
 @dataclass(frozen=True)
@@ -84,7 +90,7 @@ class Partition:
         The file as shown in origins.
     key : str
         Prefix of derived ids (``<key>:<line>``), as :func:`clusterer.read_articles` uses.
-    kind : {"jsonl", "parquet"}
+    kind : {"jsonl", "parquet", "csv", "tsv"}
         Format.
     start, stop : int
         Byte range (JSON Lines) or row-group range (Parquet); ``stop=-1`` means to the end.
@@ -95,7 +101,7 @@ class Partition:
     path: str
     label: str
     key: str
-    kind: Kind
+    kind: InputKind
     start: int = 0
     stop: int = -1
     first_line: int = 0
@@ -112,7 +118,7 @@ def _expand(paths: Sequence[str | os.PathLike[str]]) -> list[tuple[Path, str, st
                 dirs[:] = sorted(d for d in dirs if not d.startswith("."))
                 for name in sorted(names):
                     file = Path(root) / name
-                    if not name.startswith(".") and file.suffix.lower() in _KINDS:
+                    if not name.startswith(".") and file.suffix.lower() in _INPUT_KINDS:
                         out.append((file, str(file), file.relative_to(path).as_posix()))
             out.sort(key=lambda t: t[2])
         elif path.exists():
@@ -120,12 +126,13 @@ def _expand(paths: Sequence[str | os.PathLike[str]]) -> list[tuple[Path, str, st
         elif glob.has_magic(text):
             for match in sorted(glob.glob(text)):
                 file = Path(match)
-                if file.is_file() and file.suffix.lower() in _KINDS:
+                if file.is_file() and file.suffix.lower() in _INPUT_KINDS:
                     out.append((file, match, file.name))
         else:
             raise CorpusError(text, "no such file or directory; check the path")
     if not out:
-        raise CorpusError(", ".join(map(str, paths)) or "(none)", "no JSONL or Parquet input found")
+        given = ", ".join(map(str, paths)) or "(none)"
+        raise CorpusError(given, "no JSONL, Parquet, CSV or TSV input found")
     return out
 
 
@@ -139,10 +146,12 @@ def discover(
     ----------
     paths : path or sequence of paths
         Files, directories (walked in sorted order) or glob patterns; ``.jsonl``,
-        ``.ndjson``, ``.json`` (JSON Lines) and ``.parquet`` files are read.
+        ``.ndjson``, ``.json`` (JSON Lines), ``.parquet``, ``.csv`` and ``.tsv`` files
+        are read.
     partitions : int, optional
         Wanted number of partitions. By default one per file; a larger number splits
-        files (JSON Lines by line-aligned byte ranges, Parquet by row groups).
+        files (JSON Lines by line-aligned byte ranges, Parquet by row groups; CSV and TSV
+        files stay whole).
 
     Returns
     -------
@@ -157,21 +166,23 @@ def discover(
     files = _expand(paths)
     sizes = []
     for path, _, _ in files:
-        kind = _KINDS[path.suffix.lower()]
-        sizes.append(path.stat().st_size if kind == "jsonl" else _row_groups(path))
+        kind = _INPUT_KINDS[path.suffix.lower()]
+        sizes.append(_row_groups(path) if kind == "parquet" else path.stat().st_size)
     want = max(partitions or len(files), len(files))
     total = sum(max(s, 1) for s in sizes)
     out: list[Partition] = []
     for (path, label, key), size in zip(files, sizes, strict=True):
-        kind = _KINDS[path.suffix.lower()]
+        kind = _INPUT_KINDS[path.suffix.lower()]
         pieces = max(1, round(want * max(size, 1) / total)) if want > len(files) else 1
-        if kind == "parquet":
+        if kind in ("csv", "tsv"):
+            bounds = [0, -1]
+        elif kind == "parquet":
             pieces = min(pieces, max(size, 1))
             bounds = [round(i * size / pieces) for i in range(pieces + 1)]
         else:
             bounds = _line_bounds(path, size, pieces)
         for a, b in itertools.pairwise(bounds):
-            if b > a or (a == 0 and b == 0):
+            if b > a or (a == 0 and b <= 0):
                 out.append(Partition(str(path), label, key, kind, a, b))
     return out
 
@@ -249,6 +260,15 @@ def read_partition(part: Partition, options: ReadOptions, report: ReadReport) ->
     report.files += 1
     if part.kind == "parquet":
         yield from _read_parquet(part, ctx)
+        return
+    if part.kind in ("csv", "tsv"):
+        delimiter = "," if part.kind == "csv" else "\t"
+        with open(part.path, "rb") as stream:
+            for article in read_delimited(
+                stream, b"", label=part.label, key=part.key, ctx=ctx, delimiter=delimiter
+            ):
+                report.read += 1
+                yield article
         return
     with open(part.path, "rb") as f:
         f.seek(part.start)
