@@ -26,6 +26,8 @@ import time
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+
 from .measure import machine_info
 
 RESULTS = Path(__file__).resolve().parent / "results" / "engines.jsonl"
@@ -76,6 +78,7 @@ def main(argv: list[str] | None = None) -> int:
         workers = sorted(client.run(_peak_mib).values())
         client.close()
         cluster.close()
+    kinds = result.link_table.kind if result.link_table is not None else np.zeros(0)
     digest = hashlib.sha256()
     lines = []
     for a in result.assignments:
@@ -98,6 +101,9 @@ def main(argv: list[str] | None = None) -> int:
         "peak_rss_mib_workers": [round(w) for w in workers],
         "stories": len(result.stories),
         "duplicate_groups": len(result.duplicate_groups),
+        # Edge lists: what the client holds per article besides a few labels.
+        "duplicate_edges": int((kinds == 0).sum()),
+        "story_edges": int((kinds == 1).sum()),
         "digest": digest.hexdigest()[:16],
         "memory_limit": args.memory_limit if args.engine == "dask" else None,
         "corpus": Path(args.paths[0]).name,
