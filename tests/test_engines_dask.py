@@ -308,3 +308,28 @@ def test_cli_refuses_duplicate_id_policies_on_dask(corpus: Path, tmp_path: Path)
     assert result.exit_code == 2
     assert "local engine only" in result.output
     assert not (tmp_path / "o.jsonl").exists()
+
+
+def test_cli_partitioned_output_keeps_rejects_and_config(client: Any, tmp_path: Path) -> None:
+    from typer.testing import CliRunner
+
+    from clusterer.cli import app
+
+    src = _write_jsonl(_corpus(300, seed=3), tmp_path / "in", files=2)
+    with open(src / "part-001.jsonl", "a") as f:
+        f.write("not json\n")
+    out = tmp_path / "out"
+    base = ["cluster", str(src), "-o", str(out), "--engine", "dask"]
+    base += ["--scheduler", client.scheduler.address, "-q"]
+    runner = CliRunner()
+    refused = runner.invoke(app, [*base, "--stories", str(tmp_path / "s.jsonl")])
+    assert refused.exit_code == 2
+    assert "--stories and --explain" in refused.output
+    result = runner.invoke(
+        app, [*base, "--on-error", "skip", "--save-config", str(tmp_path / "c.json")]
+    )
+    assert result.exit_code == 0, result.output
+    assert sorted(p.name for p in out.iterdir()) == ["part-00000.jsonl", "part-00001.jsonl"]
+    rejects = (tmp_path / "out.rejects.jsonl").read_text().splitlines()
+    assert [json.loads(r)["origin"] for r in rejects] == [f"{src / 'part-001.jsonl'}:151"]
+    assert json.loads((tmp_path / "c.json").read_text())["num_perm"] == 128

@@ -18,6 +18,7 @@ from clusterer import (
     ConfigError,
     FieldMap,
     ReadReport,
+    Reject,
     cluster,
 )
 from clusterer.output import (
@@ -113,6 +114,11 @@ class _Reporter:
         self.progress.update(self.task, description=description, completed=done)
 
 
+def _written_by_workers(output: Path | None) -> bool:
+    """Whether ``--engine dask`` writes this output on the workers (directory, Parquet)."""
+    return output is not None and output.suffix.lower() in ("", ".parquet")
+
+
 def _dask_engine(
     paths: list[str],
     config: ClusterConfig,
@@ -135,7 +141,7 @@ def _dask_engine(
     options = EngineReadOptions(
         reading.fields, reading.on_error, reading.encoding, reading.page_date
     )
-    partitioned = output is not None and output.suffix.lower() in ("", ".parquet")
+    partitioned = _written_by_workers(output)
     outcome = run(
         "dask",
         paths,
@@ -158,6 +164,33 @@ def _dask_engine(
         f"{outcome.duplicate_groups} (written to {len(outcome.files)} file(s) at {output})\n"
     )
     return None
+
+
+def _report_rejects(
+    result_rejects: tuple[Reject, ...],
+    rejects: Path | None,
+    output: Path | None,
+    on_error: str,
+) -> Path | None:
+    """Write the rejects to ``--rejects`` (or next to a file output), else to stderr.
+
+    Returns the file written, if any.
+    """
+    rejects_path = rejects
+    to_file = output is not None and str(output) != "-"
+    if (
+        rejects_path is None
+        and output is not None
+        and to_file
+        and (on_error == "skip" or result_rejects)
+    ):
+        rejects_path = output.with_name(output.name + ".rejects.jsonl")
+    if rejects_path is not None:
+        write_rejects(result_rejects, rejects_path)
+    else:
+        for r in result_rejects:
+            sys.stderr.write(f"rejected {r.origin}: {r.reason}\n")
+    return rejects_path
 
 
 def cluster_command(
@@ -352,6 +385,14 @@ def cluster_command(
     out = Console(highlight=False)
     report = ReadReport()
     reporter = _Reporter(err, enabled=not quiet and err.is_terminal)
+    by_workers = (
+        engine == "dask" and output is not None and output.suffix.lower() in ("", ".parquet")
+    )
+    if by_workers and (stories is not None or explain):
+        raise ConfigError(
+            "--stories and --explain need the assembled result, which --engine dask does "
+            "not build for a directory or .parquet --output; write a .jsonl or .csv file"
+        )
     if engine == "dask" and on_duplicate_id != "error":
         raise ConfigError(
             f"--on-duplicate-id {on_duplicate_id} runs on the local engine only; "
@@ -361,7 +402,10 @@ def cluster_command(
         dask_result = _dask_engine(
             paths, config, reading, report, scheduler, workers, partitions, output, duplicates_only
         )
-        if dask_result is None:
+        if dask_result is None:  # the workers wrote the rows and the count line
+            if save_config is not None:
+                write_json(config.to_dict(), save_config)
+            _report_rejects(tuple(report.rejects), rejects, output, on_error)
             return
         result = dask_result
     else:
@@ -378,20 +422,7 @@ def cluster_command(
         write_stories(result, stories)
     if save_config is not None:
         write_json(config.to_dict(), save_config)
-    rejects_path = rejects
-    to_file = output is not None and str(output) != "-"
-    if (
-        rejects_path is None
-        and output is not None
-        and to_file
-        and (on_error == "skip" or result_rejects)
-    ):
-        rejects_path = output.with_name(output.name + ".rejects.jsonl")
-    if rejects_path is not None:
-        write_rejects(result_rejects, rejects_path)
-    else:
-        for r in result_rejects:
-            sys.stderr.write(f"rejected {r.origin}: {r.reason}\n")
+    rejects_path = _report_rejects(result_rejects, rejects, output, on_error)
 
     if output is None:
         out.print(summary_table(result, limit or None))
