@@ -218,15 +218,6 @@ def _take_csr(ptr: I64, local: I64) -> tuple[I64, I64]:
     return out_ptr, take
 
 
-def _concat_ptr(ptrs: Sequence[I64]) -> I64:
-    out = [np.zeros(1, np.int64)]
-    base = 0
-    for p in ptrs:
-        out.append(p[1:] + base)
-        base += int(p[-1])
-    return np.concatenate(out)
-
-
 # ---------------------------------------------------------------- results
 
 

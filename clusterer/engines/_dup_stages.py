@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .._arrays import unique_pairs
+from .._arrays import concat_ptr, unique_pairs
 from ..config import ClusterConfig
 from ..lsh import Banding, band_keys, candidate_pairs
 from ..pipeline import banding_for
@@ -25,7 +25,6 @@ from ._common_stages import (
     Pairs,
     Part,
     Rows,
-    _concat_ptr,
     _take_csr,
     route,
 )
@@ -137,7 +136,7 @@ def dup_verify(
     if config.verify == "exact":
         ptrs = [f.shingle_ptr] + [e.ptr for e in extracts]
         values = [f.shingles] + [e.values[0] for e in extracts]
-        ptr = _concat_ptr(ptrs)
+        ptr = concat_ptr(ptrs)
         # extras were concatenated in extract order; reorder rows to sorted-row order
         n_own = len(part)
         perm = np.concatenate((np.arange(n_own), n_own + order))

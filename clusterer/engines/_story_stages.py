@@ -16,6 +16,7 @@ from dataclasses import dataclass
 import numpy as np
 import numpy.typing as npt
 
+from .._arrays import concat_ptr
 from ..config import ClusterConfig
 from ..grouping import link_stories
 from ..pipeline import _days
@@ -28,7 +29,7 @@ from ..similarity import (
     tfidf_rows,
     top_per_row,
 )
-from ._common_stages import _EMPTY_I, F64, I64, Part, Rows, _concat_ptr, _take_csr, array_bytes
+from ._common_stages import _EMPTY_I, F64, I64, Part, Rows, _take_csr, array_bytes
 
 
 @dataclass
@@ -144,7 +145,7 @@ def _merge_rows(pieces: Sequence[Rows]) -> tuple[I64, TfidfRows, F64]:
     """Rows from several extracts as one TfidfRows indexed by position in sorted rows."""
     rows = np.concatenate([p.rows for p in pieces]) if pieces else _EMPTY_I
     order = np.argsort(rows, kind="stable")
-    ptr = _concat_ptr([p.ptr for p in pieces]) if pieces else np.zeros(1, np.int64)
+    ptr = concat_ptr([p.ptr for p in pieces]) if pieces else np.zeros(1, np.int64)
     ptr, take = _take_csr(ptr, order)
     feats = np.concatenate([p.values[0] for p in pieces]) if pieces else np.zeros(0, np.uint32)
     weights = np.concatenate([p.values[1] for p in pieces]) if pieces else np.zeros(0, np.float32)
