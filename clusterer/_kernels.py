@@ -16,7 +16,7 @@ from numba import njit, prange, uint32, uint64
 
 from ._story_kernels import _list_pairs
 
-__all__ = ["band_keys", "count_tokens", "fill_tokens", "shingle_and_sign", "term_counts"]
+__all__ = ["band_keys", "count_tokens", "fill_tokens", "term_counts"]
 
 U8 = npt.NDArray[np.uint8]
 I64 = npt.NDArray[np.int64]
@@ -25,7 +25,6 @@ U64 = npt.NDArray[np.uint64]
 
 _FNV_OFFSET = uint64(0xCBF29CE484222325)
 _FNV_PRIME = uint64(0x100000001B3)
-_SHINGLE_SEED = uint64(0x9E3779B97F4A7C15)
 
 
 @njit(inline="always", cache=True)
@@ -102,7 +101,7 @@ def _decode(buf: Any, i: int) -> tuple[int, int]:
     return cp, i + 4
 
 
-@njit(cache=True)
+@njit(nogil=True, cache=True)
 def _scan(buf: Any, start: int, end: int, out: Any, pos: int, write: bool) -> int:
     """Tokenise buf[start:end]; write token hashes at out[pos:] if asked; return count."""
     n = 0
@@ -137,7 +136,7 @@ def _scan(buf: Any, start: int, end: int, out: Any, pos: int, write: bool) -> in
     return n
 
 
-@njit(parallel=True, cache=True)
+@njit(parallel=True, nogil=True, cache=True)
 def count_tokens(buf: U8, offsets: I64) -> I64:
     """Count the tokens of each text; texts are ``buf[offsets[i]:offsets[i + 1]]``."""
     n = offsets.shape[0] - 1
@@ -148,7 +147,7 @@ def count_tokens(buf: U8, offsets: I64) -> I64:
     return counts
 
 
-@njit(parallel=True, cache=True)
+@njit(parallel=True, nogil=True, cache=True)
 def fill_tokens(buf: U8, offsets: I64, tok_ptr: I64) -> U64:
     """Hash every token; text i's hashes land at ``out[tok_ptr[i]:tok_ptr[i + 1]]``."""
     n = offsets.shape[0] - 1
@@ -158,64 +157,7 @@ def fill_tokens(buf: U8, offsets: I64, tok_ptr: I64) -> U64:
     return out
 
 
-@njit(parallel=True, cache=True)
-def shingle_and_sign(
-    tok_ptr: I64, toks: U64, shingle_size: int, perm_a: U32, perm_b: U32
-) -> tuple[U32, I64, U32]:
-    """Hash shingles, keep each text's distinct ones sorted, and MinHash-sign them.
-
-    Returns
-    -------
-    signatures : (n, num_perm) uint32
-        datasketch ``affine32`` values; all ``2**32 - 1`` for a text without tokens.
-    counts : (n,) int64
-        Distinct shingles per text.
-    shingles : uint32
-        Distinct sorted shingle hashes of text i at ``[bound[i], bound[i] + counts[i])``
-        where ``bound`` is the prefix sum of ``max(tokens - size + 1, min(tokens, 1))``.
-    """
-    n = tok_ptr.shape[0] - 1
-    num_perm = perm_a.shape[0]
-    bounds = np.zeros(n + 1, dtype=np.int64)
-    for i in range(n):
-        nt = tok_ptr[i + 1] - tok_ptr[i]
-        m = nt - shingle_size + 1 if nt >= shingle_size else min(nt, 1)
-        bounds[i + 1] = bounds[i] + m
-    shingles = np.empty(bounds[n], dtype=np.uint32)
-    counts = np.zeros(n, dtype=np.int64)
-    sigs = np.full((n, num_perm), np.uint32(0xFFFFFFFF), dtype=np.uint32)
-    for i in prange(n):
-        t0 = tok_ptr[i]
-        nt = tok_ptr[i + 1] - t0
-        if nt == 0:
-            continue
-        width = min(shingle_size, nt)
-        m = nt - width + 1
-        s0 = bounds[i]
-        for s in range(m):
-            h = _SHINGLE_SEED
-            for j in range(width):
-                h = _mix64(h ^ toks[t0 + s + j])
-            shingles[s0 + s] = uint32(h >> uint64(32))
-        block = shingles[s0 : s0 + m]
-        block.sort()
-        u = 1
-        for s in range(1, m):
-            if block[s] != block[u - 1]:
-                block[u] = block[s]
-                u += 1
-        counts[i] = u
-        sig = sigs[i]
-        for s in range(u):
-            x = uint64(_fmix32(block[s]))
-            for p in range(num_perm):
-                v = uint32((uint64(perm_a[p]) * x + uint64(perm_b[p])) & uint64(0xFFFFFFFF))
-                if v < sig[p]:
-                    sig[p] = v
-    return sigs, counts, shingles
-
-
-@njit(parallel=True, cache=True)
+@njit(parallel=True, nogil=True, cache=True)
 def term_counts(
     body_ptr: I64, body: U64, title_ptr: I64, title: U64, n_features: int, stop: Any
 ) -> tuple[I64, U32, npt.NDArray[np.uint16], npt.NDArray[np.uint16]]:

@@ -313,29 +313,38 @@ def _featurize_kernel(
     import numba
 
     from . import _kernels as k
+    from . import _sign_kernels as sk
 
     numba.set_num_threads(min(config.workers, numba.config.NUMBA_NUM_THREADS))  # type: ignore[attr-defined]
+    a, b = permutations(config.num_perm, config.seed)
     t0 = time.perf_counter()
     buf, offsets = _pack(texts)
+    if not terms:
+        # Nothing needs the token hashes afterwards: one pass per text, bytes to signature.
+        t1 = time.perf_counter()
+        sigs, n_tokens, shingle_ptr, shingles = sk.sign_texts(
+            buf, offsets, config.shingle_size, a, b
+        )
+        timings["tokenise"] = t1 - t0
+        timings["shingle_sign"] = time.perf_counter() - t1
+        empty = np.zeros(len(texts) + 1, np.int64)
+        none32, none16 = np.zeros(0, np.uint32), np.zeros(0, np.uint16)
+        return Features(
+            sigs, n_tokens, shingle_ptr, shingles, empty, none32, none16, none16, timings
+        )
     body_ptr = np.zeros(len(texts) + 1, np.int64)
     np.cumsum(k.count_tokens(buf, offsets), out=body_ptr[1:])
     body = k.fill_tokens(buf, offsets, body_ptr)
-    if terms:
-        tbuf, toffsets = _pack(titles)
-        title_ptr = np.zeros(len(titles) + 1, np.int64)
-        np.cumsum(k.count_tokens(tbuf, toffsets), out=title_ptr[1:])
-        title = k.fill_tokens(tbuf, toffsets, title_ptr)
+    tbuf, toffsets = _pack(titles)
+    title_ptr = np.zeros(len(titles) + 1, np.int64)
+    np.cumsum(k.count_tokens(tbuf, toffsets), out=title_ptr[1:])
+    title = k.fill_tokens(tbuf, toffsets, title_ptr)
     t1 = time.perf_counter()
-    a, b = permutations(config.num_perm, config.seed)
-    sigs, counts, raw = k.shingle_and_sign(body_ptr, body, config.shingle_size, a, b)
+    sigs, counts, raw = sk.shingle_and_sign(body_ptr, body, config.shingle_size, a, b)
     t2 = time.perf_counter()
-    if terms:
-        term_ptr, tf, tb, tt = k.term_counts(
-            body_ptr, body, title_ptr, title, config.n_features, stop_mask(config.n_features)
-        )
-    else:
-        term_ptr = np.zeros(len(texts) + 1, np.int64)
-        tf, tb, tt = np.zeros(0, np.uint32), np.zeros(0, np.uint16), np.zeros(0, np.uint16)
+    term_ptr, tf, tb, tt = k.term_counts(
+        body_ptr, body, title_ptr, title, config.n_features, stop_mask(config.n_features)
+    )
     t3 = time.perf_counter()
     n_tokens = np.diff(body_ptr)
     bounds = np.maximum(n_tokens - config.shingle_size + 1, np.minimum(n_tokens, 1))

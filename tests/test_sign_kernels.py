@@ -1,0 +1,57 @@
+"""The signing kernels: radix sort, and the one-pass duplicates-only path, against references."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from clusterer import ClusterConfig
+from clusterer.signatures import featurize
+
+pytest.importorskip("numba")
+
+from clusterer._sign_kernels import radix_sort
+from tests.test_signatures import FIELDS, TEXTS, TITLES
+
+SIGNED = ("signatures", "n_tokens", "shingle_ptr", "shingles")
+
+
+@pytest.mark.parametrize("size", [0, 1, 2, 17, 256, 1000])
+def test_radix_sort_matches_numpy(size: int) -> None:
+    rng = np.random.default_rng(size)
+    values = rng.integers(0, 2**32, size, dtype=np.uint32)
+    # Repeats and the extremes of each byte.
+    values[: size // 4] = values[size // 4 : 2 * (size // 4)]
+    if size > 3:
+        values[:3] = (0, 0xFFFFFFFF, 0x00FF00FF)
+    expected = np.sort(values)
+    radix_sort(values, np.empty(size, np.uint32), np.empty(256, np.int64))
+    assert np.array_equal(values, expected)
+
+
+def _signed_only(config: ClusterConfig, titles: list[str], texts: list[str]) -> None:
+    fast = featurize(titles, texts, config.replace(kernel="numba"), terms=False)
+    slow = featurize(titles, texts, config.replace(kernel="numpy"))
+    full = featurize(titles, texts, config.replace(kernel="numba"))
+    for name in SIGNED:
+        assert np.array_equal(getattr(fast, name), getattr(slow, name)), name
+        assert np.array_equal(getattr(fast, name), getattr(full, name)), name
+    for name in set(FIELDS) - set(SIGNED) - {"term_ptr"}:
+        assert getattr(fast, name).size == 0, name
+    assert np.array_equal(fast.term_ptr, np.zeros(len(texts) + 1, np.int64))
+
+
+@pytest.mark.parametrize("shingle_size", [1, 3, 5])
+def test_one_pass_signing_equals_reference(shingle_size: int) -> None:
+    _signed_only(ClusterConfig(shingle_size=shingle_size, num_perm=64), TITLES, TEXTS)
+
+
+def test_one_pass_signing_on_synthetic_news_and_edge_texts() -> None:
+    from benchmarks.synth import generate
+
+    recs = list(generate(60, seed=5))
+    # Densest tokens per byte: one-letter words, CJK runs, letters glued to CJK.
+    edge = ["a b c d e f g h", "中" * 50, "a中b中c中" * 20, "x", " ", "\u0e01" * 9]
+    titles = [r["title"] for r in recs] + ["t"] * len(edge)
+    texts = [r["text"] for r in recs] + edge
+    _signed_only(ClusterConfig(workers=2), titles, texts)
