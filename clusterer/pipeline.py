@@ -19,6 +19,7 @@ from datetime import datetime, timezone
 import numpy as np
 import numpy.typing as npt
 
+from ._ahead import FeaturizeAhead
 from ._arrays import bound_heap_growth, trim_heap
 from ._assemble import assemble as _assemble
 from ._gc import gc_paused
@@ -34,7 +35,7 @@ from .models import (
     LinkTable,
     Reject,
 )
-from .signatures import Features, featurize
+from .signatures import Features
 from .similarity import (
     estimated_jaccard,
     exact_jaccard,
@@ -129,7 +130,7 @@ def cluster(
     config = config or ClusterConfig()
     with ExitStack() as stack:
         meta = _Meta()
-        parts: list[Features] = []
+        ahead = FeaturizeAhead(config, terms=not duplicates_only)
         spill: FeatureSpill | None = None
         seen: dict[str, str] = {}
         read_seconds = 0.0
@@ -155,17 +156,16 @@ def cluster(
                 bound_heap_growth()
                 if spill is None:
                     spill = stack.enter_context(_spill_for(config, duplicates_only))
-                parts.append(featurize(titles, texts, config, terms=not duplicates_only))
-                spill.take(parts[-1])
+                # Featurised while the next batch is read; spilled once collected.
+                ahead.submit(titles, texts, then=spill.take)
                 titles, texts = [], []
                 if progress:
                     progress("featurise", len(meta.ids), None)
                 t_read = time.perf_counter()
         read_seconds += time.perf_counter() - t_read
-        if texts or not parts:
-            parts.append(featurize(titles, texts, config, terms=not duplicates_only))
-            if spill is not None:
-                spill.take(parts[-1])
+        if texts or not ahead.submitted:
+            ahead.submit(titles, texts, then=None if spill is None else spill.take)
+        parts = ahead.results()
         if progress:
             progress("featurise", len(meta.ids), len(meta.ids))
         del titles, texts, seen
