@@ -33,7 +33,11 @@ def assemble(
 ) -> Clustering:
     """Build assignments, duplicate groups and stories (titles, spans, cohesion)."""
     n = len(meta.ids)
-    empty = features.n_tokens == 0
+    empty = (features.n_tokens == 0).tolist()
+    story_of = story_labels.tolist()
+    group_of = dup_labels.tolist()
+    dup_round = [round(x, 6) for x in dup_score.tolist()]
+    story_round = [round(x, 6) for x in story_scores.tolist()]
     assignments = tuple(
         Assignment(
             id=meta.ids[i],
@@ -41,55 +45,122 @@ def assemble(
             source=meta.sources[i],
             date=meta.dates[i],
             url=meta.urls[i],
-            story_id=int(story_labels[i]),
-            duplicate_group_id=int(dup_labels[i]),
-            duplicate_score=round(float(dup_score[i]), 6),
-            story_score=round(float(story_scores[i]), 6),
-            empty=bool(empty[i]),
+            story_id=story_of[i],
+            duplicate_group_id=group_of[i],
+            duplicate_score=dup_round[i],
+            story_score=story_round[i],
+            empty=empty[i],
             origin=meta.origins[i],
         )
         for i in range(n)
     )
     n_dup = int(dup_labels.max()) + 1 if n else 0
     n_story = int(story_labels.max()) + 1 if n else 0
-    dup_members: list[list[int]] = [[] for _ in range(n_dup)]
-    story_members: list[list[int]] = [[] for _ in range(n_story)]
-    for i in range(n):
-        dup_members[dup_labels[i]].append(i)
-        story_members[story_labels[i]].append(i)
+    rows = np.arange(n)
+    # Members in id order, cluster by cluster: one sort instead of one per cluster.
+    id_rank = np.empty(n, np.int64)
+    id_rank[np.argsort(np.array(meta.ids, dtype=object), kind="stable")] = rows
+    dup_ids, dup_cut = _grouped(meta.ids, dup_labels, id_rank, n_dup)
+    story_ids, story_cut = _grouped(meta.ids, story_labels, id_rank, n_story)
     rejected = table.kind == 1
     rejected &= ~table.accepted
     rejected_count = np.bincount(
         np.concatenate((story_labels[table.left[rejected]], story_labels[table.right[rejected]])),
         minlength=n_story,
     )
+    first_row = np.full(n_dup, n, np.int64)
+    np.minimum.at(first_row, dup_labels, rows)
+    group_story = story_labels[first_row[:n_dup]].tolist() if n else []
     groups = tuple(
-        DuplicateGroup(
-            g,
-            int(story_labels[rows[0]]),
-            tuple(sorted(meta.ids[i] for i in rows)),
-        )
-        for g, rows in enumerate(dup_members)
+        DuplicateGroup(g, group_story[g], tuple(dup_ids[dup_cut[g] : dup_cut[g + 1]]))
+        for g in range(n_dup)
     )
+    # Representative: highest story score, the lowest row among ties.
+    best = _first_per_label(story_labels, -story_scores, n_story)
+    stamps = np.array([np.nan if d is None else _sort_key(d) for d in meta.dates])
+    earliest = _first_per_label(story_labels, stamps, n_story)
+    latest = _first_per_label(story_labels, -stamps, n_story)
+    size = np.bincount(story_labels, minlength=n_story)
+    by_story = _rows_per_label(story_labels, n_story)
+    cohesion = _mean_per_label(story_labels, story_scores, size, by_story)
+    dup_sets = _distinct_per_label(story_labels, dup_labels, n_story)
     stories = []
-    for s, rows in enumerate(story_members):
-        best = max(rows, key=lambda i: (story_scores[i], -i))
-        dated = [d for i in rows if (d := meta.dates[i]) is not None]
+    for s in range(n_story):
+        members = by_story[s]
+        b = int(best[s])
         stories.append(
             Story(
                 id=s,
-                members=tuple(sorted(meta.ids[i] for i in rows)),
-                title=meta.titles[best],
-                representative=meta.ids[best],
-                sources=tuple(sorted({src for i in rows if (src := meta.sources[i])})),
-                first=min(dated, key=_sort_key) if dated else None,
-                last=max(dated, key=_sort_key) if dated else None,
-                duplicate_groups=tuple(sorted({int(dup_labels[i]) for i in rows})),
-                cohesion=round(float(np.mean(story_scores[rows])) if len(rows) > 1 else 0.0, 6),
+                members=tuple(story_ids[story_cut[s] : story_cut[s + 1]]),
+                title=meta.titles[b],
+                representative=meta.ids[b],
+                sources=tuple(sorted({src for i in members if (src := meta.sources[i])})),
+                first=None if np.isnan(stamps[earliest[s]]) else meta.dates[earliest[s]],
+                last=None if np.isnan(stamps[latest[s]]) else meta.dates[latest[s]],
+                duplicate_groups=dup_sets[s],
+                cohesion=round(float(cohesion[s]) if size[s] > 1 else 0.0, 6),
                 rejected_links=int(rejected_count[s]),
             )
         )
     return Clustering(assignments, tuple(stories), groups, table, (), config.to_dict(), {})
+
+
+def _grouped(ids: list[str], labels: I64, id_rank: I64, k: int) -> tuple[list[str], list[int]]:
+    """Ids ordered by (label, id), and where each label's run starts (``k + 1`` cuts)."""
+    order = np.lexsort((id_rank, labels))
+    cuts = np.zeros(k + 1, np.int64)
+    np.cumsum(np.bincount(labels, minlength=k), out=cuts[1:])
+    return [ids[i] for i in order.tolist()], cuts.tolist()
+
+
+def _rows_per_label(labels: I64, k: int) -> list[list[int]]:
+    """Rows of each label, ascending."""
+    order = np.argsort(labels, kind="stable").tolist()
+    cuts = np.zeros(k + 1, np.int64)
+    np.cumsum(np.bincount(labels, minlength=k), out=cuts[1:])
+    c = cuts.tolist()
+    return [order[c[j] : c[j + 1]] for j in range(k)]
+
+
+def _first_per_label(labels: I64, key: F64, k: int) -> I64:
+    """Per label, the row with the smallest key (NaN last), the lowest row among ties.
+
+    What ``min(rows, key=...)`` gives for rows in ascending order.
+    """
+    order = np.lexsort((np.arange(labels.size), key, labels))
+    cuts = np.zeros(k, np.int64)
+    np.cumsum(np.bincount(labels, minlength=k)[:-1], out=cuts[1:])
+    out: I64 = order[cuts] if labels.size else np.zeros(0, np.int64)
+    return out
+
+
+def _mean_per_label(labels: I64, values: F64, size: I64, rows: list[list[int]]) -> F64:
+    """Per label, ``np.mean`` of its values in row order (bit for bit).
+
+    Below 8 values NumPy sums in order, as ``np.bincount`` does; larger labels go
+    through ``np.mean`` itself, whose blocked summation may round differently.
+    """
+    k = size.size
+    sums = np.bincount(labels, weights=values, minlength=k)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        mean: F64 = sums / size
+    for j in np.flatnonzero(size >= 8).tolist():
+        mean[j] = np.mean(values[rows[j]])
+    return mean
+
+
+def _distinct_per_label(labels: I64, values: I64, k: int) -> list[tuple[int, ...]]:
+    """Per label, its distinct values ascending."""
+    order = np.lexsort((values, labels))
+    lab, val = labels[order], values[order]
+    keep = np.ones(lab.size, bool)
+    keep[1:] = (lab[1:] != lab[:-1]) | (val[1:] != val[:-1])
+    lab, val = lab[keep], val[keep]
+    cuts = np.zeros(k + 1, np.int64)
+    np.cumsum(np.bincount(lab, minlength=k), out=cuts[1:])
+    c = cuts.tolist()
+    v = val.tolist()
+    return [tuple(v[c[j] : c[j + 1]]) for j in range(k)]
 
 
 def _sort_key(d: datetime) -> float:

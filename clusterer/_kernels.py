@@ -243,15 +243,13 @@ def jaccard_pairs(ptr: I64, values: U32, left: I64, right: I64) -> npt.NDArray[n
         b0, b1 = ptr[right[k]], ptr[right[k] + 1]
         inter = 0
         i, j = a0, b0
+        # Branch-free merge step: the comparisons are unpredictable, the adds are not.
         while i < a1 and j < b1:
-            if values[i] == values[j]:
-                inter += 1
-                i += 1
-                j += 1
-            elif values[i] < values[j]:
-                i += 1
-            else:
-                j += 1
+            va = values[i]
+            vb = values[j]
+            inter += va == vb
+            i += va <= vb
+            j += vb <= va
         union = (a1 - a0) + (b1 - b0) - inter
         out[k] = inter / union if union > 0 else 0.0
     return out

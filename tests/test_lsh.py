@@ -92,3 +92,22 @@ def test_banding_monotone_in_threshold(threshold: float) -> None:
     banding = choose_banding(threshold, 128, 0.99)
     assert banding.probability(threshold) >= 0.99
     assert banding.probability(min(1.0, threshold + 0.05)) >= banding.probability(threshold)
+
+
+def test_exact_jaccard_kernel_matches_python_sets() -> None:
+    pytest.importorskip("numba")
+    from clusterer._kernels import jaccard_pairs
+
+    rng = np.random.default_rng(11)
+    rows = [
+        np.unique(rng.integers(0, 60, rng.integers(0, 40))).astype(np.uint32) for _ in range(30)
+    ]
+    rows += [rows[3].copy(), np.zeros(0, np.uint32)]
+    ptr = np.concatenate(([0], np.cumsum([r.size for r in rows]))).astype(np.int64)
+    values = np.concatenate(rows)
+    left, right = (a.ravel().astype(np.int64) for a in np.triu_indices(len(rows), 1))
+    got = jaccard_pairs(ptr, values, left, right)
+    for k, (a, b) in enumerate(zip(left.tolist(), right.tolist(), strict=True)):
+        sa, sb = set(rows[a].tolist()), set(rows[b].tolist())
+        union = len(sa | sb)
+        assert got[k] == (len(sa & sb) / union if union else 0.0), (a, b)
