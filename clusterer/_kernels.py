@@ -101,6 +101,21 @@ def _decode(buf: Any, i: int) -> tuple[int, int]:
     return cp, i + 4
 
 
+def _ascii_tables() -> tuple[npt.NDArray[np.uint8], U64]:
+    """Class (as :func:`_char_class`) and case-folded code of each ASCII byte."""
+    cls = np.zeros(128, np.uint8)
+    fold = np.arange(128, dtype=np.uint64)
+    for c in range(128):
+        if 0x30 <= c <= 0x39 or 0x61 <= c <= 0x7A or 0x41 <= c <= 0x5A:
+            cls[c] = 1
+        if 0x41 <= c <= 0x5A:
+            fold[c] = c + 32  # ASCII texts skip normalize(): fold their case here
+    return cls, fold
+
+
+_ASCII_CLASS, _ASCII_FOLD = _ascii_tables()
+
+
 @njit(nogil=True, cache=True)
 def _scan(buf: Any, start: int, end: int, out: Any, pos: int, write: bool) -> int:
     """Tokenise buf[start:end]; write token hashes at out[pos:] if asked; return count."""
@@ -109,15 +124,21 @@ def _scan(buf: Any, start: int, end: int, out: Any, pos: int, write: bool) -> in
     in_word = False
     i = start
     while i < end:
-        cp, nxt = _decode(buf, i)
-        cls = _char_class(cp)
+        b0 = buf[i]
+        if b0 < 0x80:
+            # Most bytes: two table look-ups instead of decoding and range tests.
+            cls = _ASCII_CLASS[b0]
+            cp = _ASCII_FOLD[b0]
+            i += 1
+        else:
+            code, i = _decode(buf, i)
+            cls = _char_class(code)
+            cp = uint64(code)
         if cls == 1:
             if not in_word:
                 in_word = True
                 h = _FNV_OFFSET
-            if 0x41 <= cp <= 0x5A:
-                cp += 32  # ASCII texts skip normalize(): fold their case here
-            h = (h ^ uint64(cp)) * _FNV_PRIME
+            h = (h ^ cp) * _FNV_PRIME
         else:
             if in_word:
                 if write:
@@ -126,9 +147,8 @@ def _scan(buf: Any, start: int, end: int, out: Any, pos: int, write: bool) -> in
                 in_word = False
             if cls == 2:
                 if write:
-                    out[pos + n] = _mix64((_FNV_OFFSET ^ uint64(cp)) * _FNV_PRIME)
+                    out[pos + n] = _mix64((_FNV_OFFSET ^ cp) * _FNV_PRIME)
                 n += 1
-        i = nxt
     if in_word:
         if write:
             out[pos + n] = _mix64(h)

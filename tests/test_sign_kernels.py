@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from clusterer import ClusterConfig
 from clusterer.signatures import featurize
@@ -55,3 +57,23 @@ def test_one_pass_signing_on_synthetic_news_and_edge_texts() -> None:
     titles = [r["title"] for r in recs] + ["t"] * len(edge)
     texts = [r["text"] for r in recs] + edge
     _signed_only(ClusterConfig(workers=2), titles, texts)
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    st.lists(
+        st.text(
+            st.one_of(
+                st.characters(max_codepoint=0x7F),
+                st.sampled_from(["\u00c0", "\u00df", "\u4e2d", "\u0e44", "\u01c4", "\u200b"]),
+            ),
+            max_size=60,
+        ),
+        min_size=1,
+        max_size=6,
+    )
+)
+def test_tokeniser_tables_agree_with_reference_on_any_text(texts: list[str]) -> None:
+    """Every ASCII byte class, case, and multi-byte neighbours, both signing paths."""
+    config = ClusterConfig(shingle_size=2, num_perm=16)
+    _signed_only(config, ["T"] * len(texts), texts)
