@@ -233,9 +233,18 @@ def _weigh_rows(
     config: ClusterConfig,
 ) -> TfidfRows:
     """Weigh and normalise term rows read chunk by chunk with ``read(r0, r1)``."""
-    n = term_ptr.size - 1
     idf = (np.log((1.0 + total) / (1.0 + df.astype(np.float64))) + 1.0).astype(np.float32)
-    ptrs, feat_parts, weight_parts = [np.zeros(1, np.int64)], [], []
+    # The output size is known in advance (top_per_row keeps min(length, max_terms) of
+    # each row): chunks are written in place instead of joined at the end, which would
+    # hold every chunk twice.
+    lengths = np.diff(term_ptr)
+    if config.max_terms is not None:
+        lengths = np.minimum(lengths, config.max_terms)
+    out_ptr = np.zeros(term_ptr.size, np.int64)
+    np.cumsum(lengths, out=out_ptr[1:])
+    del lengths
+    out_features = np.empty(int(out_ptr[-1]), np.uint32)
+    out_weights = np.empty(int(out_ptr[-1]), np.float32)
     # Rows in chunks of about _CHUNK_TERMS terms: the element-wise arithmetic and the
     # per-row sums are the same as on the whole arrays, without their temporaries.
     for r0, r1 in _row_chunks(term_ptr, _CHUNK_TERMS):
@@ -246,24 +255,15 @@ def _weigh_rows(
         w = tf * idf[feats]
         del tf
         row = np.repeat(np.arange(m), np.diff(local))
-        ptr = local
         if config.max_terms is not None:
             keep = top_per_row(local, w, config.max_terms)
             w, feats, row = w[keep], feats[keep], row[keep]
-            ptr = np.zeros(m + 1, np.int64)
-            np.cumsum(np.bincount(row, minlength=m), out=ptr[1:])
         norms = np.sqrt(np.bincount(row, weights=w.astype(np.float64) ** 2, minlength=m))
         norms[norms == 0] = 1.0
-        weight_parts.append((w / norms[row]).astype(np.float32))
-        feat_parts.append(np.array(feats, np.uint32))
-        ptrs.append(ptr[1:] + ptrs[-1][-1])
-    if not feat_parts:
-        return TfidfRows(
-            np.zeros(n + 1, np.int64), np.zeros(0, np.uint32), np.zeros(0, np.float32), idf
-        )
-    return TfidfRows(
-        np.concatenate(ptrs), np.concatenate(feat_parts), np.concatenate(weight_parts), idf
-    )
+        out = slice(int(out_ptr[r0]), int(out_ptr[r1]))
+        out_weights[out] = (w / norms[row]).astype(np.float32)
+        out_features[out] = feats
+    return TfidfRows(out_ptr, out_features, out_weights, idf)
 
 
 _CHUNK_TERMS = 1 << 23

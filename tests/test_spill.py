@@ -167,3 +167,30 @@ def test_spill_directory_is_removed_when_clustering_fails(tmp_path, monkeypatch)
     with pytest.raises(DuplicateIdError):
         cluster(articles, ClusterConfig(batch_size=3))
     assert list(tmp_path.iterdir()) == []
+
+
+@pytest.mark.parametrize("max_terms", [None, 3])
+def test_tfidf_rows_match_a_row_by_row_reference(max_terms) -> None:
+    config = ClusterConfig(max_terms=max_terms)
+    articles = [*make_corpus(8, n_stories=5), Article(id="none", title="", text="")]
+    feats = _batches(articles, len(articles), config)[0]
+    rows = tfidf_rows(feats, config)
+    df = np.bincount(feats.term_features, minlength=config.n_features)
+    idf = np.log((1.0 + len(feats)) / (1.0 + df)) + 1.0
+    for i in range(len(feats)):
+        s, e = feats.term_ptr[i], feats.term_ptr[i + 1]
+        body, title = feats.term_body[s:e].astype(float), feats.term_title[s:e].astype(float)
+        tf = np.where(body > 0, 1 + np.log(np.maximum(body, 1)), 0) + config.title_weight * (
+            np.where(title > 0, 1 + np.log(np.maximum(title, 1)), 0)
+        )
+        w = tf * idf[feats.term_features[s:e]]
+        keep = np.arange(e - s)
+        if max_terms is not None:
+            top = sorted(keep, key=lambda p: (-np.float32(w[p]), p))[:max_terms]
+            keep = np.sort(np.array(top, np.int64))
+        w = w[keep]
+        norm = np.sqrt((w**2).sum()) or 1.0
+        r0, r1 = rows.ptr[i], rows.ptr[i + 1]
+        assert np.array_equal(rows.features[r0:r1], feats.term_features[s:e][keep])
+        assert np.allclose(rows.weights[r0:r1], w / norm, rtol=1e-5)
+    assert rows.ptr[-1] == rows.features.size == rows.weights.size
