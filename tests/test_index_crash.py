@@ -20,6 +20,12 @@ HERE = Path(__file__).resolve().parent
 BATCHES, SIZE = 40, 25
 
 
+def _pythonpath() -> str:
+    """Helpers plus this checkout's package, ahead of any installed copy of it."""
+    parts = [str(HERE), str(HERE.parent), os.environ.get("PYTHONPATH", "")]
+    return os.pathsep.join(p for p in parts if p)
+
+
 def _members(path: str) -> set[str]:
     if not os.path.exists(path):  # killed before the first open created the file
         return set()
@@ -39,7 +45,7 @@ def test_sigkill_never_loses_or_splits_a_batch(tmp_path: Path) -> None:
             [sys.executable, str(HERE / "index_helpers.py"), path, prefix, str(BATCHES), str(SIZE)],
             stdout=subprocess.PIPE,
             stderr=subprocess.DEVNULL,
-            env={**os.environ, "PYTHONPATH": str(HERE)},
+            env={**os.environ, "PYTHONPATH": _pythonpath()},
         )
         # Kill at a random moment of the add loop: after the first acknowledgement
         # (start-up time varies with machine load), or before it in some trials.

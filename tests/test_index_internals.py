@@ -116,6 +116,48 @@ def test_nearest_keeps_the_k_date_nearest(k: int, seed: int) -> None:
 
 
 def test_sorted_unique() -> None:
-    x = np.random.default_rng(0).integers(0, 50, 1000)
-    assert np.array_equal(sorted_unique(x), np.unique(x))
+    rng = np.random.default_rng(0)
+    for x in (rng.integers(0, 50, 1000), rng.integers(0, 1 << 50, 1000), np.array([3, -2, 3])):
+        assert np.array_equal(sorted_unique(x), np.unique(x))
     assert sorted_unique(np.zeros(0, np.int64)).size == 0
+
+
+def test_frozen_vectors_are_exact_at_their_epoch_and_kept_within_it(features) -> None:  # type: ignore[no-untyped-def]
+    f, config = features
+    n = len(f)
+    cache = TermCache(config.num_perm, config.title_weight, config.n_features)
+    rowids = np.arange(1, n + 1, dtype=np.int64)
+    cache.put(rowids, np.zeros(n), f.term_ptr, f.term_features, f.term_body, f.term_title)
+    df = document_frequencies(f, config.n_features)
+    none = np.zeros(0, np.uint32)
+
+    def frozen(d: np.ndarray, docs: int):  # type: ignore[no-untyped-def]
+        weigh = Weigher(d, none, docs, config, cache.scratch)
+        got = cache.frozen(None, rowids, weigh)  # type: ignore[arg-type]
+        assert got is not None
+        return got[2]
+
+    ref = tfidf_rows(f, config)
+    rows = frozen(df, n)
+    assert np.array_equal(rows.ptr, ref.ptr)
+    assert np.array_equal(rows.features, ref.features)
+    assert np.abs(rows.weights - ref.weights).max() < 1e-6
+    # within the epoch (count moved by less than EPOCH_DRIFT): the same vectors
+    again = frozen(df * 2, int(n * 1.1))
+    assert np.array_equal(again.weights, rows.weights)
+    # past it: weighed with the new statistics
+    moved = frozen(df * 2, int(n * 2))
+    ref2 = tfidf_rows(f, config, df=df * 2, n_docs=int(n * 2))
+    assert np.array_equal(moved.features, ref2.features)
+    assert np.abs(moved.weights - ref2.weights).max() < 1e-6
+    assert not np.array_equal(moved.weights, rows.weights)
+
+
+def test_no_frozen_vectors_without_a_term_cap() -> None:
+    config = ClusterConfig()
+    uncapped = ClusterConfig(max_terms=None)
+    cache = TermCache(config.num_perm, config.title_weight, config.n_features)
+    weigh = Weigher(
+        np.zeros(config.n_features, np.int64), np.zeros(0, np.uint32), 1, uncapped, cache.scratch
+    )
+    assert cache.frozen(None, np.zeros(0, np.int64), weigh) is None  # type: ignore[arg-type]

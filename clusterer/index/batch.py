@@ -115,6 +115,12 @@ class Plan:
 #: assignment, only missing a strong link would).
 _MARGIN = 1e-4
 
+#: Frozen-vector scores this far below the threshold are rescored exactly. An epoch
+#: moves scores by far less (idf changes by a few percent within one; see
+#: :data:`clusterer.index.cache.EPOCH_DRIFT`), so no link reaching the threshold is
+#: dropped by the prefilter.
+PREFILTER_BAND = 0.05
+
 
 def _stack(a: TfidfRows, b: TfidfRows) -> TfidfRows:
     return TfidfRows(
@@ -193,16 +199,7 @@ def plan_batch(
         max_story_gap(config),
         config.term_neighbours,
     )
-    # Phase 1: score posting candidates from their cached term rows.
-    cand, cand_days, cand_rows = cache.weighted(conn, sorted_unique(p_art), weigh)
-    sim = story_similarity(
-        _stack(cand_rows, brows),
-        np.concatenate((cand_days, batch.days)),
-        np.searchsorted(cand, p_art),
-        cand.size + p_row,
-        config,
-    )
-    strong = p_art[sim >= config.story_threshold - _MARGIN]
+    strong = _strong_candidates(conn, p_row, p_art, batch, brows, weigh, cache, config)
 
     # Near-duplicates: stored band matches and earlier batch rows, verified.
     d_row, d_art = band_matches(conn, batch.keys, batch.eligible)
@@ -246,6 +243,51 @@ def plan_batch(
     )
     outcome = assign_batch(pool, dups, links, config, next_story, next_group)
     return Plan(batch, pool, outcome, tops)
+
+
+def _scores(
+    found: tuple[I64, F64, TfidfRows],
+    brows: TfidfRows,
+    batch: Batch,
+    p_row: I64,
+    p_art: I64,
+    config: ClusterConfig,
+) -> F64:
+    """Story similarity of (batch row, stored row) pairs from the given stored vectors."""
+    cand, cand_days, cand_rows = found
+    return story_similarity(
+        _stack(cand_rows, brows),
+        np.concatenate((cand_days, batch.days)),
+        np.searchsorted(cand, p_art),
+        cand.size + p_row,
+        config,
+    )
+
+
+def _strong_candidates(
+    conn: sqlite3.Connection,
+    p_row: I64,
+    p_art: I64,
+    batch: Batch,
+    brows: TfidfRows,
+    weigh: Weigher,
+    cache: TermCache,
+    config: ClusterConfig,
+) -> I64:
+    """Phase 1: the posting candidates whose link to a batch row may reach the threshold.
+
+    Candidates are first scored with their frozen (epoch idf) vectors, computed once per
+    epoch; only those within :data:`PREFILTER_BAND` of the threshold are weighed with
+    the current idf and scored exactly. The exact pass decides, with ``_MARGIN``.
+    """
+    threshold = config.story_threshold
+    frozen = cache.frozen(conn, sorted_unique(p_art), weigh)
+    if frozen is not None:
+        close = _scores(frozen, brows, batch, p_row, p_art, config) >= threshold - PREFILTER_BAND
+        p_row, p_art = p_row[close], p_art[close]
+    exact = cache.weighted(conn, sorted_unique(p_art), weigh)
+    sim = _scores(exact, brows, batch, p_row, p_art, config)
+    return p_art[sim >= threshold - _MARGIN]
 
 
 def _verify(

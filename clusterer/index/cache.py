@@ -15,6 +15,14 @@ Each entry is a term id and its sublinear term frequency (8 bytes); weighting wi
 the current idf happens per lookup in a compiled pass (:mod:`._weigh_kernel`), so the
 cache holds no idf-dependent value. Memory is bounded by ``budget`` entries; the oldest
 row ids (the least likely date-nearest candidates of a news stream) are evicted first.
+
+**Frozen vectors.** Re-weighting every posting candidate with the current idf on every
+batch dominated ``add``. :meth:`TermCache.frozen` instead keeps, per row, its vector
+weighted with the idf of an *epoch* (the statistics when the epoch began), computed
+once. The epoch ends when the number of stored articles has moved by more than
+:data:`EPOCH_DRIFT` (relative); then vectors are recomputed as they are asked for.
+Frozen vectors are approximate and only serve as a prefilter (see
+:func:`clusterer.index.batch.plan_batch`): every decision uses exact weights.
 """
 
 from __future__ import annotations
@@ -38,6 +46,12 @@ F32 = npt.NDArray[np.float32]
 
 #: Default budget: term entries kept (8 bytes each, so 256 MB).
 BUDGET = 1 << 25
+
+#: Relative change in the number of stored articles that ends an idf epoch.
+EPOCH_DRIFT = 0.25
+
+#: Frozen vectors are kept for ``max_terms`` up to this (fixed-width rows).
+MAX_FROZEN = 128
 
 _COLUMNS = "rowid, id, story_id, group_id, day, empty, signature, shingles, terms, top, crc"
 
@@ -85,6 +99,11 @@ class TermCache:
         self._kept = np.zeros(0, np.uint8)  # entries a row kept at its last weighing
         self._known = np.zeros(0, np.bool_)  # rows whose marks are valid
         self._used = 0
+        self._epoch = -1  # stored-article count the frozen idf was taken at (-1: none)
+        self._epoch_idf = np.zeros(0, np.float32)
+        self._fz_len = np.zeros(0, np.int64)  # -1: no frozen vector for this row yet
+        self._fz_feat = np.zeros((0, 0), np.uint32)
+        self._fz_weight = np.zeros((0, 0), np.float32)
         self.hits = 0
         self.misses = 0
 
@@ -164,6 +183,22 @@ class TermCache:
         sqlite3.DatabaseError
             If a row read on a miss fails its checksum.
         """
+        rowids = self._ensure(conn, rowids)
+        start, lens = self._start[rowids], self._len[rowids]
+        if int(lens.sum()) < self.scratch.idf.size:  # few rows: only the terms they use
+            idf = weigh.idf(self._feat[self._positions(start, lens)])
+        else:
+            idf = weigh.idf()
+        k = weigh.config.max_terms or 0
+        known = self._known[rowids]
+        ptr, feats, weights = weigh_rows(
+            start, lens, self._feat, self._tf, idf, k, self._kept, known
+        )
+        self._known[rowids] = known
+        return rowids, self._days[rowids], TfidfRows(ptr, feats, weights, idf)
+
+    def _ensure(self, conn: sqlite3.Connection, rowids: I64) -> I64:
+        """Read and cache the rows of ``rowids`` not cached yet; return those that exist."""
         inside = rowids < self._len.size
         cached = np.zeros(rowids.size, np.bool_)
         cached[inside] = self._len[rowids[inside]] >= 0
@@ -179,15 +214,63 @@ class TermCache:
             st = decode_rows(fetched, self.num_perm)
             self.put(st.rowid, st.days, st.term_ptr, st.term_features, st.term_body, st.term_title)
             rowids = rowids[cached | np.isin(rowids, st.rowid)]
-        start, lens = self._start[rowids], self._len[rowids]
-        if int(lens.sum()) < self.scratch.idf.size:  # few rows: only the terms they use
-            idf = weigh.idf(self._feat[self._positions(start, lens)])
-        else:
-            idf = weigh.idf()
+        return rowids
+
+    def frozen(
+        self, conn: sqlite3.Connection, rowids: I64, weigh: Weigher
+    ) -> tuple[I64, F64, TfidfRows] | None:
+        """Rows of ``rowids`` (sorted, distinct) weighted with the epoch's idf.
+
+        Approximate (see the module notes); None when ``max_terms`` is unset or above
+        :data:`MAX_FROZEN`, in which case callers weigh exactly with :meth:`weighted`.
+
+        Returns
+        -------
+        rowids, days, rows
+            As :meth:`weighted`, with the vectors of the current epoch.
+        """
         k = weigh.config.max_terms or 0
-        known = self._known[rowids]
-        ptr, feats, weights = weigh_rows(
-            start, lens, self._feat, self._tf, idf, k, self._kept, known
+        if not 0 < k <= MAX_FROZEN:
+            return None
+        n = weigh.n_docs
+        stale = not (self._epoch / (1.0 + EPOCH_DRIFT) <= n <= self._epoch * (1.0 + EPOCH_DRIFT))
+        if self._epoch < 0 or stale or self._fz_feat.shape[1] != k:
+            self._epoch = n
+            self._epoch_idf = weigh.idf().copy()
+            self._fz_len = np.full(self._len.size, -1, np.int64)
+            self._fz_feat = np.zeros((self._len.size, k), np.uint32)
+            self._fz_weight = np.zeros((self._len.size, k), np.float32)
+        rowids = self._ensure(conn, rowids)
+        if self._fz_len.size < self._len.size:
+            grow = self._len.size - self._fz_len.size
+            self._fz_len = np.concatenate((self._fz_len, np.full(grow, -1, np.int64)))
+            self._fz_feat = np.concatenate((self._fz_feat, np.zeros((grow, k), np.uint32)))
+            self._fz_weight = np.concatenate((self._fz_weight, np.zeros((grow, k), np.float32)))
+        need = rowids[self._fz_len[rowids] < 0]
+        if need.size:
+            known = self._known[need]
+            ptr, feats, weights = weigh_rows(
+                self._start[need],
+                self._len[need],
+                self._feat,
+                self._tf,
+                self._epoch_idf,
+                k,
+                self._kept,
+                known,
+            )
+            self._known[need] = known
+            lens = np.diff(ptr)
+            at = np.repeat(need, lens)
+            col = np.arange(int(ptr[-1]), dtype=np.int64) - np.repeat(ptr[:-1], lens)
+            self._fz_feat[at, col] = feats
+            self._fz_weight[at, col] = weights
+            self._fz_len[need] = lens
+        lens = self._fz_len[rowids]
+        ptr = np.zeros(rowids.size + 1, np.int64)
+        np.cumsum(lens, out=ptr[1:])
+        mask = np.arange(k)[None, :] < lens[:, None]
+        rows = TfidfRows(
+            ptr, self._fz_feat[rowids][mask], self._fz_weight[rowids][mask], self._epoch_idf
         )
-        self._known[rowids] = known
-        return rowids, self._days[rowids], TfidfRows(ptr, feats, weights, idf)
+        return rowids, self._days[rowids], rows
