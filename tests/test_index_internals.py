@@ -7,6 +7,8 @@ import pytest
 from index_helpers import make_articles
 
 from clusterer import ClusterConfig
+from clusterer._kernels import cosine_pairs
+from clusterer.index._score_kernel import frozen_cosines
 from clusterer.index.cache import TermCache
 from clusterer.index.lookup import _nearest, sorted_unique
 from clusterer.index.storage import UNDATED
@@ -133,9 +135,10 @@ def test_frozen_vectors_are_exact_at_their_epoch_and_kept_within_it(features) ->
 
     def frozen(d: np.ndarray, docs: int):  # type: ignore[no-untyped-def]
         weigh = Weigher(d, none, docs, config, cache.scratch)
-        got = cache.frozen(None, rowids, weigh)  # type: ignore[arg-type]
+        got = cache.freeze(None, rowids, weigh)  # type: ignore[arg-type]
         assert got is not None
-        return got[2]
+        assert np.array_equal(got, rowids)
+        return cache.frozen_rows(rowids)
 
     ref = tfidf_rows(f, config)
     rows = frozen(df, n)
@@ -160,4 +163,27 @@ def test_no_frozen_vectors_without_a_term_cap() -> None:
     weigh = Weigher(
         np.zeros(config.n_features, np.int64), np.zeros(0, np.uint32), 1, uncapped, cache.scratch
     )
-    assert cache.frozen(None, np.zeros(0, np.int64), weigh) is None  # type: ignore[arg-type]
+    assert cache.freeze(None, np.zeros(0, np.int64), weigh) is None  # type: ignore[arg-type]
+
+
+def test_frozen_cosines_match_sorted_merge(features) -> None:  # type: ignore[no-untyped-def]
+    f, config = features
+    rows = tfidf_rows(f, config)
+    n, k = len(f), config.max_terms or 0
+    lens = np.diff(rows.ptr)
+    fz_feat = np.zeros((n, k), np.uint32)
+    fz_w = np.zeros((n, k), np.float32)
+    col = np.arange(rows.ptr[-1]) - np.repeat(rows.ptr[:-1], lens)
+    fz_feat[np.repeat(np.arange(n), lens), col] = rows.features
+    fz_w[np.repeat(np.arange(n), lens), col] = rows.weights
+    rng = np.random.default_rng(3)
+    p_row = np.sort(rng.integers(0, n, 20000))
+    p_art = rng.integers(0, n, 20000)
+    p_art[:50] = p_row[:50]  # a row against itself: cosine 1
+    got = frozen_cosines(
+        rows.ptr, rows.features, rows.weights, p_row, p_art, lens, fz_feat, fz_w, config.n_features
+    )
+    want = cosine_pairs(rows.ptr, rows.features, rows.weights, p_row, p_art)
+    assert np.abs(got - want).max() < 1e-6
+    assert (got > 0.05).sum() > 50
+    assert np.allclose(got[:50][lens[p_row[:50]] > 0], 1.0, atol=1e-5)

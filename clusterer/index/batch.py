@@ -27,6 +27,7 @@ from ..pipeline import banding_for
 from ..signatures import Features, featurize
 from ..similarity import (
     TfidfRows,
+    date_decay,
     estimated_jaccard,
     exact_jaccard,
     max_story_gap,
@@ -34,6 +35,7 @@ from ..similarity import (
     story_similarity,
     top_per_row,
 )
+from ._score_kernel import frozen_cosines
 from .assign import Outcome, Pool, assign_batch
 from .cache import TermCache
 from .lookup import (
@@ -264,6 +266,25 @@ def _scores(
     )
 
 
+def _frozen_scores(
+    cache: TermCache, brows: TfidfRows, batch: Batch, p_row: I64, p_art: I64, config: ClusterConfig
+) -> F64:
+    """Approximate story similarity of pairs from frozen vectors (see :meth:`TermCache.freeze`)."""
+    cos = frozen_cosines(
+        brows.ptr,
+        brows.features,
+        brows.weights,
+        p_row,
+        p_art,
+        cache.fz_len,
+        cache.fz_features,
+        cache.fz_weights,
+        config.n_features,
+    )
+    decay = date_decay(batch.days[p_row], cache.days(p_art), config)
+    return np.asarray(np.clip(cos * decay, 0.0, 1.0), np.float64)
+
+
 def _strong_candidates(
     conn: sqlite3.Connection,
     p_row: I64,
@@ -281,10 +302,10 @@ def _strong_candidates(
     the current idf and scored exactly. The exact pass decides, with ``_MARGIN``.
     """
     threshold = config.story_threshold
-    frozen = cache.frozen(conn, sorted_unique(p_art), weigh)
-    if frozen is not None:
-        close = _scores(frozen, brows, batch, p_row, p_art, config) >= threshold - PREFILTER_BAND
-        p_row, p_art = p_row[close], p_art[close]
+    if cache.freeze(conn, sorted_unique(p_art), weigh) is not None:
+        close = _frozen_scores(cache, brows, batch, p_row, p_art, config)
+        keep = close >= threshold - PREFILTER_BAND
+        p_row, p_art = p_row[keep], p_art[keep]
     exact = cache.weighted(conn, sorted_unique(p_art), weigh)
     sim = _scores(exact, brows, batch, p_row, p_art, config)
     return p_art[sim >= threshold - _MARGIN]

@@ -101,9 +101,9 @@ class TermCache:
         self._used = 0
         self._epoch = -1  # stored-article count the frozen idf was taken at (-1: none)
         self._epoch_idf = np.zeros(0, np.float32)
-        self._fz_len = np.zeros(0, np.int64)  # -1: no frozen vector for this row yet
-        self._fz_feat = np.zeros((0, 0), np.uint32)
-        self._fz_weight = np.zeros((0, 0), np.float32)
+        self.fz_len = np.zeros(0, np.int64)  # -1: no frozen vector for this row yet
+        self.fz_features = np.zeros((0, 0), np.uint32)
+        self.fz_weights = np.zeros((0, 0), np.float32)
         self.hits = 0
         self.misses = 0
 
@@ -216,37 +216,38 @@ class TermCache:
             rowids = rowids[cached | np.isin(rowids, st.rowid)]
         return rowids
 
-    def frozen(
-        self, conn: sqlite3.Connection, rowids: I64, weigh: Weigher
-    ) -> tuple[I64, F64, TfidfRows] | None:
-        """Rows of ``rowids`` (sorted, distinct) weighted with the epoch's idf.
+    def freeze(self, conn: sqlite3.Connection, rowids: I64, weigh: Weigher) -> I64 | None:
+        """Make sure the rows of ``rowids`` (sorted, distinct) have frozen vectors.
 
-        Approximate (see the module notes); None when ``max_terms`` is unset or above
-        :data:`MAX_FROZEN`, in which case callers weigh exactly with :meth:`weighted`.
+        Vectors are weighted with the idf of the current epoch (see the module notes);
+        they are read with :meth:`frozen_rows` or directly from ``fz_len``,
+        ``fz_features`` and ``fz_weights`` (fixed-width, by row id).
 
         Returns
         -------
-        rowids, days, rows
-            As :meth:`weighted`, with the vectors of the current epoch.
+        int64 array or None
+            The rows found (rows deleted meanwhile are left out); None when
+            ``max_terms`` is unset or above :data:`MAX_FROZEN`, in which case callers
+            weigh exactly with :meth:`weighted`.
         """
         k = weigh.config.max_terms or 0
         if not 0 < k <= MAX_FROZEN:
             return None
         n = weigh.n_docs
         stale = not (self._epoch / (1.0 + EPOCH_DRIFT) <= n <= self._epoch * (1.0 + EPOCH_DRIFT))
-        if self._epoch < 0 or stale or self._fz_feat.shape[1] != k:
+        if self._epoch < 0 or stale or self.fz_features.shape[1] != k:
             self._epoch = n
             self._epoch_idf = weigh.idf().copy()
-            self._fz_len = np.full(self._len.size, -1, np.int64)
-            self._fz_feat = np.zeros((self._len.size, k), np.uint32)
-            self._fz_weight = np.zeros((self._len.size, k), np.float32)
+            self.fz_len = np.full(self._len.size, -1, np.int64)
+            self.fz_features = np.zeros((self._len.size, k), np.uint32)
+            self.fz_weights = np.zeros((self._len.size, k), np.float32)
         rowids = self._ensure(conn, rowids)
-        if self._fz_len.size < self._len.size:
-            grow = self._len.size - self._fz_len.size
-            self._fz_len = np.concatenate((self._fz_len, np.full(grow, -1, np.int64)))
-            self._fz_feat = np.concatenate((self._fz_feat, np.zeros((grow, k), np.uint32)))
-            self._fz_weight = np.concatenate((self._fz_weight, np.zeros((grow, k), np.float32)))
-        need = rowids[self._fz_len[rowids] < 0]
+        if self.fz_len.size < self._len.size:
+            grow = self._len.size - self.fz_len.size
+            self.fz_len = np.concatenate((self.fz_len, np.full(grow, -1, np.int64)))
+            self.fz_features = np.concatenate((self.fz_features, np.zeros((grow, k), np.uint32)))
+            self.fz_weights = np.concatenate((self.fz_weights, np.zeros((grow, k), np.float32)))
+        need = rowids[self.fz_len[rowids] < 0]
         if need.size:
             known = self._known[need]
             ptr, feats, weights = weigh_rows(
@@ -263,14 +264,21 @@ class TermCache:
             lens = np.diff(ptr)
             at = np.repeat(need, lens)
             col = np.arange(int(ptr[-1]), dtype=np.int64) - np.repeat(ptr[:-1], lens)
-            self._fz_feat[at, col] = feats
-            self._fz_weight[at, col] = weights
-            self._fz_len[need] = lens
-        lens = self._fz_len[rowids]
+            self.fz_features[at, col] = feats
+            self.fz_weights[at, col] = weights
+            self.fz_len[need] = lens
+        return rowids
+
+    def frozen_rows(self, rowids: I64) -> TfidfRows:
+        """Frozen vectors of rows made ready by :meth:`freeze`, as CSR rows."""
+        lens = self.fz_len[rowids]
         ptr = np.zeros(rowids.size + 1, np.int64)
         np.cumsum(lens, out=ptr[1:])
-        mask = np.arange(k)[None, :] < lens[:, None]
-        rows = TfidfRows(
-            ptr, self._fz_feat[rowids][mask], self._fz_weight[rowids][mask], self._epoch_idf
+        mask = np.arange(self.fz_features.shape[1])[None, :] < lens[:, None]
+        return TfidfRows(
+            ptr, self.fz_features[rowids][mask], self.fz_weights[rowids][mask], self._epoch_idf
         )
-        return rowids, self._days[rowids], rows
+
+    def days(self, rowids: I64) -> F64:
+        """Days of cached rows (NaN: undated)."""
+        return self._days[rowids]
