@@ -195,3 +195,30 @@ def test_empty_article_is_singleton(path: str) -> None:
         out = ix.add([Article(id="e1", title="", text=""), Article(id="e2", title="", text="")])
     assert all(a.empty and a.new_story for a in out)
     assert out[0].story_id != out[1].story_id
+
+
+def test_format_1_file_names_the_rebuild(path: str) -> None:
+    with StoryIndex.open(path) as ix:
+        ix.add(make_articles(5, seed=2))
+    conn = sqlite3.connect(path)
+    conn.execute("UPDATE meta SET value = '1' WHERE key = 'format_version'")
+    conn.commit()
+    conn.close()
+    with pytest.raises(IndexFileError, match=r"format version 1.*clusterer index add"):
+        StoryIndex.open(path)
+
+
+def test_other_connections_see_adds_and_removals(path: str) -> None:
+    text = " ".join(f"word{i}" for i in range(200))
+    probe = Article(id="probe", title="t", text=text + " more", date=START)
+    with StoryIndex.open(path) as writer, StoryIndex.open(path) as reader:
+        assert reader.query(probe).best_match is None
+        writer.add([Article(id="x", title="t", text=text, date=START)])
+        seen = reader.query(probe)  # the writer's batch reached the reader's lookups
+        assert seen.best_match == "x"
+        assert seen.jaccard > 0.9
+        writer.remove(["x"])
+        assert reader.query(probe).best_match is None  # and so did the deletion
+        writer.add([Article(id="y", title="t", text=text, date=START)])
+        assert writer.query(probe).best_match == "y"  # its own commit, too
+        assert reader.query(probe).best_match == "y"

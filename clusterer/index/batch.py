@@ -38,6 +38,7 @@ from ..similarity import (
 from ._score_kernel import frozen_cosines
 from .assign import Outcome, Pool, assign_batch
 from .cache import TermCache
+from .derived import Derived
 from .lookup import (
     StoredRows,
     band_matches,
@@ -150,6 +151,7 @@ def plan_batch(
     next_story: int,
     next_group: int,
     cache: TermCache,
+    derived: Derived,
 ) -> Plan:
     """Look up candidates for a prepared batch and assign it (no writes).
 
@@ -176,6 +178,8 @@ def plan_batch(
         First free ids.
     cache : TermCache
         Term rows of stored articles.
+    derived : Derived
+        Band keys and postings of the stored articles (synced with ``conn``).
 
     Returns
     -------
@@ -194,7 +198,7 @@ def plan_batch(
     posted = stats[1][all_tops] + t_c[np.searchsorted(t_u, all_tops)]
     useful = posted <= config.max_postings
     p_row, p_art = posting_matches(
-        conn,
+        derived,
         q_row[useful],
         all_tops[useful],
         batch.days,
@@ -204,7 +208,7 @@ def plan_batch(
     strong = _strong_candidates(conn, p_row, p_art, batch, brows, weigh, cache, config)
 
     # Near-duplicates: stored band matches and earlier batch rows, verified.
-    d_row, d_art = band_matches(conn, batch.keys, batch.eligible)
+    d_row, d_art = band_matches(derived, batch.keys, batch.eligible)
     near = fetch_rows(conn, np.unique(d_art), config.num_perm)
     i_left, i_right, _ = candidate_pairs(batch.keys, batch.eligible)
     left, right, jac = _verify(

@@ -1,8 +1,8 @@
-"""Read-side SQL of the index: band-key and posting lookups, fetching stored rows.
+"""Read side of the index: band-key and posting matches, fetching stored rows.
 
-Lookups are batched: the keys or terms of a whole batch go to SQLite as one JSON array
-(``json_each``) or one temporary table and are joined against the indexed tables, so a
-batch costs a handful of statements, not one per article.
+Band keys and postings are looked up in memory (:mod:`clusterer.index.derived`) for a
+whole batch at once; stored rows are fetched with one statement per batch (their ids go
+to SQLite as one JSON array, ``json_each``), not one per article.
 """
 
 from __future__ import annotations
@@ -10,12 +10,15 @@ from __future__ import annotations
 import json
 import sqlite3
 from dataclasses import dataclass
-from typing import cast
+from typing import TYPE_CHECKING, cast
 
 import numpy as np
 import numpy.typing as npt
 
 from .storage import UNDATED, row_crc
+
+if TYPE_CHECKING:
+    from .derived import Derived
 
 __all__ = [
     "StoredRows",
@@ -117,15 +120,13 @@ def decode_rows(rows: list[tuple[object, ...]], num_perm: int) -> StoredRows:
     )
 
 
-def band_matches(
-    conn: sqlite3.Connection, keys: U64, eligible: npt.NDArray[np.bool_]
-) -> tuple[I64, I64]:
+def band_matches(derived: Derived, keys: U64, eligible: npt.NDArray[np.bool_]) -> tuple[I64, I64]:
     """Find stored articles sharing a band key with batch rows.
 
     Parameters
     ----------
-    conn : sqlite3.Connection
-        Open index.
+    derived : Derived
+        In-memory band keys of the stored articles.
     keys : (b, bands) uint64
         Band keys of the batch.
     eligible : (b,) bool
@@ -145,15 +146,10 @@ def band_matches(
     order = np.argsort(flat, kind="stable")
     flat, rows = flat[order], rows[order]
     uniq = np.unique(flat)
-    found = conn.execute(
-        "SELECT b.key, b.article FROM json_each(?) j JOIN bands b ON b.key = j.value",
-        (json.dumps(uniq.tolist()),),
-    ).fetchall()
-    if not found:
+    fk, fa = derived.bands(uniq)
+    if fk.size == 0:
         empty = np.zeros(0, np.int64)
         return empty, empty
-    fk = np.array([f[0] for f in found], np.int64)
-    fa = np.array([f[1] for f in found], np.int64)
     lo = np.searchsorted(flat, fk, "left")
     hi = np.searchsorted(flat, fk, "right")
     count = hi - lo
@@ -167,7 +163,7 @@ def band_matches(
 
 
 def posting_matches(
-    conn: sqlite3.Connection,
+    derived: Derived,
     row: I64,
     term: I64,
     days: F64,
@@ -181,10 +177,10 @@ def posting_matches(
     undated stored articles come first (they pair with everything, as in the batch
     path), and an undated batch row takes the lowest row ids.
 
-    The cap is applied in SQL as far as it can be: for each distinct term only the
-    postings between the ``neighbours``-th one before the batch's earliest date and the
-    ``neighbours``-th one after its latest are read (two index seeks bound the range),
-    so the rows read do not grow with the number stored.
+    The cap is applied at the lookup as far as it can be: for each distinct term only
+    the postings between the ``neighbours``-th one before the batch's earliest date and
+    the ``neighbours``-th one after its latest are read (binary searches bound the
+    range), so the postings read do not grow with the number stored.
 
     Returns
     -------
@@ -209,31 +205,9 @@ def posting_matches(
     dmax = np.where(full | ~np.isfinite(dmax), 1e299, dmax)
     lo = np.where(full, -1e299, dmin - span)
     hi = np.where(full, 1e299, dmax + span)
-    conn.execute(
-        "CREATE TEMP TABLE IF NOT EXISTS q_span("
-        "term INTEGER PRIMARY KEY, lo REAL, hi REAL, dmin REAL, dmax REAL)"
-    )
-    conn.execute("DELETE FROM q_span")
-    conn.executemany(
-        "INSERT INTO q_span VALUES (?, ?, ?, ?, ?)",
-        zip(uterm.tolist(), lo.tolist(), hi.tolist(), dmin.tolist(), dmax.tolist(), strict=True),
-    )
-    found = conn.execute(
-        "SELECT q.term, p.day, p.article FROM q_span q CROSS JOIN postings p ON p.term = q.term "
-        "AND p.day >= max(q.lo, coalesce((SELECT b.day FROM postings b WHERE b.term = q.term "
-        "AND b.day > ?1 AND b.day < q.dmin ORDER BY b.day DESC LIMIT 1 OFFSET ?2), q.lo)) "
-        "AND p.day <= min(q.hi, coalesce((SELECT a.day FROM postings a WHERE a.term = q.term "
-        "AND a.day > q.dmax ORDER BY a.day LIMIT 1 OFFSET ?2), q.hi)) "
-        "UNION ALL SELECT q.term, p.day, p.article FROM q_span q CROSS JOIN postings p "
-        "ON p.term = q.term AND p.day = ?1",
-        (UNDATED, neighbours - 1),
-    ).fetchall()
-    if not found:
+    pt, pday, part = derived.postings(uterm, lo, hi, dmin, dmax, neighbours)
+    if pt.size == 0:
         return empty, empty
-    got = np.array(found, np.float64)
-    pt = got[:, 0].astype(np.int64)
-    pday = got[:, 1]
-    part = got[:, 2].astype(np.int64)
     return _nearest(
         row, inv, d, np.searchsorted(uterm, pt), pday, part, uterm.size, span, neighbours
     )

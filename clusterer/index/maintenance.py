@@ -1,25 +1,23 @@
 """Deleting articles (``remove``, ``expire`` and the sliding window).
 
-A deletion undoes exactly what ``add`` stored for the article: its row, its band keys
-(recomputed from the stored signature), its top-term postings and its share of the term
-statistics. Stories lose the member and keep their id; an emptied story disappears.
-Stories are never split, so no story id changes meaning.
+A deletion undoes exactly what ``add`` stored for the article: its row and its share of
+the term statistics; the ``deletions`` counter tells every open index (in any process)
+to drop it from its in-memory band keys and postings (:mod:`clusterer.index.derived`).
+Stories lose the member and keep their id; an emptied story disappears. Stories are
+never split, so no story id changes meaning.
 """
 
 from __future__ import annotations
 
 import json
-import math
 import sqlite3
 
 import numpy as np
 import numpy.typing as npt
 
 from ..config import ClusterConfig
-from ..lsh import band_keys
-from ..pipeline import banding_for
 from .lookup import StoredRows, fetch_where
-from .storage import UNDATED, save_term_stats
+from .storage import save_term_stats
 
 __all__ = ["delete_ids", "delete_where"]
 
@@ -57,7 +55,7 @@ def delete_where(
     n = rows.rowid.size
     if n == 0:
         return 0
-    _unindex(conn, rows, config, stats)
+    _unindex(conn, rows, stats)
     conn.execute(
         "DELETE FROM articles WHERE rowid IN (SELECT value FROM json_each(?))",
         (json.dumps(rows.rowid.tolist()),),
@@ -74,25 +72,17 @@ def delete_where(
                 (size, lo, hi, story),
             )
     counters["n_docs"] -= n
-    conn.execute("UPDATE meta SET value = ? WHERE key = 'n_docs'", (str(counters["n_docs"]),))
+    counters["deletions"] += 1
+    conn.executemany(
+        "UPDATE meta SET value = ? WHERE key = ?",
+        [(str(counters[k]), k) for k in ("n_docs", "deletions")],
+    )
     return n
 
 
-def _unindex(conn: sqlite3.Connection, rows: StoredRows, config: ClusterConfig, stats: I64) -> None:
-    live = ~rows.empty
-    keys = band_keys(rows.signatures[live], banding_for(config)).view(np.int64)
-    owners = np.repeat(rows.rowid[live], keys.shape[1])
-    conn.executemany(
-        "DELETE FROM bands WHERE key = ? AND article = ?",
-        zip(keys.ravel().tolist(), owners.tolist(), strict=True),
-    )
-    post: list[tuple[int, float, int]] = []
-    for top, day, rowid in zip(rows.tops, rows.days.tolist(), rows.rowid.tolist(), strict=True):
-        d = UNDATED if math.isnan(day) else day
-        post.extend((int(t), d, rowid) for t in top.tolist())
-    conn.executemany("DELETE FROM postings WHERE term = ? AND day = ? AND article = ?", post)
+def _unindex(conn: sqlite3.Connection, rows: StoredRows, stats: I64) -> None:
     terms = rows.term_features.astype(np.int64)
-    tops = np.array([p[0] for p in post], np.int64)
+    tops = np.concatenate(rows.tops).astype(np.int64) if rows.tops else np.zeros(0, np.int64)
     np.subtract.at(stats[0], terms, 1)
     np.subtract.at(stats[1], tops, 1)
     np.maximum(stats, 0, out=stats)

@@ -17,7 +17,15 @@ Storage choices
   value would go unnoticed, so every article row carries a CRC-32 of its blobs and
   metadata, checked whenever the row is read for a decision.
 
-Schema (format version 1)::
+* **No lookup tables (format 2).** Band keys and top-term postings are derived from the
+  stored signatures, top terms and dates and kept in memory
+  (:mod:`clusterer.index.derived`), rebuilt when the file is opened. Stored as rows,
+  they were ~36 B-tree inserts per article, written at random places of two large
+  indexes: that write amplification dominated ``add``. Crash safety is unchanged,
+  since derived data is never the only copy of anything. A format 1 file is refused
+  with the rebuild command.
+
+Schema (format version 2)::
 
     meta(key TEXT PRIMARY KEY, value TEXT)
     articles(rowid INTEGER PRIMARY KEY, id TEXT UNIQUE, batch, story_id, group_id,
@@ -25,9 +33,6 @@ Schema (format version 1)::
              signature BLOB (uint32 x num_perm), shingles BLOB (sorted uint32),
              terms BLOB (uint32 term ids | uint16 body counts | uint16 title counts),
              top BLOB (uint32 top terms), crc INTEGER)       + indexes on story, group, day
-    bands(key INTEGER, article INTEGER, PRIMARY KEY(key, article)) WITHOUT ROWID
-    postings(term INTEGER, day REAL, article INTEGER,
-             PRIMARY KEY(term, day, article)) WITHOUT ROWID  -- top terms only
     term_stats(kind INTEGER, chunk INTEGER, counts BLOB, PRIMARY KEY(kind, chunk))
              -- kind 0: document frequency, kind 1: top-term postings; zlib(int32 x 4096)
     stories(id INTEGER PRIMARY KEY, size, first_day, last_day, batch)
@@ -68,7 +73,7 @@ __all__ = [
     "save_term_stats",
 ]
 
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2
 APPLICATION_ID = 0x434C5358  # "CLSX"
 CHUNK = 4096
 REBUILD = "clusterer index add NEW_INDEX CORPUS..."
@@ -86,10 +91,6 @@ CREATE TABLE articles(
 CREATE INDEX articles_story ON articles(story_id);
 CREATE INDEX articles_group ON articles(group_id);
 CREATE INDEX articles_day ON articles(day);
-CREATE TABLE bands(key INTEGER NOT NULL, article INTEGER NOT NULL,
-    PRIMARY KEY(key, article)) WITHOUT ROWID;
-CREATE TABLE postings(term INTEGER NOT NULL, day REAL NOT NULL, article INTEGER NOT NULL,
-    PRIMARY KEY(term, day, article)) WITHOUT ROWID;
 CREATE TABLE term_stats(kind INTEGER NOT NULL, chunk INTEGER NOT NULL, counts BLOB NOT NULL,
     PRIMARY KEY(kind, chunk));
 CREATE TABLE stories(id INTEGER PRIMARY KEY, size INTEGER NOT NULL, first_day REAL,
@@ -104,7 +105,7 @@ CREATE TABLE batches(seq INTEGER PRIMARY KEY, at TEXT NOT NULL, n INTEGER NOT NU
     first_article INTEGER, last_article INTEGER);
 """
 
-#: Day value stored in ``postings`` for undated articles (outside any real window).
+#: Day value of the postings of undated articles (outside any real window).
 UNDATED = -1.0e300
 
 
@@ -206,6 +207,7 @@ def create_schema(
         "next_group": "0",
         "next_article": "1",
         "n_docs": "0",
+        "deletions": "0",
     }
     conn.executemany("INSERT INTO meta VALUES (?, ?)", sorted(meta.items()))
 

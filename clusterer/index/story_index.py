@@ -31,6 +31,7 @@ from ..models import Article
 from . import maintenance, views
 from .batch import Batch, Plan, day_of, plan_batch, prepare
 from .cache import TermCache
+from .derived import Derived
 from .results import check_unique, results
 from .storage import attach, connect, guard, load_term_stats, quick_check, read_meta
 from .types import IndexAssignment, IndexEvent, IndexStats, StoryRecord
@@ -69,6 +70,7 @@ class StoryIndex:
         self._stats = np.zeros((2, 0), np.int64)
         self._counters: dict[str, int] = {}
         self._cache = TermCache(config.num_perm, config.title_weight, config.n_features)
+        self._derived = Derived(config)
 
     # -- opening ------------------------------------------------------------------------
     @classmethod
@@ -179,18 +181,31 @@ class StoryIndex:
 
     # -- transactions -------------------------------------------------------------------
     def _sync(self) -> None:
-        """Reload counters and term statistics if another connection committed."""
+        """Reload counters, term statistics and derived lookups if the file changed.
+
+        ``data_version`` tells of other connections' commits; this connection's own
+        commits have already updated the counters, so only the lookups follow them.
+        """
         version = int(self._db.execute("PRAGMA data_version").fetchone()[0])
         if version == self._version:
+            self._sync_derived()
             return
         meta = read_meta(self._db, self.path)
         self._counters = {
-            k: int(meta[k]) for k in ("next_story", "next_group", "next_article", "n_docs")
+            k: int(meta[k])
+            for k in ("next_story", "next_group", "next_article", "n_docs", "deletions")
         }
         window = views.json_value(meta["window_days"])
         self.window_days = None if window is None else float(window)
         self._stats = load_term_stats(self._db, self.config.n_features)
         self._version = version
+        self._sync_derived()
+
+    def _sync_derived(self) -> None:
+        """Bring the in-memory band keys and postings up to the counters just read."""
+        c, d = self._counters, self._derived
+        if c["next_article"] - 1 > d.seen or c["deletions"] != d.deletions:
+            d.sync(self._db, c["deletions"], self._cache)
 
     @contextmanager
     def _read(self) -> Iterator[sqlite3.Connection]:
@@ -255,7 +270,6 @@ class StoryIndex:
                     origin, f"article id {first!r} is already in the index {self.path}"
                 )
             plan = self._plan(conn, batch)
-            first_row = self._counters["next_article"]
             write_plan(conn, plan, self.config, self._stats, self._counters)
             if self.window_days is not None:
                 newest = conn.execute("SELECT max(day) FROM articles").fetchone()[0]
@@ -268,15 +282,6 @@ class StoryIndex:
                         self._stats,
                         self._counters,
                     )
-        f = batch.features  # committed: the rows may be cached now
-        self._cache.put(
-            np.arange(first_row, first_row + len(batch_list), dtype=np.int64),
-            batch.days,
-            f.term_ptr,
-            f.term_features,
-            f.term_body,
-            f.term_title,
-        )
         return results(plan)
 
     def query(self, article: Article) -> IndexAssignment:
@@ -313,6 +318,7 @@ class StoryIndex:
             c["next_story"],
             c["next_group"],
             self._cache,
+            self._derived,
         )
 
     # -- bounding -----------------------------------------------------------------------

@@ -11,7 +11,7 @@ import numpy.typing as npt
 
 from ..config import ClusterConfig
 from .batch import Plan
-from .storage import UNDATED, row_crc, save_term_stats
+from .storage import row_crc, save_term_stats
 
 __all__ = ["record_merges", "write_plan", "write_stories"]
 
@@ -25,7 +25,7 @@ def write_plan(
     stats: I64,
     counters: dict[str, int],
 ) -> None:
-    """Insert the batch's rows, band keys and postings; apply merges; update counters.
+    """Insert the batch's rows and term statistics; apply merges; update counters.
 
     ``stats`` and ``counters`` (the caller's in-memory copies) are updated in place; the
     caller discards them if the transaction rolls back.
@@ -70,26 +70,7 @@ def write_plan(
             )
         )
     conn.executemany("INSERT INTO articles VALUES (" + ",".join("?" * 16) + ")", rows)
-    keys = batch.keys.view(np.int64)[batch.eligible].ravel()
-    owners = np.repeat(rowids[batch.eligible], batch.keys.shape[1])
-    by_key = np.lexsort((owners, keys))  # key order: fewer B-tree pages touched per row
-    conn.executemany(
-        "INSERT OR IGNORE INTO bands VALUES (?, ?)",
-        zip(keys[by_key].tolist(), owners[by_key].tolist(), strict=True),
-    )
-    post_rows = np.repeat(np.arange(b), [t.size for t in plan.tops])
     post_terms = np.concatenate(plan.tops).astype(np.int64) if b else np.zeros(0, np.int64)
-    post_days = np.nan_to_num(batch.days[post_rows], nan=UNDATED)
-    by_term = np.lexsort((rowids[post_rows], post_days, post_terms))
-    conn.executemany(
-        "INSERT OR IGNORE INTO postings VALUES (?, ?, ?)",
-        zip(
-            post_terms[by_term].tolist(),
-            post_days[by_term].tolist(),
-            rowids[post_rows][by_term].tolist(),
-            strict=True,
-        ),
-    )
     term_ids = f.term_features.astype(np.int64)
     np.add.at(stats[0], term_ids, 1)
     np.add.at(stats[1], post_terms, 1)

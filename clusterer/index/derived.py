@@ -1,0 +1,224 @@
+"""Band keys and top-term postings of the stored articles, kept in memory.
+
+Format 2 stores no lookup tables: the band keys are a function of each stored signature
+and the postings of each stored top-term list and date, so they are derived data. They
+are rebuilt here when an index is opened and kept up to date after that:
+
+* rows committed since the last look (by this or any other process) are read by row id
+  (``next_article`` only grows, so they are exactly the rows above the highest id
+  loaded);
+* a deletion (``remove``, ``expire``, the window) increments the ``deletions`` counter
+  in ``meta``; when it moved, the set of live row ids is read again and dead rows are
+  masked out of every lookup.
+
+Rows are read with their checksum verified (:func:`~clusterer.index.lookup.decode_rows`)
+and their term rows go to the :class:`~clusterer.index.cache.TermCache` on the way.
+
+Structure: sorted segments of (key, row id) for bands and (term-day key, day, row id)
+for postings; each load appends a segment, and segments are merged once there are
+more than :data:`MAX_SEGMENTS`.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from dataclasses import dataclass
+
+import numpy as np
+import numpy.typing as npt
+
+from ..config import ClusterConfig
+from ..lsh import band_keys
+from ..pipeline import banding_for
+from .cache import TermCache
+from .lookup import StoredRows, fetch_where
+from .storage import UNDATED
+
+__all__ = ["Derived"]
+
+I64 = npt.NDArray[np.int64]
+F64 = npt.NDArray[np.float64]
+
+#: Rows decoded per read while loading (bounds the memory of one step).
+LOAD_ROWS = 20000
+#: Segments kept before they are merged into one.
+MAX_SEGMENTS = 8
+#: Bits of the day part of a posting key (minutes since the epoch, offset).
+_DAY_BITS = 37
+_DAY_OFFSET = 1 << (_DAY_BITS - 1)
+
+
+def day_keys(days: F64) -> I64:
+    """Order-preserving integer key of each day (minutes, floored); 0 for UNDATED/NaN."""
+    minutes = np.floor(np.clip(days, -1e12, 1e12) * 1440.0)
+    keys = np.clip(minutes + _DAY_OFFSET, 1, (1 << _DAY_BITS) - 1).astype(np.int64)
+    return np.where((days == UNDATED) | np.isnan(days), 0, keys)
+
+
+@dataclass
+class _Bands:
+    key: I64
+    article: I64
+
+
+@dataclass
+class _Postings:
+    key: I64  # term << _DAY_BITS | day key
+    day: F64
+    article: I64
+
+
+def _ranges(lo: I64, hi: I64) -> tuple[I64, I64]:
+    """Positions covered by the ranges [lo, hi) and the range each belongs to."""
+    lens = np.maximum(hi - lo, 0)
+    which = np.repeat(np.arange(lo.size, dtype=np.int64), lens)
+    ptr = np.cumsum(lens) - lens
+    return np.repeat(lo - ptr, lens) + np.arange(int(lens.sum()), dtype=np.int64), which
+
+
+class Derived:
+    """In-memory band keys and postings of one open index (one thread).
+
+    Parameters
+    ----------
+    config : ClusterConfig
+        Index config (banding, ``num_perm``).
+    """
+
+    def __init__(self, config: ClusterConfig) -> None:
+        self.config = config
+        self.banding = banding_for(config)
+        self.seen = 0  # highest row id loaded
+        self.deletions = -1  # value of the counter the live set was taken at (-1: none)
+        self.alive = np.zeros(1, np.bool_)
+        self._bands: list[_Bands] = []
+        self._postings: list[_Postings] = []
+
+    # -- keeping up with the file -------------------------------------------------------
+    def sync(self, conn: sqlite3.Connection, deletions: int, cache: TermCache) -> None:
+        """Load rows committed since the last call; re-read the live set after deletions.
+
+        Runs inside the caller's transaction, so what it sees is one snapshot.
+        """
+        while True:
+            rows = fetch_where(
+                conn,
+                "rowid IN (SELECT rowid FROM articles WHERE rowid > ? ORDER BY rowid LIMIT ?)",
+                (self.seen, LOAD_ROWS),
+                self.config.num_perm,
+            )
+            if rows.rowid.size == 0:
+                break
+            self._append(rows, cache)
+        if deletions != self.deletions:
+            live = np.array([r[0] for r in conn.execute("SELECT rowid FROM articles")], np.int64)
+            self.alive[:] = False
+            self.alive[live] = True
+            self.deletions = deletions
+
+    def _append(self, rows: StoredRows, cache: TermCache) -> None:
+        cache.put(
+            rows.rowid,
+            rows.days,
+            rows.term_ptr,
+            rows.term_features,
+            rows.term_body,
+            rows.term_title,
+        )
+        top = int(rows.rowid.max())
+        if top >= self.alive.size:
+            grow = max(top + 1, 2 * self.alive.size) - self.alive.size
+            self.alive = np.concatenate((self.alive, np.zeros(grow, np.bool_)))
+        self.alive[rows.rowid] = True
+        self.seen = max(self.seen, top)
+        live = ~rows.empty
+        keys = band_keys(rows.signatures[live], self.banding).view(np.int64).ravel()
+        owners = np.repeat(rows.rowid[live], self.banding.bands)
+        order = np.argsort(keys, kind="stable")
+        self._bands.append(_Bands(keys[order], owners[order]))
+        lens = np.array([t.size for t in rows.tops], np.int64)
+        terms = np.concatenate(rows.tops).astype(np.int64) if rows.tops else np.zeros(0, np.int64)
+        days = np.nan_to_num(np.repeat(rows.days, lens), nan=UNDATED)
+        arts = np.repeat(rows.rowid, lens)
+        pkey = (terms << _DAY_BITS) | day_keys(days)
+        order = np.lexsort((arts, days, pkey))
+        self._postings.append(_Postings(pkey[order], days[order], arts[order]))
+        if len(self._bands) > MAX_SEGMENTS:
+            self._merge()
+
+    def _merge(self) -> None:
+        """Merge all segments into one, dropping dead rows."""
+        bk = np.concatenate([s.key for s in self._bands])
+        ba = np.concatenate([s.article for s in self._bands])
+        ok = self.alive[ba]
+        bk, ba = bk[ok], ba[ok]
+        order = np.argsort(bk, kind="stable")
+        self._bands = [_Bands(bk[order], ba[order])]
+        pk = np.concatenate([s.key for s in self._postings])
+        pd = np.concatenate([s.day for s in self._postings])
+        pa = np.concatenate([s.article for s in self._postings])
+        ok = self.alive[pa]
+        pk, pd, pa = pk[ok], pd[ok], pa[ok]
+        order = np.lexsort((pa, pd, pk))
+        self._postings = [_Postings(pk[order], pd[order], pa[order])]
+
+    # -- lookups ------------------------------------------------------------------------
+    def bands(self, keys: I64) -> tuple[I64, I64]:
+        """Live (key, row id) entries for the sorted distinct band ``keys``."""
+        fk: list[I64] = []
+        fa: list[I64] = []
+        for seg in self._bands:
+            lo = np.searchsorted(seg.key, keys, "left")
+            hi = np.searchsorted(seg.key, keys, "right")
+            at, _ = _ranges(lo, hi)
+            fk.append(seg.key[at])
+            fa.append(seg.article[at])
+        k = np.concatenate(fk) if fk else np.zeros(0, np.int64)
+        a = np.concatenate(fa) if fa else np.zeros(0, np.int64)
+        ok = self.alive[a]
+        return k[ok], a[ok]
+
+    def postings(
+        self, terms: I64, lo: F64, hi: F64, dmin: F64, dmax: F64, neighbours: int
+    ) -> tuple[I64, F64, I64]:
+        """Live postings of sorted distinct ``terms`` that can be among the date-nearest.
+
+        For each term: every undated posting, and the dated ones within ``[lo, hi]``
+        that are between the ``neighbours``-th before ``dmin`` and the ``neighbours``-th
+        after ``dmax`` (a superset of what
+        :func:`~clusterer.index.lookup.posting_matches` keeps for any batch row whose
+        date lies in ``[dmin, dmax]``).
+
+        Returns
+        -------
+        term, day, rowid : arrays
+            One entry per posting.
+        """
+        base = terms << _DAY_BITS
+        k_lo = base | day_keys(np.clip(dmin, -1e12, 1e12))
+        k_hi = base | day_keys(np.clip(dmax, -1e12, 1e12))
+        out_t: list[I64] = []
+        out_d: list[F64] = []
+        out_a: list[I64] = []
+        for seg in self._postings:
+            start = np.searchsorted(seg.key, base, "left")
+            dated = np.searchsorted(seg.key, base | 1, "left")
+            end = np.searchsorted(seg.key, base + (1 << _DAY_BITS), "left")
+            first = np.maximum(np.searchsorted(seg.key, k_lo, "left") - neighbours, dated)
+            last = np.minimum(np.searchsorted(seg.key, k_hi + 1, "left") + neighbours, end)
+            u_at, u_of = _ranges(start, dated)
+            d_at, d_of = _ranges(first, last)
+            keep = (seg.day[d_at] >= lo[d_of]) & (seg.day[d_at] <= hi[d_of])
+            at = np.concatenate((u_at, d_at[keep]))
+            of = np.concatenate((u_of, d_of[keep]))
+            out_t.append(terms[of])
+            out_d.append(seg.day[at])
+            out_a.append(seg.article[at])
+        t = np.concatenate(out_t) if out_t else np.zeros(0, np.int64)
+        d = np.concatenate(out_d) if out_d else np.zeros(0, np.float64)
+        a = np.concatenate(out_a) if out_a else np.zeros(0, np.int64)
+        ok = self.alive[a]
+        return t[ok], d[ok], a[ok]
+
+    def __len__(self) -> int:
+        return int(self.alive.sum())
