@@ -14,9 +14,11 @@ are rebuilt here when an index is opened and kept up to date after that:
 Rows are read with their checksum verified (:func:`~clusterer.index.lookup.decode_rows`)
 and their term rows go to the :class:`~clusterer.index.cache.TermCache` on the way.
 
-Structure: sorted segments of (key, row id) for bands and (term-day key, day, row id)
-for postings; each load appends a segment, and segments are merged once there are
-more than :data:`MAX_SEGMENTS`.
+Structure: (key, row id) for bands and (term-day key, day, row id) for postings, each
+sorted by key; a load inserts its sorted entries in place (one pass over the arrays),
+and a deletion drops the entries of deleted rows at once (they must not take the place
+of live neighbours in a posting lookup). Lookups only rely on the key order
+(:func:`~clusterer.index.lookup._nearest` orders postings itself).
 """
 
 from __future__ import annotations
@@ -41,8 +43,6 @@ F64 = npt.NDArray[np.float64]
 
 #: Rows decoded per read while loading (bounds the memory of one step).
 LOAD_ROWS = 20000
-#: Segments kept before they are merged into one.
-MAX_SEGMENTS = 8
 #: Bits of the day part of a posting key (minutes since the epoch, offset).
 _DAY_BITS = 37
 _DAY_OFFSET = 1 << (_DAY_BITS - 1)
@@ -91,8 +91,10 @@ class Derived:
         self.seen = 0  # highest row id loaded
         self.deletions = -1  # value of the counter the live set was taken at (-1: none)
         self.alive = np.zeros(1, np.bool_)
-        self._bands: list[_Bands] = []
-        self._postings: list[_Postings] = []
+        self._bands = _Bands(np.zeros(0, np.int64), np.zeros(0, np.int64))
+        self._postings = _Postings(
+            np.zeros(0, np.int64), np.zeros(0, np.float64), np.zeros(0, np.int64)
+        )
 
     # -- keeping up with the file -------------------------------------------------------
     def sync(self, conn: sqlite3.Connection, deletions: int, cache: TermCache) -> None:
@@ -115,6 +117,7 @@ class Derived:
             self.alive[:] = False
             self.alive[live] = True
             self.deletions = deletions
+            self._drop_dead()
 
     def _append(self, rows: StoredRows, cache: TermCache) -> None:
         cache.put(
@@ -135,57 +138,51 @@ class Derived:
         keys = band_keys(rows.signatures[live], self.banding).view(np.int64).ravel()
         owners = np.repeat(rows.rowid[live], self.banding.bands)
         order = np.argsort(keys, kind="stable")
-        self._bands.append(_Bands(keys[order], owners[order]))
+        keys, owners = keys[order], owners[order]
+        at = np.searchsorted(self._bands.key, keys)
+        self._bands = _Bands(
+            np.insert(self._bands.key, at, keys), np.insert(self._bands.article, at, owners)
+        )
         lens = np.array([t.size for t in rows.tops], np.int64)
         terms = np.concatenate(rows.tops).astype(np.int64) if rows.tops else np.zeros(0, np.int64)
         days = np.nan_to_num(np.repeat(rows.days, lens), nan=UNDATED)
         arts = np.repeat(rows.rowid, lens)
         pkey = (terms << _DAY_BITS) | day_keys(days)
-        order = np.lexsort((arts, days, pkey))
-        self._postings.append(_Postings(pkey[order], days[order], arts[order]))
-        if len(self._bands) > MAX_SEGMENTS:
-            self._merge()
+        order = np.argsort(pkey, kind="stable")
+        pkey, days, arts = pkey[order], days[order], arts[order]
+        p = self._postings
+        at = np.searchsorted(p.key, pkey)
+        self._postings = _Postings(
+            np.insert(p.key, at, pkey), np.insert(p.day, at, days), np.insert(p.article, at, arts)
+        )
 
-    def _merge(self) -> None:
-        """Merge all segments into one, dropping dead rows."""
-        bk = np.concatenate([s.key for s in self._bands])
-        ba = np.concatenate([s.article for s in self._bands])
-        ok = self.alive[ba]
-        bk, ba = bk[ok], ba[ok]
-        order = np.argsort(bk, kind="stable")
-        self._bands = [_Bands(bk[order], ba[order])]
-        pk = np.concatenate([s.key for s in self._postings])
-        pd = np.concatenate([s.day for s in self._postings])
-        pa = np.concatenate([s.article for s in self._postings])
-        ok = self.alive[pa]
-        pk, pd, pa = pk[ok], pd[ok], pa[ok]
-        order = np.lexsort((pa, pd, pk))
-        self._postings = [_Postings(pk[order], pd[order], pa[order])]
+    def _drop_dead(self) -> None:
+        """Drop the entries of deleted rows (keeps the key order)."""
+        b, p = self._bands, self._postings
+        ok = self.alive[b.article]
+        self._bands = _Bands(b.key[ok], b.article[ok])
+        ok = self.alive[p.article]
+        self._postings = _Postings(p.key[ok], p.day[ok], p.article[ok])
 
     # -- lookups ------------------------------------------------------------------------
     def bands(self, keys: I64) -> tuple[I64, I64]:
         """Live (key, row id) entries for the sorted distinct band ``keys``."""
-        fk: list[I64] = []
-        fa: list[I64] = []
-        for seg in self._bands:
-            lo = np.searchsorted(seg.key, keys, "left")
-            hi = np.searchsorted(seg.key, keys, "right")
-            at, _ = _ranges(lo, hi)
-            fk.append(seg.key[at])
-            fa.append(seg.article[at])
-        k = np.concatenate(fk) if fk else np.zeros(0, np.int64)
-        a = np.concatenate(fa) if fa else np.zeros(0, np.int64)
+        seg = self._bands
+        at, _ = _ranges(
+            np.searchsorted(seg.key, keys, "left"), np.searchsorted(seg.key, keys, "right")
+        )
+        k, a = seg.key[at], seg.article[at]
         ok = self.alive[a]
         return k[ok], a[ok]
 
     def postings(
         self, terms: I64, lo: F64, hi: F64, dmin: F64, dmax: F64, neighbours: int
     ) -> tuple[I64, F64, I64]:
-        """Live postings of sorted distinct ``terms`` that can be among the date-nearest.
+        """Return the postings of sorted distinct ``terms`` that can be date-nearest.
 
         For each term: every undated posting, and the dated ones within ``[lo, hi]``
-        that are between the ``neighbours``-th before ``dmin`` and the ``neighbours``-th
-        after ``dmax`` (a superset of what
+        from the ``neighbours``-th before ``dmin`` to the ``neighbours``-th after
+        ``dmax``, widened to whole minutes (a superset of what
         :func:`~clusterer.index.lookup.posting_matches` keeps for any batch row whose
         date lies in ``[dmin, dmax]``).
 
@@ -197,28 +194,32 @@ class Derived:
         base = terms << _DAY_BITS
         k_lo = base | day_keys(np.clip(dmin, -1e12, 1e12))
         k_hi = base | day_keys(np.clip(dmax, -1e12, 1e12))
-        out_t: list[I64] = []
-        out_d: list[F64] = []
-        out_a: list[I64] = []
-        for seg in self._postings:
-            start = np.searchsorted(seg.key, base, "left")
-            dated = np.searchsorted(seg.key, base | 1, "left")
-            end = np.searchsorted(seg.key, base + (1 << _DAY_BITS), "left")
-            first = np.maximum(np.searchsorted(seg.key, k_lo, "left") - neighbours, dated)
-            last = np.minimum(np.searchsorted(seg.key, k_hi + 1, "left") + neighbours, end)
-            u_at, u_of = _ranges(start, dated)
-            d_at, d_of = _ranges(first, last)
-            keep = (seg.day[d_at] >= lo[d_of]) & (seg.day[d_at] <= hi[d_of])
-            at = np.concatenate((u_at, d_at[keep]))
-            of = np.concatenate((u_of, d_of[keep]))
-            out_t.append(terms[of])
-            out_d.append(seg.day[at])
-            out_a.append(seg.article[at])
-        t = np.concatenate(out_t) if out_t else np.zeros(0, np.int64)
-        d = np.concatenate(out_d) if out_d else np.zeros(0, np.float64)
-        a = np.concatenate(out_a) if out_a else np.zeros(0, np.int64)
-        ok = self.alive[a]
-        return t[ok], d[ok], a[ok]
+        seg = self._postings
+        if seg.key.size == 0:
+            return np.zeros(0, np.int64), np.zeros(0, np.float64), np.zeros(0, np.int64)
+        start = np.searchsorted(seg.key, base, "left")
+        dated = np.searchsorted(seg.key, base | 1, "left")
+        end = np.searchsorted(seg.key, base + (1 << _DAY_BITS), "left")
+        # ``neighbours`` entries beyond each end, widened to whole minutes: entries of one
+        # minute are not ordered by day, so a cut inside a minute could miss a nearer one
+        top = seg.key.size - 1
+        first = np.maximum(np.searchsorted(seg.key, k_lo, "left") - neighbours, dated)
+        first = np.where(
+            first < end, np.searchsorted(seg.key, seg.key[np.minimum(first, top)], "left"), first
+        )
+        last = np.minimum(np.searchsorted(seg.key, k_hi + 1, "left") + neighbours, end)
+        last = np.where(
+            last > dated,
+            np.searchsorted(seg.key, seg.key[np.clip(last - 1, 0, top)], "right"),
+            last,
+        )
+        u_at, u_of = _ranges(start, dated)
+        d_at, d_of = _ranges(first, last)
+        keep = (seg.day[d_at] >= lo[d_of]) & (seg.day[d_at] <= hi[d_of])
+        at = np.concatenate((u_at, d_at[keep]))
+        of = np.concatenate((u_of, d_of[keep]))
+        t, d, a = terms[of], seg.day[at], seg.article[at]
+        return t, d, a
 
     def __len__(self) -> int:
         return int(self.alive.sum())
