@@ -20,7 +20,7 @@ Storage choices
 * **No lookup tables (format 2).** Band keys and top-term postings are derived from the
   stored signatures, top terms and dates and kept in memory
   (:mod:`clusterer.index.derived`), rebuilt when the file is opened. Stored as rows,
-  they were ~36 B-tree inserts per article, written at random places of two large
+  they were ~50 B-tree inserts per article, written at random places of two large
   indexes: that write amplification dominated ``add``. Crash safety is unchanged,
   since derived data is never the only copy of anything. A format 1 file is refused
   with the rebuild command.
