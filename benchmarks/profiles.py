@@ -17,6 +17,7 @@ STAGES = (
     "tokenise",
     "shingle_sign",
     "terms",
+    "spill",
     "band_verify",
     "duplicate_groups",
     "tfidf",
