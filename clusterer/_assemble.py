@@ -68,6 +68,7 @@ def assemble(
         np.concatenate((story_labels[table.left[rejected]], story_labels[table.right[rejected]])),
         minlength=n_story,
     )
+    attached_count = np.bincount(story_labels[table.left[table.kind == 2]], minlength=n_story)
     first_row = np.full(n_dup, n, np.int64)
     np.minimum.at(first_row, dup_labels, rows)
     group_story = story_labels[first_row[:n_dup]].tolist() if n else []
@@ -100,6 +101,7 @@ def assemble(
                 duplicate_groups=dup_sets[s],
                 cohesion=round(float(cohesion[s]) if size[s] > 1 else 0.0, 6),
                 rejected_links=int(rejected_count[s]),
+                attached=int(attached_count[s]),
             )
         )
     return Clustering(assignments, tuple(stories), groups, table, (), config.to_dict(), {})

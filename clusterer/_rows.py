@@ -59,6 +59,7 @@ STORY_FIELDS: tuple[str, ...] = (
     "duplicate_groups",
     "cohesion",
     "rejected_links",
+    "attached",
 )
 
 _CHUNK = 8192
@@ -126,6 +127,7 @@ def story_rows(clustering: Clustering) -> Iterator[dict[str, Any]]:
             ],
             "cohesion": s.cohesion,
             "rejected_links": s.rejected_links,
+            "attached": s.attached,
         }
 
 

@@ -79,6 +79,8 @@ _CONSTRAINTS: dict[str, _Range] = {
     "lsh_bands": _Range(int, 1, 1024, optional=True),
     "lsh_rows": _Range(int, 1, 1024, optional=True),
     "story_threshold": _Range(float, 0.0, 1.0),
+    "attach_ratio": _Range(float, 0.0, 1.0),
+    "attach_floor": _Range(float, 0.0, 1.0, low_open=True),
     "title_weight": _Range(float, 0.0, 100.0),
     "date_decay_days": _Range(float, 0.0, None, low_open=True, optional=True),
     "candidate_terms": _Range(int, 1, 1000),
@@ -123,6 +125,17 @@ class ClusterConfig:
     linkage : {"average", "complete"}, default "average"
         How cluster similarity is derived from article similarities. Both refuse to chain
         unrelated stories through an intermediate article.
+    attach_ratio : float, default 0.5
+        Relative singleton attachment after the linkage: an article left alone joins
+        the story it has a candidate link with whose members it matches, on average, at
+        ``>= max(attach_floor, attach_ratio * cohesion)`` (cohesion: the story's mean
+        internal similarity); the best such story wins. Loose stories thus take in
+        their weakly matching stragglers while tight ones refuse them. 0 switches the
+        pass off.
+    attach_floor : float, default 0.1
+        Absolute minimum of that mean similarity; also the lowest candidate link kept
+        for the pass (links between it and ``story_threshold`` never join stories by
+        themselves).
     title_weight : float, default 2.0
         Weight of headline terms against body terms in the TF-IDF vectors (added to the
         body's sublinear term frequency).
@@ -166,6 +179,8 @@ class ClusterConfig:
     verify: Verify = "exact"
     story_threshold: float = 0.15
     linkage: Linkage = "average"
+    attach_ratio: float = 0.5
+    attach_floor: float = 0.1
     title_weight: float = 2.0
     date_decay_days: float | None = 60.0
     candidate_terms: int = 20

@@ -28,8 +28,9 @@ class StoryClusterer(ClusterMixin, BaseEstimator):  # type: ignore[misc]
     Parameters
     ----------
     shingle_size, num_perm, seed, duplicate_threshold, lsh_recall, lsh_bands, lsh_rows, \
-verify, story_threshold, linkage, title_weight, date_decay_days, candidate_terms, \
-max_terms, max_postings, term_neighbours, max_block, n_features, kernel, batch_size, workers
+verify, story_threshold, linkage, attach_ratio, attach_floor, title_weight, date_decay_days, \
+candidate_terms, max_terms, max_postings, term_neighbours, max_block, n_features, kernel, \
+batch_size, workers
         See :class:`ClusterConfig`.
 
     Attributes
@@ -68,6 +69,8 @@ max_terms, max_postings, term_neighbours, max_block, n_features, kernel, batch_s
         verify: str = _DEFAULTS.verify,
         story_threshold: float = _DEFAULTS.story_threshold,
         linkage: str = _DEFAULTS.linkage,
+        attach_ratio: float = _DEFAULTS.attach_ratio,
+        attach_floor: float = _DEFAULTS.attach_floor,
         title_weight: float = _DEFAULTS.title_weight,
         date_decay_days: float | None = _DEFAULTS.date_decay_days,
         candidate_terms: int = _DEFAULTS.candidate_terms,
@@ -90,6 +93,8 @@ max_terms, max_postings, term_neighbours, max_block, n_features, kernel, batch_s
         self.verify = verify
         self.story_threshold = story_threshold
         self.linkage = linkage
+        self.attach_ratio = attach_ratio
+        self.attach_floor = attach_floor
         self.title_weight = title_weight
         self.date_decay_days = date_decay_days
         self.candidate_terms = candidate_terms

@@ -30,7 +30,7 @@ import numpy as np
 from .config import ClusterConfig
 from .errors import ConfigError
 from .headline import headline
-from .models import Article
+from .models import Article, Clustering
 from .signatures import Features, featurize, stop_mask
 from .similarity import (
     date_decay,
@@ -41,7 +41,7 @@ from .similarity import (
 )
 from .text import normalize, token_hash, tokens
 
-__all__ = ["PairScorer", "PairScores", "SharedTerm"]
+__all__ = ["PairScorer", "PairScores", "SharedTerm", "attachment_notes"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -236,3 +236,44 @@ class PairScorer:
                     if not stop[feature]:
                         names.setdefault(feature, token)
         return names
+
+
+def attachment_notes(clustering: Clustering) -> dict[str, str]:
+    """Say why each article joined by the attachment pass was attached.
+
+    Parameters
+    ----------
+    clustering : Clustering
+        A result (its config gives ``attach_ratio`` and ``attach_floor``).
+
+    Returns
+    -------
+    dict
+        Attached article id -> one line: its mean similarity to the members of the
+        story as the linkage left it, the bar ``max(attach_floor, attach_ratio *
+        cohesion)`` it cleared, and its strongest link into the story. The cohesion is
+        recomputed from the members' (rounded) story scores, so the bar may differ from
+        the one applied in the last digit.
+    """
+    attached = [link for link in clustering.links() if link.reason == "attached"]
+    if not attached:
+        return {}
+    ratio = float(clustering.config.get("attach_ratio", 0.0))
+    floor = float(clustering.config.get("attach_floor", 0.0))
+    joined = {link.a for link in attached}
+    story_of = {a.id: a.story_id for a in clustering.assignments}
+    core: dict[int, list[float]] = {}
+    for a in clustering.assignments:
+        if a.id not in joined:
+            core.setdefault(a.story_id, []).append(a.story_score)
+    notes = {}
+    for link in attached:
+        scores = core.get(story_of[link.a], [])
+        cohesion = sum(scores) / len(scores) if scores else 0.0
+        bar = max(floor, ratio * cohesion)
+        notes[link.a] = (
+            f"attached as a lone article: mean similarity {link.similarity:.3f} to the "
+            f"{len(scores)} members the linkage gave the story >= max(floor {floor:g}, "
+            f"{ratio:g} x cohesion {cohesion:.3f}) = {bar:.3f}; strongest link: {link.b}"
+        )
+    return notes

@@ -22,7 +22,14 @@ from scipy.cluster.hierarchy import linkage
 from scipy.sparse import coo_matrix
 from scipy.sparse.csgraph import connected_components
 
-__all__ = ["StoryLinkage", "canonical_labels", "components", "link_stories"]
+__all__ = [
+    "Attachments",
+    "StoryLinkage",
+    "attach_singletons",
+    "canonical_labels",
+    "components",
+    "link_stories",
+]
 
 I64 = npt.NDArray[np.int64]
 F64 = npt.NDArray[np.float64]
@@ -340,3 +347,117 @@ def _cluster_block(m: int, sim: F64, threshold: float, method: str) -> tuple[I64
     total = (full * same).sum(axis=1)
     scores = np.divide(total, count, out=np.zeros(m), where=count > 0)
     return labels, scores
+
+
+@dataclass(frozen=True)
+class Attachments:
+    """Output of :func:`attach_singletons`.
+
+    Parameters
+    ----------
+    labels : (n,) int64
+        Story per article after the pass (canonical numbering).
+    scores : (n,) float64
+        Per-article scores; an attached article gets its mean similarity to the members
+        of the story it joined, the other scores are unchanged.
+    rows : (k,) int64
+        Attached articles, ascending.
+    partners : (k,) int64
+        Per attached article, the member of its new story it has the strongest candidate
+        link with (ties: the lowest row).
+    similarity : (k,) float64
+        Mean similarity of each attached article to the members of its new story.
+    required : (k,) float64
+        What that mean had to reach: ``max(floor, ratio * cohesion)`` of the story.
+    """
+
+    labels: I64
+    scores: F64
+    rows: I64
+    partners: I64
+    similarity: F64
+    required: F64
+
+
+def attach_singletons(
+    labels: I64,
+    scores: F64,
+    left: I64,
+    right: I64,
+    sims: F64,
+    score_pairs: PairScorer,
+    ratio: float,
+    floor: float,
+) -> Attachments:
+    """Attach stories of one article to the story they match relatively well.
+
+    A lone article ``s`` joins the story ``S`` (of two or more articles) that it has a
+    candidate link with and whose members it matches, on average over all of them, at
+    ``>= max(floor, ratio * cohesion(S))``, where ``cohesion(S)`` is the mean of the
+    members' linkage scores (the mean pairwise similarity inside ``S``). Among several
+    such stories the best mean wins (ties: the lower label). Every lone article is
+    decided against the stories as the linkage left them, so the result does not depend
+    on order, and attached articles never attract one another.
+
+    Parameters
+    ----------
+    labels, scores : arrays
+        Output of :func:`link_stories`.
+    left, right, sims : arrays
+        Candidate pairs and their similarities (links below ``floor`` are ignored).
+    score_pairs : callable
+        ``score_pairs(left, right) -> similarities``; called once, with the pairs of
+        each lone article and every member of each story it has a candidate link with.
+    ratio : float
+        Share of the story's cohesion to reach; 0 switches the pass off.
+    floor : float
+        Absolute minimum of the mean similarity.
+
+    Returns
+    -------
+    Attachments
+        New labels and scores, and one record per attached article.
+    """
+    n = labels.size
+    none_i, none_f = np.zeros(0, np.int64), np.zeros(0, np.float64)
+    unchanged = Attachments(labels, scores, none_i, none_i, none_f, none_f)
+    if ratio <= 0 or n == 0:
+        return unchanged
+    size = np.bincount(labels)
+    lone = size[labels] == 1
+    lone_left, lone_right = lone[left], lone[right]
+    sel = (sims >= floor) & (lone_left != lone_right)
+    if not sel.any():
+        return unchanged
+    s = np.where(lone_left, left, right)[sel]
+    t = np.where(lone_left, right, left)[sel]
+    w = sims[sel]
+    story = labels[t]
+    # One candidate per (article, story): its strongest link, the lowest partner on ties.
+    order = np.lexsort((t, -w, story, s))
+    s, t, story = s[order], t[order], story[order]
+    first = np.concatenate(([True], (s[1:] != s[:-1]) | (story[1:] != story[:-1])))
+    s, t, story = s[first], t[first], story[first]
+    # Score each candidate against every member of its story.
+    by_label = np.argsort(labels, kind="stable")
+    start = np.concatenate(([0], np.cumsum(size)[:-1]))
+    count = size[story]
+    offset = np.concatenate(([0], np.cumsum(count)[:-1]))
+    within = np.arange(int(count.sum())) - np.repeat(offset, count)
+    members = by_label[np.repeat(start[story], count) + within]
+    sim = score_pairs(np.repeat(s, count), members)
+    mean = np.add.reduceat(sim, offset) / count
+    cohesion = np.bincount(labels, weights=scores) / size
+    required = np.maximum(floor, ratio * cohesion[story])
+    ok = mean >= required
+    s, t, story, mean, required = s[ok], t[ok], story[ok], mean[ok], required[ok]
+    # Best story per article: highest mean, the lower label on ties.
+    order = np.lexsort((story, -mean, s))
+    s, t, story, mean, required = (x[order] for x in (s, t, story, mean, required))
+    first = np.concatenate(([True], s[1:] != s[:-1])) if s.size else np.zeros(0, bool)
+    s, t, story, mean, required = (x[first] for x in (s, t, story, mean, required))
+    new_labels = labels.copy()
+    new_labels[s] = story
+    new_scores = scores.copy()
+    new_scores[s] = mean
+    return Attachments(canonical_labels(new_labels), new_scores, s, t, mean, required)

@@ -119,7 +119,10 @@ class Link:
     accepted : bool
         Whether the link ended inside one story.
     reason : str
-        ``"duplicate"``, ``"linked"`` or the guard that rejected it (``"linkage"``).
+        ``"duplicate"``, ``"linked"``, the guard that rejected it (``"linkage"``), or
+        ``"attached"``: ``a`` was a lone article joined to ``b``'s story by the
+        attachment pass, ``b`` being its strongest link there and ``similarity`` its mean
+        similarity to the story's members.
     """
 
     a: str
@@ -172,6 +175,8 @@ class Story:
         Mean pairwise similarity over the scored links inside the story.
     rejected_links : int
         Candidate links touching the story that the linkage guard refused.
+    attached : int
+        Members that joined as lone articles in the attachment pass.
     """
 
     id: int
@@ -184,6 +189,7 @@ class Story:
     duplicate_groups: tuple[int, ...]
     cohesion: float
     rejected_links: int
+    attached: int = 0
 
 
 @dataclass(frozen=True, slots=True)
@@ -215,7 +221,9 @@ class LinkTable:
     accepted : bool array
         Whether both ends share a story.
     kind : int8 array
-        0 = verified near-duplicate pair, 1 = story candidate at or above the threshold.
+        0 = verified near-duplicate pair, 1 = story candidate at or above the threshold,
+        2 = attachment: a lone article (``left``) joined to the story of ``right`` (its
+        strongest link there), with its mean similarity to the story's members.
     """
 
     left: npt.NDArray[np.int64]
@@ -223,6 +231,9 @@ class LinkTable:
     similarity: npt.NDArray[np.float64]
     accepted: npt.NDArray[np.bool_]
     kind: npt.NDArray[np.int8]
+
+
+_REASONS = {0: "duplicate", 2: "attached"}
 
 
 @dataclass(frozen=True, slots=True)
@@ -239,7 +250,8 @@ class Clustering:
         Near-duplicate groups, by id.
     link_table : LinkTable
         Links the linkage considered (duplicate edges and story edges at or above the
-        threshold, accepted or rejected), as arrays; :meth:`links` makes objects.
+        threshold, accepted or rejected, and one link per article joined by the
+        attachment pass), as arrays; :meth:`links` makes objects.
     rejects : tuple of Reject
         Input records that were skipped, with reasons.
     config : Mapping[str, Any]
@@ -274,5 +286,5 @@ class Clustering:
             table.kind.tolist(),
             strict=True,
         ):
-            reason = "duplicate" if kind == 0 else ("linked" if acc else "linkage")
+            reason = _REASONS[kind] if kind != 1 else ("linked" if acc else "linkage")
             yield Link(self.assignments[a].id, self.assignments[b].id, sim, acc, reason)

@@ -26,7 +26,7 @@ from ._gc import gc_paused
 from ._spill import FeatureSpill, RaggedStore
 from .config import ClusterConfig
 from .errors import DuplicateIdError
-from .grouping import components, link_stories
+from .grouping import Attachments, attach_singletons, components, link_stories
 from .headline import headline
 from .lsh import Banding, band_keys, candidate_pairs, choose_banding
 from .models import (
@@ -37,6 +37,7 @@ from .models import (
 )
 from .signatures import Features
 from .similarity import (
+    edge_threshold,
     estimated_jaccard,
     exact_jaccard,
     exact_jaccard_stored,
@@ -265,10 +266,11 @@ def cluster_features(
         features.term_body = np.zeros(0, np.uint16)
         features.term_title = np.zeros(0, np.uint16)
     t = time.perf_counter()
-    # Candidates are scored as they are enumerated; only those reaching the threshold
-    # are kept (the same pairs as story_candidates + story_similarity + threshold).
+    # Candidates are scored as they are enumerated; only those reaching the edge
+    # threshold are kept (the same pairs as story_candidates + story_similarity +
+    # threshold). Links below story_threshold only serve the attachment pass.
     s_left, s_right, s_sim = strong_story_pairs(rows, days, story_eligible, config)
-    keep = s_sim >= config.story_threshold
+    keep = s_sim >= edge_threshold(config)
     s_left, s_right, s_sim = s_left[keep], s_right[keep], s_sim[keep]
     timings["story_candidates"] = time.perf_counter() - t
 
@@ -276,7 +278,7 @@ def cluster_features(
     order = np.argsort(rank)  # rows in id order: ties in the linkage break by id
 
     def score(a: I64, b: I64) -> F64:
-        return story_similarity(rows, days, a, b, config)
+        return story_similarity(rows, days, order[a], order[b], config)
 
     result = link_stories(
         n,
@@ -284,14 +286,28 @@ def cluster_features(
         rank[s_right],
         s_sim,
         dup_labels[order],
-        lambda a, b: score(order[a], order[b]),
+        score,
         config.story_threshold,
         config.linkage,
         config.max_block,
     )
-    story_labels = _by_rank(result.labels[rank], rank)
-    story_scores = result.scores[rank]
     timings["link"] = time.perf_counter() - t
+    t = time.perf_counter()
+    attached = attach_singletons(
+        result.labels,
+        result.scores,
+        rank[s_left],
+        rank[s_right],
+        s_sim,
+        score,
+        config.attach_ratio,
+        config.attach_floor,
+    )
+    story_labels = _by_rank(attached.labels[rank], rank)
+    story_scores = attached.scores[rank]
+    timings["attach"] = time.perf_counter() - t
+    strong = s_sim >= config.story_threshold
+    s_left, s_right, s_sim = s_left[strong], s_right[strong], s_sim[strong]
     return _finish(
         features,
         meta,
@@ -306,9 +322,10 @@ def cluster_features(
         (s_left, s_right, s_sim),
         story_labels,
         story_scores,
-        result.rejected,
+        story_labels[s_left] != story_labels[s_right],
         result.cuts,
         truncated,
+        attachment_links(attached, order),
     )
 
 
@@ -332,16 +349,29 @@ def _finish(
     rejected: npt.NDArray[np.bool_],
     cuts: int,
     truncated: int,
+    attached: tuple[I64, I64, F64] = _EMPTY_EDGES,
 ) -> Clustering:
-    """Build the result object from the stage outputs."""
+    """Build the result object from the stage outputs.
+
+    ``story_edges`` are the links at or above ``story_threshold`` (``rejected`` says
+    which ended apart); ``attached`` holds one ``(article, partner, mean similarity)``
+    link per article joined by the attachment pass (see :func:`attachment_links`).
+    """
     s_left, s_right, s_sim = story_edges
+    a_left, a_right, a_sim = attached
     t = time.perf_counter()
     table = LinkTable(
-        np.concatenate((dup_left, s_left)),
-        np.concatenate((dup_right, s_right)),
-        np.concatenate((dup_sim, s_sim)),
-        np.concatenate((np.ones(dup_left.size, bool), ~rejected)),
-        np.concatenate((np.zeros(dup_left.size, np.int8), np.ones(s_left.size, np.int8))),
+        np.concatenate((dup_left, s_left, a_left)),
+        np.concatenate((dup_right, s_right, a_right)),
+        np.concatenate((dup_sim, s_sim, a_sim)),
+        np.concatenate((np.ones(dup_left.size, bool), ~rejected, np.ones(a_left.size, bool))),
+        np.concatenate(
+            (
+                np.zeros(dup_left.size, np.int8),
+                np.ones(s_left.size, np.int8),
+                np.full(a_left.size, 2, np.int8),
+            )
+        ),
     )
     clustering = _assemble(
         meta, features, dup_labels, dup_score, story_labels, story_scores, table, config
@@ -357,6 +387,28 @@ def _finish(
         {**config.to_dict(), "stats": stats},
         timings,
     )
+
+
+def attachment_links(attached: Attachments, order: I64) -> tuple[I64, I64, F64]:
+    """Attachments as link-table rows: (article, partner, mean similarity), by article row.
+
+    Parameters
+    ----------
+    attached : Attachments
+        The pass's output, in id-rank space.
+    order : (n,) int64
+        Article row of each id rank.
+
+    Returns
+    -------
+    left, right : int64 arrays
+        Attached article and its strongest partner in the story, as article rows.
+    similarity : float64 array
+        Mean similarity to the story's members (what the pass compared).
+    """
+    rows, partners = order[attached.rows], order[attached.partners]
+    by_row = np.argsort(rows, kind="stable")
+    return rows[by_row], partners[by_row], attached.similarity[by_row]
 
 
 def near_duplicate_pairs(

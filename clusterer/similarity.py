@@ -25,6 +25,7 @@ __all__ = [
     "TfidfRows",
     "date_decay",
     "document_frequencies",
+    "edge_threshold",
     "estimated_jaccard",
     "exact_jaccard",
     "exact_jaccard_stored",
@@ -314,6 +315,18 @@ def max_story_gap(config: ClusterConfig) -> float:
     return config.date_decay_days * (1.0 / config.story_threshold - 1.0) ** 2
 
 
+def edge_threshold(config: ClusterConfig) -> float:
+    """Lowest story similarity a candidate link must reach to be kept.
+
+    ``story_threshold``, or ``attach_floor`` when the singleton-attachment pass is on
+    and its floor is lower: the pass needs the weaker links of lone articles. Links
+    below ``story_threshold`` never join stories in the linkage itself.
+    """
+    if config.attach_ratio > 0:
+        return min(config.story_threshold, config.attach_floor)
+    return config.story_threshold
+
+
 def date_decay(days_a: F64, days_b: F64, config: ClusterConfig) -> F64:
     """Soft time decay factor per pair; 1 where either date is unknown or decay is off."""
     if config.date_decay_days is None:
@@ -412,7 +425,7 @@ def posting_lists(term: I64, doc: I64, day: F64) -> tuple[I64, I64, F64]:
 def strong_story_pairs(
     rows: TfidfRows, days: F64, eligible: npt.NDArray[np.bool_], config: ClusterConfig
 ) -> tuple[I64, I64, F64]:
-    """Return the story candidates whose similarity reaches the threshold, with it.
+    """Return the story candidates whose similarity reaches :func:`edge_threshold`, with it.
 
     The same pairs as :func:`story_candidates` followed by :func:`story_similarity`
     and the threshold, but each candidate is scored as it is enumerated, so the full
@@ -434,7 +447,7 @@ def strong_story_pairs(
     left, right : int64 arrays
         Distinct pairs with ``left < right``, sorted.
     similarity : float64 array
-        Their story similarity (>= ``story_threshold``).
+        Their story similarity (>= :func:`edge_threshold`).
     """
     post = _postings(rows, days, eligible, config)
     if post is None:
@@ -446,7 +459,7 @@ def strong_story_pairs(
 def strong_posting_pairs(
     ptr: I64, doc: I64, day: F64, rows: TfidfRows, days: F64, config: ClusterConfig
 ) -> tuple[I64, I64, F64]:
-    """Return the window pairs of the posting lists whose similarity reaches the threshold.
+    """Return the window pairs of the posting lists whose similarity reaches the edge threshold.
 
     The scoring half of :func:`strong_story_pairs`, for posting lists built elsewhere
     (the Dask engine builds them per bucket of terms).
@@ -483,7 +496,7 @@ def strong_posting_pairs(
         rows.weights,
         np.ascontiguousarray(days, np.float64),
         decay,
-        float(config.story_threshold),
+        float(edge_threshold(config)),
         int(config.n_features),
     )
     left, right = unique_pairs(left, right, n)

@@ -333,3 +333,16 @@ def test_cli_partitioned_output_keeps_rejects_and_config(client: Any, tmp_path: 
     rejects = (tmp_path / "out.rejects.jsonl").read_text().splitlines()
     assert [json.loads(r)["origin"] for r in rejects] == [f"{src / 'part-001.jsonl'}:151"]
     assert json.loads((tmp_path / "c.json").read_text())["num_perm"] == 128
+
+
+def test_dask_equals_local_with_attachments(client: Any, corpus: Path) -> None:
+    # A low floor and ratio make the attachment pass join many lone articles here.
+    config = ClusterConfig(attach_ratio=0.1, attach_floor=0.03)
+    local = cluster_partitioned(corpus, config, partitions=5)
+    dask = cluster_partitioned(corpus, config, engine="dask", client=client, partitions=5)
+    assert isinstance(local, Clustering)
+    assert isinstance(dask, Clustering)
+    assert local.link_table is not None
+    assert int((local.link_table.kind == 2).sum()) > 50
+    assert _key(dask) == _key(local)
+    assert _key(cluster(read_articles([corpus]), config)) == _key(local)

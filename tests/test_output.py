@@ -109,6 +109,7 @@ def test_story_rows(tmp_path: Path) -> None:
         "duplicate_groups": [{"id": 0, "members": ["id0", "id1"]}],
         "cohesion": 1.0,
         "rejected_links": 2,
+        "attached": 0,
     }
     as_csv = tmp_path / "s.csv"
     write_stories(make_clustering(), as_csv)

@@ -12,6 +12,7 @@ from clusterer.pipeline import _days
 from clusterer.signatures import featurize
 from clusterer.similarity import (
     _postings,
+    edge_threshold,
     story_candidates,
     story_similarity,
     strong_story_pairs,
@@ -51,7 +52,9 @@ def test_fused_scoring_keeps_exactly_the_candidates_reaching_the_threshold(thres
     left, right = story_candidates(rows, days, eligible, config)
     assert left.size > 5000  # lists far longer than one 64-pair flag word
     sim = story_similarity(rows, days, left, right, config)
-    keep = sim >= threshold
+    # Links are kept down to the attachment floor when that is lower.
+    keep = sim >= edge_threshold(config)
+    assert edge_threshold(config) == min(threshold, config.attach_floor)
     s_left, s_right, s_sim = strong_story_pairs(rows, days, eligible, config)
     assert 0 < s_left.size < left.size
     assert np.array_equal(s_left, left[keep])

@@ -19,6 +19,8 @@ import typer
 from clusterer import Article, ClusterConfig, ConfigError, FieldMap, ReadReport, read_articles
 
 __all__ = [
+    "AttachFloor",
+    "AttachRatio",
     "BatchSize",
     "CandidateTerms",
     "ConfigFile",
@@ -139,6 +141,23 @@ StoryThreshold = Annotated[
 LinkageOpt = Annotated[
     Literal["average", "complete"] | None,
     typer.Option(help=f"Story linkage (default {_d('linkage')}).", rich_help_panel=_CFG),
+]
+AttachRatio = Annotated[
+    float | None,
+    typer.Option(
+        help="A lone article joins a story whose members it matches on average at >= "
+        "max(attach floor, this x the story's cohesion); 0 switches the pass off "
+        f"(default {_d('attach_ratio')}).",
+        rich_help_panel=_CFG,
+    ),
+]
+AttachFloor = Annotated[
+    float | None,
+    typer.Option(
+        help=f"Lowest mean similarity at which a lone article joins a story (default "
+        f"{_d('attach_floor')}).",
+        rich_help_panel=_CFG,
+    ),
 ]
 TitleWeight = Annotated[
     float | None,

@@ -21,6 +21,7 @@ from clusterer import (
     Reject,
     cluster,
 )
+from clusterer.explain import attachment_notes
 from clusterer.output import (
     check_writable,
     summary_table,
@@ -59,10 +60,13 @@ def print_links(clustering: Clustering, console: Console) -> None:
         Where to print.
     """
     story_of = {a.id: a.story_id for a in clustering.assignments}
+    notes = attachment_notes(clustering)
     by_story: dict[int, list[str]] = {}
     for link in clustering.links():
         s = story_of[link.a]
-        if link.accepted or story_of[link.b] == s:
+        if link.reason == "attached":
+            by_story.setdefault(s, []).append(f"  {link.a} — {link.b}  {notes[link.a]}")
+        elif link.accepted or story_of[link.b] == s:
             kind = "duplicate" if link.reason == "duplicate" else "story"
             by_story.setdefault(s, []).append(
                 f"  {link.a} — {link.b}  {kind} {link.similarity:.3f}"
@@ -294,6 +298,8 @@ def cluster_command(
     verify: o.VerifyOpt = None,
     story_threshold: o.StoryThreshold = None,
     linkage: o.LinkageOpt = None,
+    attach_ratio: o.AttachRatio = None,
+    attach_floor: o.AttachFloor = None,
     title_weight: o.TitleWeight = None,
     date_decay_days: o.DateDecayDays = None,
     no_date_decay: o.NoDateDecay = False,
@@ -352,6 +358,8 @@ def cluster_command(
         verify=verify,
         story_threshold=story_threshold,
         linkage=linkage,
+        attach_ratio=attach_ratio,
+        attach_floor=attach_floor,
         title_weight=title_weight,
         date_decay_days=date_decay_days,
         candidate_terms=candidate_terms,

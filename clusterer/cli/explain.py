@@ -11,7 +11,7 @@ from rich.console import Console
 from rich.table import Table
 
 from clusterer import Assignment, ClusterConfig, ConfigError, FieldMap, ReadReport, cluster
-from clusterer.explain import PairScorer
+from clusterer.explain import PairScorer, attachment_notes
 from clusterer.output import read_assignments
 
 from . import _options as o
@@ -82,11 +82,14 @@ def _explain_story(
     for column in ("a", "b", "kind", "similarity", "outcome"):
         links.add_column(column, overflow="fold")
     count = 0
+    notes = attachment_notes(result)
     for link in result.links():
         if link.a not in ids and link.b not in ids:
             continue
         kind = "near-duplicate" if link.reason == "duplicate" else "story"
-        if link.a in ids and link.b in ids:
+        if link.reason == "attached":
+            kind, outcome = "attachment", notes[link.a]
+        elif link.a in ids and link.b in ids:
             outcome = "joined" if link.accepted else "refused by linkage"
         else:
             outcome = "refused: stays apart" if not link.accepted else "joined (other story)"
@@ -193,6 +196,8 @@ def explain_command(
     verify: o.VerifyOpt = None,
     story_threshold: o.StoryThreshold = None,
     linkage: o.LinkageOpt = None,
+    attach_ratio: o.AttachRatio = None,
+    attach_floor: o.AttachFloor = None,
     title_weight: o.TitleWeight = None,
     date_decay_days: o.DateDecayDays = None,
     no_date_decay: o.NoDateDecay = False,
@@ -227,6 +232,8 @@ def explain_command(
         verify=verify,
         story_threshold=story_threshold,
         linkage=linkage,
+        attach_ratio=attach_ratio,
+        attach_floor=attach_floor,
         title_weight=title_weight,
         date_decay_days=date_decay_days,
         candidate_terms=candidate_terms,

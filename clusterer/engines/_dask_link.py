@@ -3,8 +3,9 @@
 ``_local_edge_order`` puts verified duplicate edges in the order the local engine gives
 them, so both engines return the same result; ``_story_edges`` collects the story
 edges found per term bucket; ``_link`` groups whole components into
-buckets and links each bucket on a worker in id-rank order. Used by
-:func:`clusterer.engines.dask_engine.run_dask`.
+buckets and links each bucket on a worker in id-rank order; ``_attach`` runs the
+singleton-attachment pass on the client with its pair scores computed on workers. Used
+by :func:`clusterer.engines.dask_engine.run_dask`.
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ import numpy as np
 import numpy.typing as npt
 
 from ..config import ClusterConfig
-from ..grouping import canonical_labels, components
+from ..grouping import Attachments, attach_singletons, canonical_labels, components
 from ..pipeline import _by_rank
 from . import stages
 from ._dask_graph import _edges, _Graph
@@ -119,3 +120,60 @@ def _link(
         scores[per_bucket[k]] = sub_scores
         cuts += sub_cuts
     return _by_rank(canonical_labels(labels), rank), scores, cuts
+
+
+def _attach(
+    g: _Graph,
+    sparts: Sequence[Any],
+    offsets: I64,
+    rank: I64,
+    labels: I64,
+    scores: F64,
+    edges: tuple[I64, I64, F64],
+    config: ClusterConfig,
+    nb: int,
+) -> Attachments:
+    """Run the attachment pass in id-rank space, as the local engine does.
+
+    The pass itself runs on the client (it needs labels, scores and edges only); the
+    story similarities of its (lone article, story member) pairs are computed on workers,
+    ``nb`` buckets of pairs, each with the TF-IDF rows it needs.
+    """
+    n = rank.size
+    order = np.argsort(rank)
+    by_rank = np.empty(n, np.int64)
+    by_rank[rank] = labels
+    scores_by_rank = np.empty(n, np.float64)
+    scores_by_rank[rank] = scores
+
+    def score(a: I64, b: I64) -> F64:
+        ra, rb = order[a], order[b]
+        out = np.zeros(a.size)
+        bucket = np.arange(a.size) % nb
+        extracts = []
+        needs = [np.unique(np.concatenate((ra[bucket == k], rb[bucket == k]))) for k in range(nb)]
+        owners = [np.searchsorted(offsets, m, side="right") - 1 for m in needs]
+        for q, sp in enumerate(sparts):
+            asks = g.scatter([m[own == q] for m, own in zip(needs, owners, strict=True)])
+            extracts.append(g.submit(stages.tfidf_extract, sp, int(offsets[q]), *asks))
+        jobs = []
+        for k in range(nb):
+            sel = bucket == k
+            payload = g.scatter([ra[sel], rb[sel]])
+            jobs.append(
+                g.submit(stages.attach_scores, config, *payload, *[g.item(e, k) for e in extracts])
+            )
+        for k, sim in enumerate(g.gather(jobs)):
+            out[bucket == k] = sim
+        return out
+
+    return attach_singletons(
+        by_rank,
+        scores_by_rank,
+        rank[edges[0]],
+        rank[edges[1]],
+        edges[2],
+        score,
+        config.attach_ratio,
+        config.attach_floor,
+    )

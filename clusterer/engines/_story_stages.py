@@ -3,7 +3,7 @@
 Per-partition (or per-bucket) functions over NumPy arrays that the Dask engine maps;
 they call the same stage functions as :mod:`clusterer.pipeline` (``tfidf_rows``,
 ``top_per_row``, ``posting_lists``, ``strong_posting_pairs``, ``story_similarity``,
-``link_stories``),
+``link_stories``, ``attach_singletons``),
 so the distributed result is the local one exactly. The public names are re-exported
 by :mod:`clusterer.engines.stages`. Nothing here imports Dask.
 """
@@ -23,6 +23,7 @@ from ..pipeline import _days
 from ..similarity import (
     TfidfRows,
     document_frequencies,
+    edge_threshold,
     posting_lists,
     story_similarity,
     strong_posting_pairs,
@@ -115,7 +116,7 @@ def term_edges(config: ClusterConfig, *pieces: tuple[I64, I64, Rows]) -> tuple[I
     left, right : int64 arrays
         Global rows, ``left < right``, distinct and sorted.
     similarity : float64 array
-        Story similarity, at least ``story_threshold``.
+        Story similarity, at least :func:`~clusterer.similarity.edge_threshold`.
     """
     term = np.concatenate([p[0] for p in pieces]) if pieces else _EMPTY_I
     if term.size == 0:
@@ -125,7 +126,7 @@ def term_edges(config: ClusterConfig, *pieces: tuple[I64, I64, Rows]) -> tuple[I
     local = np.searchsorted(rows, doc)  # order-preserving: ties break as on global rows
     ptr, local, day = posting_lists(term, local, days[local])
     left, right, sim = strong_posting_pairs(ptr, local, day, tf, days, config)
-    keep = sim >= config.story_threshold
+    keep = sim >= edge_threshold(config)
     return rows[left[keep]], rows[right[keep]], sim[keep]
 
 
@@ -189,3 +190,17 @@ def link_bucket(
         config.max_block,
     )
     return result.labels, result.scores, result.cuts
+
+
+def attach_scores(config: ClusterConfig, left: I64, right: I64, *extracts: Rows) -> F64:
+    """Story similarity of the given pairs of global rows (the attachment pass's scores).
+
+    The same ``story_similarity`` call as the local engine makes, on the same rows, so
+    the values are identical.
+    """
+    if left.size == 0:
+        return np.zeros(0)
+    rows, tf, days = _merge_rows(list(extracts))
+    return story_similarity(
+        tf, days, np.searchsorted(rows, left), np.searchsorted(rows, right), config
+    )

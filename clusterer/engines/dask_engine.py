@@ -17,6 +17,8 @@ story edges            W    top-term postings shuffled by term, each bucket with
                             enumerated (``strong_posting_pairs``), only edges move
 linkage                W/C  components on the client (edge list); whole components
                             grouped into buckets, linked on workers in id-rank order
+attachment             W/C  lone articles decided on the client; their pair scores
+                            computed on workers, in buckets with the rows they need
 output                 W    each partition writes its rows (or the client assembles a
                             :class:`~clusterer.models.Clustering`)
 ====================  ====  ==========================================================
@@ -37,11 +39,11 @@ import numpy.typing as npt
 from ..config import ClusterConfig
 from ..grouping import components
 from ..models import Clustering
-from ..pipeline import _by_rank, _finish, _Meta
+from ..pipeline import _by_rank, _finish, _Meta, attachment_links
 from ..signatures import Features
 from . import stages
 from ._dask_graph import _edges, _fetch_and_score, _Graph, client_for
-from ._dask_link import _link, _local_edge_order, _story_edges
+from ._dask_link import _attach, _link, _local_edge_order, _story_edges
 from .partitions import Partition, ReadOptions, count_lines, numbered
 
 I64 = npt.NDArray[np.int64]
@@ -161,12 +163,15 @@ def run_dask(
     np.maximum.at(dup_score, dup_right, dup_sim)
     lap("duplicate_groups")
 
+    attached = _edges([])
     if duplicates_only:  # each duplicate group is its own story, as locally
         story_labels, story_scores, cuts = dup_labels.copy(), np.zeros(n), 0
         s_left, s_right, s_sim = _edges([])
     else:
         futs, sparts, (s_left, s_right, s_sim) = _story_edges(g, futs, offsets, config, nb)
         lap("story_candidates_similarity")
+        # Links below story_threshold (kept down to attach_floor) only serve the pass.
+        strong = s_sim >= config.story_threshold
         story_labels, story_scores, cuts = _link(
             g,
             sparts,
@@ -175,13 +180,30 @@ def run_dask(
             dup_labels,
             dup_left,
             dup_right,
+            (s_left[strong], s_right[strong], s_sim[strong]),
+            config,
+            nb,
+        )
+        lap("link")
+        passed = _attach(
+            g,
+            sparts,
+            offsets,
+            rank,
+            story_labels,
+            story_scores,
             (s_left, s_right, s_sim),
             config,
             nb,
         )
+        order = np.argsort(rank)
+        story_labels = _by_rank(passed.labels[rank], rank)
+        story_scores = passed.scores[rank]
+        attached = attachment_links(passed, order)
+        s_left, s_right, s_sim = s_left[strong], s_right[strong], s_sim[strong]
         del sparts
     rejected = story_labels[s_left] != story_labels[s_right]
-    lap("link" if not duplicates_only else "stories")
+    lap("attach" if not duplicates_only else "stories")
 
     read_info = g.gather([g.submit(stages.rejects_of, f) for f in futs])
     rejects = tuple(r for part_rejects, _ in read_info for r in part_rejects)
@@ -238,6 +260,7 @@ def run_dask(
         rejected,
         cuts,
         truncated,
+        attached,
     )
     lap("assemble")
     return clustering, info

@@ -42,6 +42,7 @@ from ._dup_stages import band_pairs, band_split, collapse, dup_extract, dup_veri
 from ._story_stages import (
     StoryPart,
     add,
+    attach_scores,
     doc_freq,
     link_bucket,
     posting_counts,
@@ -62,6 +63,7 @@ __all__ = [
     "StoryPart",
     "add",
     "assignments",
+    "attach_scores",
     "band_pairs",
     "band_split",
     "collapse",

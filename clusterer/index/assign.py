@@ -17,6 +17,12 @@ starting clusters, never split, and the batch's articles join as singletons.
    greedily by the highest linkage, computed over *all* member pairs with the current
    idf (pairs in one group count 1, as in the batch path), while it is at least
    ``story_threshold``.
+3b. **Attachment.** As in the batch path
+   (:func:`clusterer.grouping.attach_singletons`): a story of one article that a link
+   of the batch (down to ``attach_floor``) ties to a story of several joins the one
+   whose members it matches best on average, if that mean reaches ``max(attach_floor,
+   attach_ratio * cohesion)``. Both the lone article and the story may be stored or
+   new; a stored lone article that joins is a story merge.
 4. **Ids.** A cluster holding stored stories keeps the oldest (smallest) story id; the
    other stored ids are absorbed (``merged`` events; they resolve to the survivor).
    Clusters of new articles get fresh ids in canonical order (date, then id).
@@ -35,7 +41,7 @@ import numpy as np
 import numpy.typing as npt
 
 from ..config import ClusterConfig
-from ..grouping import components
+from ..grouping import attach_singletons, components
 from ..similarity import TfidfRows, story_similarity
 
 __all__ = ["Decision", "Outcome", "Pool", "assign_batch"]
@@ -178,7 +184,8 @@ def assign_batch(
         out = story_similarity(pool.rows, pool.days, a, b, config)
         return np.where(pool.group[a] == pool.group[b], 1.0, out)
 
-    strong = sims(links[0], links[1]) >= thr
+    link_sims = sims(links[0], links[1])
+    strong = link_sims >= thr
     sl, sr = _stars(pool.story)
     g2l, g2r = _stars(pool.group)
     init = components(n, np.concatenate((sl, g2l)), np.concatenate((sr, g2r)))
@@ -190,6 +197,7 @@ def assign_batch(
     for c in np.unique(comp[s:]).tolist():
         rows = np.flatnonzero(comp == c)
         final[rows], score[rows] = _agglomerate(rows, init[rows], sims, thr, config.linkage)
+    final, score = _attach(final, score, comp, s, links, link_sims, sims, config)
     touched = np.isin(final, final[s:])
     pool.story, next_story = _relabel(
         np.where(touched, final, -1), pool.story, s, next_story, story_merges
@@ -249,6 +257,41 @@ def _agglomerate(
     count = same.sum(axis=1)
     mean = np.divide((full * same).sum(axis=1), count, out=np.zeros(m), where=count > 0)
     return _first_rows(rows, lab), mean
+
+
+def _attach(
+    final: I64,
+    score: F64,
+    comp: I64,
+    stored: int,
+    links: tuple[I64, I64],
+    link_sims: F64,
+    sims: PairScorer,
+    config: ClusterConfig,
+) -> tuple[I64, F64]:
+    """Run the attachment pass over the pool after the linkage (step 3b).
+
+    Stored stories outside the batch's components have no linkage scores yet: each one
+    a lone article has a link to gets its members' mean similarities computed (the
+    scores the linkage gives a cluster that does not change), so its cohesion is the
+    batch path's.
+    """
+    if config.attach_ratio <= 0 or links[0].size == 0:
+        return final, score
+    lab = np.unique(final, return_inverse=True)[1].ravel().astype(np.int64)
+    size = np.bincount(lab)
+    lone = size[lab] == 1
+    ok = (link_sims >= config.attach_floor) & (lone[links[0]] != lone[links[1]])
+    other = np.where(lone[links[0]], links[1], links[0])[ok]
+    unscored = np.unique(lab[other[~np.isin(comp[other], comp[stored:])]])
+    score = score.copy()
+    for story in unscored.tolist():
+        rows = np.flatnonzero(lab == story)
+        score[rows] = _agglomerate(rows, np.zeros(rows.size, np.int64), sims, 2.0, "average")[1]
+    out = attach_singletons(
+        lab, score, links[0], links[1], link_sims, sims, config.attach_ratio, config.attach_floor
+    )
+    return _first_rows(np.arange(final.size, dtype=np.int64), out.labels), out.scores
 
 
 def _first_rows(rows: I64, lab: I64) -> I64:

@@ -28,6 +28,7 @@ from ..signatures import Features, featurize
 from ..similarity import (
     TfidfRows,
     date_decay,
+    edge_threshold,
     estimated_jaccard,
     exact_jaccard,
     max_story_gap,
@@ -157,7 +158,8 @@ def plan_batch(
 
     Two phases keep the reads small: the posting candidates are scored from their term
     rows alone (``cache``, in memory), and whole stories are read only for candidates
-    reaching ``story_threshold`` and for verified near-duplicates. The
+    reaching ``story_threshold`` (``attach_floor`` if lower and the attachment pass is
+    on) and for verified near-duplicates. The
     rest cannot join a component holding a batch row (a weak link to an article that
     is not in a matched group is not an edge), so the assignment is the same as if all
     their stories had been read.
@@ -301,11 +303,14 @@ def _strong_candidates(
 ) -> I64:
     """Phase 1: the posting candidates whose link to a batch row may reach the threshold.
 
+    The threshold is :func:`~clusterer.similarity.edge_threshold`: ``story_threshold``,
+    or ``attach_floor`` when the attachment pass needs weaker links.
+
     Candidates are first scored with their frozen (epoch idf) vectors, computed once per
     epoch; only those within :data:`PREFILTER_BAND` of the threshold are weighed with
     the current idf and scored exactly. The exact pass decides, with ``_MARGIN``.
     """
-    threshold = config.story_threshold
+    threshold = edge_threshold(config)  # weaker links serve the attachment pass
     if cache.freeze(conn, sorted_unique(p_art), weigh) is not None:
         close = _frozen_scores(cache, brows, batch, p_row, p_art, config)
         keep = close >= threshold - PREFILTER_BAND
