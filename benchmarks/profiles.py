@@ -24,6 +24,7 @@ STAGES = (
     "story_candidates",
     "story_similarity",
     "link",
+    "attach",
     "assemble",
     "write",
 )
