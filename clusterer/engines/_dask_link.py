@@ -149,7 +149,7 @@ def _attach(
     def score(a: I64, b: I64) -> F64:
         ra, rb = order[a], order[b]
         out = np.zeros(a.size)
-        bucket = np.arange(a.size) % nb
+        bucket = np.arange(a.size) * nb // max(a.size, 1)  # runs of pairs: a story per bucket
         extracts = []
         needs = [np.unique(np.concatenate((ra[bucket == k], rb[bucket == k]))) for k in range(nb)]
         owners = [np.searchsorted(offsets, m, side="right") - 1 for m in needs]
