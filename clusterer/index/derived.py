@@ -33,7 +33,7 @@ from ..config import ClusterConfig
 from ..lsh import band_keys
 from ..pipeline import banding_for
 from .cache import TermCache
-from .lookup import StoredRows, fetch_where
+from .lookup import fetch_where
 from .storage import UNDATED
 
 __all__ = ["Derived"]
@@ -55,17 +55,53 @@ def day_keys(days: F64) -> I64:
     return np.where((days == UNDATED) | np.isnan(days), 0, keys)
 
 
+#: The recent segment is merged into the main one once it holds this share of it (and at
+#: least :data:`MIN_MERGE` entries): a batch then inserts into a small array, and the
+#: large one is copied about once per ``1 / MERGE_SHARE`` of growth.
+MERGE_SHARE = 0.25
+MIN_MERGE = 1 << 16
+
+
 @dataclass
-class _Bands:
+class _Sorted:
+    """Parallel arrays sorted by ``key`` (band key, or term-day key for postings)."""
+
     key: I64
+    day: F64  # postings only (empty for bands)
     article: I64
 
+    @classmethod
+    def empty(cls) -> _Sorted:
+        return cls(np.zeros(0, np.int64), np.zeros(0, np.float64), np.zeros(0, np.int64))
 
-@dataclass
-class _Postings:
-    key: I64  # term << _DAY_BITS | day key
-    day: F64
-    article: I64
+    def merge(self, other: _Sorted) -> _Sorted:
+        """Both sets of entries, sorted by key (one pass over this segment)."""
+        at = np.searchsorted(self.key, other.key)
+        day = np.insert(self.day, at, other.day) if other.day.size else self.day
+        return _Sorted(
+            np.insert(self.key, at, other.key), day, np.insert(self.article, at, other.article)
+        )
+
+    def keep(self, alive: npt.NDArray[np.bool_]) -> _Sorted:
+        ok = alive[self.article]
+        return _Sorted(self.key[ok], self.day[ok] if self.day.size else self.day, self.article[ok])
+
+
+class _Levels:
+    """A sorted multiset in two segments: a large main one and a small recent one."""
+
+    def __init__(self) -> None:
+        self.segments = [_Sorted.empty(), _Sorted.empty()]
+
+    def add(self, entries: _Sorted) -> None:
+        main, recent = self.segments
+        recent = recent.merge(entries)
+        if recent.key.size >= max(MIN_MERGE, MERGE_SHARE * main.key.size):
+            main, recent = main.merge(recent), _Sorted.empty()
+        self.segments = [main, recent]
+
+    def keep(self, alive: npt.NDArray[np.bool_]) -> None:
+        self.segments = [s.keep(alive) for s in self.segments]
 
 
 def _ranges(lo: I64, hi: I64) -> tuple[I64, I64]:
@@ -91,10 +127,8 @@ class Derived:
         self.seen = 0  # highest row id loaded
         self.deletions = -1  # value of the counter the live set was taken at (-1: none)
         self.alive = np.zeros(1, np.bool_)
-        self._bands = _Bands(np.zeros(0, np.int64), np.zeros(0, np.int64))
-        self._postings = _Postings(
-            np.zeros(0, np.int64), np.zeros(0, np.float64), np.zeros(0, np.int64)
-        )
+        self._bands = _Levels()
+        self._postings = _Levels()
 
     # -- keeping up with the file -------------------------------------------------------
     def sync(self, conn: sqlite3.Connection, deletions: int, cache: TermCache) -> None:
@@ -111,67 +145,82 @@ class Derived:
             )
             if rows.rowid.size == 0:
                 break
-            self._append(rows, cache)
+            cache.put(
+                rows.rowid,
+                rows.days,
+                rows.term_ptr,
+                rows.term_features,
+                rows.term_body,
+                rows.term_title,
+            )
+            keys = band_keys(rows.signatures, self.banding)
+            self.append(rows.rowid, rows.days, rows.empty, keys, rows.tops)
         if deletions != self.deletions:
             live = np.array([r[0] for r in conn.execute("SELECT rowid FROM articles")], np.int64)
             self.alive[:] = False
             self.alive[live] = True
             self.deletions = deletions
-            self._drop_dead()
+            self._bands.keep(self.alive)
+            self._postings.keep(self.alive)
 
-    def _append(self, rows: StoredRows, cache: TermCache) -> None:
-        cache.put(
-            rows.rowid,
-            rows.days,
-            rows.term_ptr,
-            rows.term_features,
-            rows.term_body,
-            rows.term_title,
-        )
-        top = int(rows.rowid.max())
+    def append(
+        self,
+        rowid: I64,
+        days: F64,
+        empty: npt.NDArray[np.bool_],
+        keys: npt.NDArray[np.uint64],
+        tops: list[npt.NDArray[np.uint32]],
+    ) -> None:
+        """Add committed rows (ascending ids above :attr:`seen`) to the lookups.
+
+        ``add`` calls this with the batch it has just committed, so its own rows are
+        never read back; rows of other processes come through :meth:`sync`.
+
+        Parameters
+        ----------
+        rowid : (n,) int64
+            Row ids.
+        days : (n,) float64
+            Days (NaN: undated).
+        empty : (n,) bool
+            Rows without text (no band keys).
+        keys : (n, bands) uint64
+            Band keys of the rows' signatures.
+        tops : list of uint32 arrays
+            Top terms of each row.
+        """
+        if rowid.size == 0:
+            return
+        top = int(rowid.max())
         if top >= self.alive.size:
             grow = max(top + 1, 2 * self.alive.size) - self.alive.size
             self.alive = np.concatenate((self.alive, np.zeros(grow, np.bool_)))
-        self.alive[rows.rowid] = True
+        self.alive[rowid] = True
         self.seen = max(self.seen, top)
-        live = ~rows.empty
-        keys = band_keys(rows.signatures[live], self.banding).view(np.int64).ravel()
-        owners = np.repeat(rows.rowid[live], self.banding.bands)
-        order = np.argsort(keys, kind="stable")
-        keys, owners = keys[order], owners[order]
-        at = np.searchsorted(self._bands.key, keys)
-        self._bands = _Bands(
-            np.insert(self._bands.key, at, keys), np.insert(self._bands.article, at, owners)
-        )
-        lens = np.array([t.size for t in rows.tops], np.int64)
-        terms = np.concatenate(rows.tops).astype(np.int64) if rows.tops else np.zeros(0, np.int64)
-        days = np.nan_to_num(np.repeat(rows.days, lens), nan=UNDATED)
-        arts = np.repeat(rows.rowid, lens)
-        pkey = (terms << _DAY_BITS) | day_keys(days)
+        live = ~empty
+        bkeys = keys[live].view(np.int64).ravel()
+        owners = np.repeat(rowid[live], keys.shape[1])
+        order = np.argsort(bkeys, kind="stable")
+        self._bands.add(_Sorted(bkeys[order], np.zeros(0, np.float64), owners[order]))
+        lens = np.array([t.size for t in tops], np.int64)
+        terms = np.concatenate(tops).astype(np.int64) if tops else np.zeros(0, np.int64)
+        pdays = np.nan_to_num(np.repeat(days, lens), nan=UNDATED)
+        arts = np.repeat(rowid, lens)
+        pkey = (terms << _DAY_BITS) | day_keys(pdays)
         order = np.argsort(pkey, kind="stable")
-        pkey, days, arts = pkey[order], days[order], arts[order]
-        p = self._postings
-        at = np.searchsorted(p.key, pkey)
-        self._postings = _Postings(
-            np.insert(p.key, at, pkey), np.insert(p.day, at, days), np.insert(p.article, at, arts)
-        )
-
-    def _drop_dead(self) -> None:
-        """Drop the entries of deleted rows (keeps the key order)."""
-        b, p = self._bands, self._postings
-        ok = self.alive[b.article]
-        self._bands = _Bands(b.key[ok], b.article[ok])
-        ok = self.alive[p.article]
-        self._postings = _Postings(p.key[ok], p.day[ok], p.article[ok])
+        self._postings.add(_Sorted(pkey[order], pdays[order], arts[order]))
 
     # -- lookups ------------------------------------------------------------------------
     def bands(self, keys: I64) -> tuple[I64, I64]:
         """Live (key, row id) entries for the sorted distinct band ``keys``."""
-        seg = self._bands
-        at, _ = _ranges(
-            np.searchsorted(seg.key, keys, "left"), np.searchsorted(seg.key, keys, "right")
-        )
-        k, a = seg.key[at], seg.article[at]
+        ks, arts = [], []
+        for seg in self._bands.segments:
+            at, _ = _ranges(
+                np.searchsorted(seg.key, keys, "left"), np.searchsorted(seg.key, keys, "right")
+            )
+            ks.append(seg.key[at])
+            arts.append(seg.article[at])
+        k, a = np.concatenate(ks), np.concatenate(arts)
         ok = self.alive[a]
         return k[ok], a[ok]
 
@@ -184,42 +233,53 @@ class Derived:
         from the ``neighbours``-th before ``dmin`` to the ``neighbours``-th after
         ``dmax``, widened to whole minutes (a superset of what
         :func:`~clusterer.index.lookup.posting_matches` keeps for any batch row whose
-        date lies in ``[dmin, dmax]``).
+        date lies in ``[dmin, dmax]``). Each segment is cut on its own: a posting
+        among the ``neighbours`` nearest overall is among the nearest of its segment.
 
         Returns
         -------
         term, day, rowid : arrays
             One entry per posting.
         """
-        base = terms << _DAY_BITS
-        k_lo = base | day_keys(np.clip(dmin, -1e12, 1e12))
-        k_hi = base | day_keys(np.clip(dmax, -1e12, 1e12))
-        seg = self._postings
-        if seg.key.size == 0:
-            return np.zeros(0, np.int64), np.zeros(0, np.float64), np.zeros(0, np.int64)
-        start = np.searchsorted(seg.key, base, "left")
-        dated = np.searchsorted(seg.key, base | 1, "left")
-        end = np.searchsorted(seg.key, base + (1 << _DAY_BITS), "left")
-        # ``neighbours`` entries beyond each end, widened to whole minutes: entries of one
-        # minute are not ordered by day, so a cut inside a minute could miss a nearer one
-        top = seg.key.size - 1
-        first = np.maximum(np.searchsorted(seg.key, k_lo, "left") - neighbours, dated)
-        first = np.where(
-            first < end, np.searchsorted(seg.key, seg.key[np.minimum(first, top)], "left"), first
-        )
-        last = np.minimum(np.searchsorted(seg.key, k_hi + 1, "left") + neighbours, end)
-        last = np.where(
-            last > dated,
-            np.searchsorted(seg.key, seg.key[np.clip(last - 1, 0, top)], "right"),
-            last,
-        )
-        u_at, u_of = _ranges(start, dated)
-        d_at, d_of = _ranges(first, last)
-        keep = (seg.day[d_at] >= lo[d_of]) & (seg.day[d_at] <= hi[d_of])
-        at = np.concatenate((u_at, d_at[keep]))
-        of = np.concatenate((u_of, d_of[keep]))
-        t, d, a = terms[of], seg.day[at], seg.article[at]
+        parts = [
+            _segment_postings(seg, terms, lo, hi, dmin, dmax, neighbours)
+            for seg in self._postings.segments
+        ]
+        t, d, a = (np.concatenate([p[i] for p in parts]) for i in range(3))
         return t, d, a
 
     def __len__(self) -> int:
         return int(self.alive.sum())
+
+
+def _segment_postings(
+    seg: _Sorted, terms: I64, lo: F64, hi: F64, dmin: F64, dmax: F64, neighbours: int
+) -> tuple[I64, F64, I64]:
+    """:meth:`Derived.postings` within one sorted segment."""
+    if seg.key.size == 0:
+        return np.zeros(0, np.int64), np.zeros(0, np.float64), np.zeros(0, np.int64)
+    base = terms << _DAY_BITS
+    k_lo = base | day_keys(np.clip(dmin, -1e12, 1e12))
+    k_hi = base | day_keys(np.clip(dmax, -1e12, 1e12))
+    start = np.searchsorted(seg.key, base, "left")
+    dated = np.searchsorted(seg.key, base | 1, "left")
+    end = np.searchsorted(seg.key, base + (1 << _DAY_BITS), "left")
+    # ``neighbours`` entries beyond each end, widened to whole minutes: entries of one
+    # minute are not ordered by day, so a cut inside a minute could miss a nearer one
+    top = seg.key.size - 1
+    first = np.maximum(np.searchsorted(seg.key, k_lo, "left") - neighbours, dated)
+    first = np.where(
+        first < end, np.searchsorted(seg.key, seg.key[np.minimum(first, top)], "left"), first
+    )
+    last = np.minimum(np.searchsorted(seg.key, k_hi + 1, "left") + neighbours, end)
+    last = np.where(
+        last > dated,
+        np.searchsorted(seg.key, seg.key[np.clip(last - 1, 0, top)], "right"),
+        last,
+    )
+    u_at, u_of = _ranges(start, dated)
+    d_at, d_of = _ranges(first, last)
+    keep = (seg.day[d_at] >= lo[d_of]) & (seg.day[d_at] <= hi[d_of])
+    at = np.concatenate((u_at, d_at[keep]))
+    of = np.concatenate((u_of, d_of[keep]))
+    return terms[of], seg.day[at], seg.article[at]

@@ -270,6 +270,7 @@ class StoryIndex:
                     origin, f"article id {first!r} is already in the index {self.path}"
                 )
             plan = self._plan(conn, batch)
+            first_row = self._counters["next_article"]
             write_plan(conn, plan, self.config, self._stats, self._counters)
             if self.window_days is not None:
                 newest = conn.execute("SELECT max(day) FROM articles").fetchone()[0]
@@ -282,7 +283,15 @@ class StoryIndex:
                         self._stats,
                         self._counters,
                     )
+        self._remember(plan, first_row)
         return results(plan)
+
+    def _remember(self, plan: Plan, first: int) -> None:
+        """Put a just-committed batch into the in-memory lookups (not read back)."""
+        batch, f = plan.batch, plan.batch.features
+        rowids = np.arange(first, first + len(batch.articles), dtype=np.int64)
+        self._cache.put(rowids, batch.days, f.term_ptr, f.term_features, f.term_body, f.term_title)
+        self._derived.append(rowids, batch.days, ~batch.eligible, batch.keys, plan.tops)
 
     def query(self, article: Article) -> IndexAssignment:
         """Answer where an article would go, without storing it.
