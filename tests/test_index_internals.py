@@ -8,9 +8,11 @@ from index_helpers import make_articles
 
 from clusterer import ClusterConfig
 from clusterer._kernels import cosine_pairs
+from clusterer.index._posting_kernel import merge_sorted, nearest_pairs
 from clusterer.index._score_kernel import frozen_cosines
 from clusterer.index.cache import TermCache
-from clusterer.index.lookup import _nearest, sorted_unique
+from clusterer.index.derived import _DAY_BITS, day_keys
+from clusterer.index.lookup import sorted_unique
 from clusterer.index.storage import UNDATED
 from clusterer.index.weigh import Weigher
 from clusterer.signatures import featurize
@@ -84,9 +86,26 @@ def _check_nearest(k: int, seed: int) -> None:
     qterm = rng.integers(0, n_terms, n_q)
     d = rng.integers(0, 40, n_q).astype(np.float64)
     d[rng.random(n_q) < 0.1] = np.nan
-    row = np.arange(n_q, dtype=np.int64)
     span = 15.0
-    left, right = _nearest(row, qterm, d, pterm, pday, part, n_terms, span, k)
+    key = (pterm.astype(np.int64) << _DAY_BITS) | day_keys(pday)
+    order = np.lexsort((part, pday, key))
+    key, day, art = key[order], pday[order], part[order]
+    cut = rng.random(n_post) < 0.3  # two segments, as in Derived
+    left, right = nearest_pairs(
+        key[~cut],
+        day[~cut],
+        art[~cut],
+        key[cut],
+        day[cut],
+        art[cut],
+        np.arange(n_q + 1, dtype=np.int64),
+        qterm.astype(np.int64),
+        d,
+        span,
+        k,
+        _DAY_BITS,
+    )
+    assert np.array_equal(np.unique(left * 100000 + right), left * 100000 + right)
     got = {(int(a), int(b)) for a, b in zip(left, right, strict=True)}
     for q in range(n_q):
         mine = {b for a, b in got if a == q}
@@ -115,6 +134,22 @@ def _check_nearest(k: int, seed: int) -> None:
 @pytest.mark.parametrize("seed", range(4))
 def test_nearest_keeps_the_k_date_nearest(k: int, seed: int) -> None:
     _check_nearest(k, seed)
+
+
+def test_merge_sorted_orders_by_key_day_and_id() -> None:
+    rng = np.random.default_rng(5)
+    key = rng.integers(0, 5, 300)
+    day = rng.integers(0, 4, 300).astype(np.float64)
+    art = rng.permutation(300).astype(np.int64)
+    cut = rng.random(300) < 0.4
+    parts = []
+    for m in (cut, ~cut):
+        o = np.lexsort((art[m], day[m], key[m]))
+        parts.append((key[m][o], day[m][o], art[m][o]))
+    got = merge_sorted(*parts[0], *parts[1])
+    o = np.lexsort((art, day, key))
+    for g, want in zip(got, (key[o], day[o], art[o]), strict=True):
+        assert np.array_equal(g, want)
 
 
 def test_sorted_unique() -> None:

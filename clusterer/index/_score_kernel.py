@@ -8,6 +8,7 @@ lists, no gathering of the candidates' vectors into a new CSR.
 
 from __future__ import annotations
 
+import numba
 import numpy as np
 import numpy.typing as npt
 from numba import njit, prange
@@ -17,7 +18,6 @@ __all__ = ["frozen_cosines"]
 I64 = npt.NDArray[np.int64]
 
 
-@njit(parallel=True, cache=True)
 def frozen_cosines(
     b_ptr: I64,
     b_features: npt.NDArray[np.uint32],
@@ -28,7 +28,7 @@ def frozen_cosines(
     fz_features: npt.NDArray[np.uint32],
     fz_weights: npt.NDArray[np.float32],
     n_features: int,
-) -> npt.NDArray[np.float64]:  # pragma: no cover
+) -> npt.NDArray[np.float64]:
     """Return the cosine of each pair (batch row ``p_row[k]``, stored row ``p_art[k]``).
 
     Parameters
@@ -42,9 +42,39 @@ def frozen_cosines(
     n_features : int
         Size of the term space.
     """
+    chunks = 2 * int(numba.get_num_threads())
+    return _frozen_cosines(
+        b_ptr,
+        b_features,
+        b_weights,
+        p_row,
+        p_art,
+        fz_len,
+        fz_features,
+        fz_weights,
+        n_features,
+        chunks,
+    )
+
+
+@njit(parallel=True, cache=True)
+def _frozen_cosines(
+    b_ptr: I64,
+    b_features: npt.NDArray[np.uint32],
+    b_weights: npt.NDArray[np.float32],
+    p_row: I64,
+    p_art: I64,
+    fz_len: I64,
+    fz_features: npt.NDArray[np.uint32],
+    fz_weights: npt.NDArray[np.float32],
+    n_features: int,
+    max_chunks: int,
+) -> npt.NDArray[np.float64]:  # pragma: no cover
+    """:func:`frozen_cosines` in at most ``max_chunks`` parallel chunks."""
     m = p_row.shape[0]
     out = np.zeros(m, np.float64)
-    n_chunks = min(max(m // 4096, 1), 64)
+    # one dense buffer (4 bytes x n_features) is zeroed per chunk: a few chunks per thread
+    n_chunks = min(max(m // 4096, 1), max_chunks)
     bounds = np.zeros(n_chunks + 1, np.int64)
     for c in range(1, n_chunks + 1):  # chunk ends moved to row boundaries
         e = m * c // n_chunks

@@ -14,11 +14,12 @@ are rebuilt here when an index is opened and kept up to date after that:
 Rows are read with their checksum verified (:func:`~clusterer.index.lookup.decode_rows`)
 and their term rows go to the :class:`~clusterer.index.cache.TermCache` on the way.
 
-Structure: (key, row id) for bands and (term-day key, day, row id) for postings, each
-sorted by key; a load inserts its sorted entries in place (one pass over the arrays),
-and a deletion drops the entries of deleted rows at once (they must not take the place
-of live neighbours in a posting lookup). Lookups only rely on the key order
-(:func:`~clusterer.index.lookup._nearest` orders postings itself).
+Structure: (key, row id) for bands, sorted by key, and (term-day key, day, row id) for
+postings, sorted by all three, so that within a term the dated postings are in date
+order. Each lives in two segments, a large main one and a small recent one that a
+batch is merged into (merged into the main one once it holds a quarter of it); a
+deletion drops the entries of deleted rows at once (they must not take the place of
+live neighbours in a posting lookup).
 """
 
 from __future__ import annotations
@@ -32,6 +33,7 @@ import numpy.typing as npt
 from ..config import ClusterConfig
 from ..lsh import band_keys
 from ..pipeline import banding_for
+from ._posting_kernel import merge_sorted, nearest_pairs
 from .cache import TermCache
 from .lookup import fetch_where
 from .storage import UNDATED
@@ -75,12 +77,20 @@ class _Sorted:
         return cls(np.zeros(0, np.int64), np.zeros(0, np.float64), np.zeros(0, np.int64))
 
     def merge(self, other: _Sorted) -> _Sorted:
-        """Both sets of entries, sorted by key (one pass over this segment)."""
+        """Both sets of entries, sorted (one pass over this segment).
+
+        Postings are ordered by (key, day, row id), so that within a term the dated
+        ones are in date order; band keys by key alone.
+        """
+        if self.day.size or other.day.size:
+            return _Sorted(*merge_sorted(self.key, self.day, self.article, *other.fields()))
         at = np.searchsorted(self.key, other.key)
-        day = np.insert(self.day, at, other.day) if other.day.size else self.day
         return _Sorted(
-            np.insert(self.key, at, other.key), day, np.insert(self.article, at, other.article)
+            np.insert(self.key, at, other.key), self.day, np.insert(self.article, at, other.article)
         )
+
+    def fields(self) -> tuple[I64, F64, I64]:
+        return self.key, self.day, self.article
 
     def keep(self, alive: npt.NDArray[np.bool_]) -> _Sorted:
         ok = alive[self.article]
@@ -207,7 +217,7 @@ class Derived:
         pdays = np.nan_to_num(np.repeat(days, lens), nan=UNDATED)
         arts = np.repeat(rowid, lens)
         pkey = (terms << _DAY_BITS) | day_keys(pdays)
-        order = np.argsort(pkey, kind="stable")
+        order = np.lexsort((arts, pdays, pkey))
         self._postings.add(_Sorted(pkey[order], pdays[order], arts[order]))
 
     # -- lookups ------------------------------------------------------------------------
@@ -224,62 +234,16 @@ class Derived:
         ok = self.alive[a]
         return k[ok], a[ok]
 
-    def postings(
-        self, terms: I64, lo: F64, hi: F64, dmin: F64, dmax: F64, neighbours: int
-    ) -> tuple[I64, F64, I64]:
-        """Return the postings of sorted distinct ``terms`` that can be date-nearest.
+    def nearest(
+        self, q_ptr: I64, q_term: I64, row_day: F64, span: float, k: int
+    ) -> tuple[I64, I64]:
+        """Distinct (batch row, row id) pairs of the date-nearest postings of each query.
 
-        For each term: every undated posting, and the dated ones within ``[lo, hi]``
-        from the ``neighbours``-th before ``dmin`` to the ``neighbours``-th after
-        ``dmax``, widened to whole minutes (a superset of what
-        :func:`~clusterer.index.lookup.posting_matches` keeps for any batch row whose
-        date lies in ``[dmin, dmax]``). Each segment is cut on its own: a posting
-        among the ``neighbours`` nearest overall is among the nearest of its segment.
-
-        Returns
-        -------
-        term, day, rowid : arrays
-            One entry per posting.
+        See :func:`clusterer.index._posting_kernel.nearest_pairs` (queries grouped by
+        batch row through ``q_ptr``).
         """
-        parts = [
-            _segment_postings(seg, terms, lo, hi, dmin, dmax, neighbours)
-            for seg in self._postings.segments
-        ]
-        t, d, a = (np.concatenate([p[i] for p in parts]) for i in range(3))
-        return t, d, a
+        main, recent = (seg.fields() for seg in self._postings.segments)
+        return nearest_pairs(*main, *recent, q_ptr, q_term, row_day, span, k, _DAY_BITS)
 
     def __len__(self) -> int:
         return int(self.alive.sum())
-
-
-def _segment_postings(
-    seg: _Sorted, terms: I64, lo: F64, hi: F64, dmin: F64, dmax: F64, neighbours: int
-) -> tuple[I64, F64, I64]:
-    """:meth:`Derived.postings` within one sorted segment."""
-    if seg.key.size == 0:
-        return np.zeros(0, np.int64), np.zeros(0, np.float64), np.zeros(0, np.int64)
-    base = terms << _DAY_BITS
-    k_lo = base | day_keys(np.clip(dmin, -1e12, 1e12))
-    k_hi = base | day_keys(np.clip(dmax, -1e12, 1e12))
-    start = np.searchsorted(seg.key, base, "left")
-    dated = np.searchsorted(seg.key, base | 1, "left")
-    end = np.searchsorted(seg.key, base + (1 << _DAY_BITS), "left")
-    # ``neighbours`` entries beyond each end, widened to whole minutes: entries of one
-    # minute are not ordered by day, so a cut inside a minute could miss a nearer one
-    top = seg.key.size - 1
-    first = np.maximum(np.searchsorted(seg.key, k_lo, "left") - neighbours, dated)
-    first = np.where(
-        first < end, np.searchsorted(seg.key, seg.key[np.minimum(first, top)], "left"), first
-    )
-    last = np.minimum(np.searchsorted(seg.key, k_hi + 1, "left") + neighbours, end)
-    last = np.where(
-        last > dated,
-        np.searchsorted(seg.key, seg.key[np.clip(last - 1, 0, top)], "right"),
-        last,
-    )
-    u_at, u_of = _ranges(start, dated)
-    d_at, d_of = _ranges(first, last)
-    keep = (seg.day[d_at] >= lo[d_of]) & (seg.day[d_at] <= hi[d_of])
-    at = np.concatenate((u_at, d_at[keep]))
-    of = np.concatenate((u_of, d_of[keep]))
-    return terms[of], seg.day[at], seg.article[at]

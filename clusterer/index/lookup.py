@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, cast
 import numpy as np
 import numpy.typing as npt
 
-from .storage import UNDATED, row_crc
+from .storage import row_crc
 
 if TYPE_CHECKING:
     from .derived import Derived
@@ -177,10 +177,10 @@ def posting_matches(
     undated stored articles come first (they pair with everything, as in the batch
     path), and an undated batch row takes the lowest row ids.
 
-    The cap is applied at the lookup as far as it can be: for each distinct term only
-    the postings between the ``neighbours``-th one before the batch's earliest date and
-    the ``neighbours``-th one after its latest are read (binary searches bound the
-    range), so the postings read do not grow with the number stored.
+    One compiled pass (:func:`clusterer.index._posting_kernel.nearest_pairs`): per
+    query, binary searches in the date-ordered postings of the term find the
+    ``neighbours`` either side of the row's date, so the postings read do not grow with
+    the number stored.
 
     Returns
     -------
@@ -190,27 +190,9 @@ def posting_matches(
     empty = np.zeros(0, np.int64)
     if row.size == 0:
         return empty, empty
-    d = days[row]
-    span = min(gap, 1e299)
-    uterm, inv = np.unique(term, return_inverse=True)
-    inv = inv.ravel()
-    undated_q = np.isnan(d)
-    dmin = np.full(uterm.size, np.inf)
-    dmax = np.full(uterm.size, -np.inf)
-    np.minimum.at(dmin, inv[~undated_q], d[~undated_q])
-    np.maximum.at(dmax, inv[~undated_q], d[~undated_q])
-    full = np.zeros(uterm.size, np.bool_)
-    full[inv[undated_q]] = True
-    dmin = np.where(full | ~np.isfinite(dmin), -1e299, dmin)
-    dmax = np.where(full | ~np.isfinite(dmax), 1e299, dmax)
-    lo = np.where(full, -1e299, dmin - span)
-    hi = np.where(full, 1e299, dmax + span)
-    pt, pday, part = derived.postings(uterm, lo, hi, dmin, dmax, neighbours)
-    if pt.size == 0:
-        return empty, empty
-    return _nearest(
-        row, inv, d, np.searchsorted(uterm, pt), pday, part, uterm.size, span, neighbours
-    )
+    order = np.argsort(row, kind="stable")
+    q_ptr = np.searchsorted(row[order], np.arange(days.size + 1))
+    return derived.nearest(q_ptr, term[order].astype(np.int64), days, min(gap, 1e299), neighbours)
 
 
 def sorted_unique(values: I64) -> I64:
@@ -227,74 +209,6 @@ def sorted_unique(values: I64) -> I64:
     if out.size:
         out = out[np.concatenate(([True], out[1:] != out[:-1]))]
     return out
-
-
-def _nearest(
-    row: I64,
-    qterm: I64,
-    d: F64,
-    pterm: I64,
-    pday: F64,
-    part: I64,
-    n_terms: int,
-    span: float,
-    k: int,
-) -> tuple[I64, I64]:
-    """Keep, per query (row, term), the ``k`` postings nearest in date (see above)."""
-    order = np.lexsort((part, pday, pterm))  # UNDATED sorts first within a term
-    pterm, pday, part = pterm[order], pday[order], part[order]
-    start = np.searchsorted(pterm, np.arange(n_terms + 1))
-    n_und = np.bincount(pterm[pday == UNDATED], minlength=n_terms)
-    s0, e = start[qterm], start[qterm + 1]
-    s = s0 + n_und[qterm]  # dated postings of the query's term: [s, e), by day then id
-    take_u = np.minimum(n_und[qterm], k)
-    w = np.minimum(k - take_u, e - s)
-    x = np.nan_to_num(d)
-    last = max(pday.size - 1, 0)
-    # pos: first dated posting of the term dated at or after the query's day
-    lo, hi = s.copy(), e.copy()
-    while True:
-        active = lo < hi
-        if not active.any():
-            break
-        mid = (lo + hi) // 2
-        before = pday[np.minimum(mid, last)] < x
-        lo = np.where(active & before, mid + 1, lo)
-        hi = np.where(active & ~before, mid, hi)
-    # the w nearest form a window [a, a + w); find its start (ties: the earlier)
-    lo = np.maximum(s, lo - w)
-    hi = np.maximum(lo, np.minimum(hi, e - w))
-    while True:
-        active = lo < hi
-        if not active.any():
-            break
-        mid = (lo + hi) // 2
-        move = (x - pday[np.minimum(mid, last)]) > (pday[np.minimum(mid + w, last)] - x)
-        lo = np.where(active & move, mid + 1, lo)
-        hi = np.where(active & ~move, mid, hi)
-    q_idx = np.arange(qterm.size)
-    q = np.concatenate((np.repeat(q_idx, take_u), np.repeat(q_idx, w)))
-    first = np.concatenate((s0, lo))
-    lens = np.concatenate((take_u, w))
-    ptr = np.cumsum(lens) - lens
-    idx = np.repeat(first - ptr, lens) + np.arange(int(lens.sum()), dtype=np.int64)
-    ok = (pday[idx] == UNDATED) | (np.abs(pday[idx] - x[q]) <= span)
-    q, idx = q[ok], idx[ok]
-    undated_q = np.flatnonzero(np.isnan(d))
-    if undated_q.size:  # distance 0 to everything: the lowest ids
-        dated = ~np.isin(q, undated_q)
-        q, idx = q[dated], idx[dated]
-        extra_q: list[I64] = []
-        extra_i: list[I64] = []
-        for j in undated_q.tolist():
-            cand = np.arange(int(s0[j]), int(e[j]))
-            pick = cand[np.argsort(part[cand], kind="stable")[:k]]
-            extra_q.append(np.full(pick.size, j, np.int64))
-            extra_i.append(pick)
-        q = np.concatenate([q, *extra_q])
-        idx = np.concatenate([idx, *extra_i])
-    key = sorted_unique(row[q] * (1 << 40) + part[idx])
-    return (key >> 40).astype(np.int64), (key & ((1 << 40) - 1)).astype(np.int64)
 
 
 def fetch_stories(conn: sqlite3.Connection, rowids: I64, num_perm: int) -> StoredRows:
