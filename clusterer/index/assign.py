@@ -318,18 +318,50 @@ def _decide(
     caused: dict[int, list[int]] = {}
     for _, gone, cause in story_merges:
         caused.setdefault(cause, []).append(gone)
+    n = len(pool.ids)
+    # every (batch row, other member of its story) pair, scored in one call
+    first = np.zeros(n, np.int64)
+    pw: list[I64] = []
+    po: list[I64] = []
+    for rows_of in members.values():
+        m = np.asarray(rows_of, np.int64)
+        first[m] = m.min()
+        mine = m[m >= s]
+        if best_dup:
+            mine = mine[np.array([x not in best_dup for x in mine.tolist()], np.bool_)]
+        if mine.size and m.size > 1:
+            left, right = np.repeat(mine, m.size), np.tile(m, mine.size)
+            pw.append(left[left != right])
+            po.append(right[left != right])
+    dup_w = np.array(sorted(best_dup), np.int64)
+    dup_o = np.array([best_dup[x][1] for x in dup_w.tolist()], np.int64)
+    left = np.concatenate([dup_w, *pw])
+    right = np.concatenate([dup_o, *po])
+    values = sims(left, right) if left.size else np.zeros(0)
+    sim_of: dict[int, float] = dict(zip(dup_w.tolist(), values[: dup_w.size].tolist(), strict=True))
+    left, right, values = left[dup_w.size :], right[dup_w.size :], values[dup_w.size :]
+    best_of: dict[int, tuple[int, float]] = {}
+    if left.size:  # first maximum per batch row (rows come in contiguous runs)
+        starts = np.flatnonzero(np.concatenate(([True], left[1:] != left[:-1])))
+        top = np.maximum.reduceat(values, starts)
+        run = np.repeat(np.arange(starts.size), np.diff(np.append(starts, left.size)))
+        hit = np.flatnonzero(values == top[run])
+        at = hit[np.searchsorted(run[hit], np.arange(starts.size))]
+        best_of = dict(
+            zip(
+                left[starts].tolist(),
+                zip(right[at].tolist(), values[at].tolist(), strict=True),
+                strict=True,
+            )
+        )
     out = []
-    for w in range(s, len(pool.ids)):
-        sid = int(pool.story[w])
-        others = np.asarray([r for r in members[sid] if r != w], np.int64)
-        new = not (others < s).any() and bool((others > w).all())
+    for w in range(s, n):
+        new = bool(first[w] == w)
         if w in best_dup:
             jac, best = best_dup[w]
-            sim = float(sims(np.array([w]), np.array([best]))[0])
-        elif others.size:
-            values = sims(np.full(others.size, w), others)
-            k = int(np.argmax(values))
-            jac, best, sim = 0.0, int(others[k]), float(values[k])
+            sim = sim_of[w]
+        elif w in best_of:
+            jac, (best, sim) = 0.0, best_of[w]
         else:
             jac, best, sim = 0.0, -1, 0.0
         out.append(Decision(best, jac, sim, float(score[w]), new, caused.get(w, [])))
