@@ -17,7 +17,9 @@ from index_helpers import make_articles
 from clusterer.index import StoryIndex
 
 HERE = Path(__file__).resolve().parent
-BATCHES, SIZE = 40, 25
+#: Enough batches that the writer is still adding 1.5 s after its first acknowledgement
+#: (the kill window below) even when ``add`` is fast.
+BATCHES, SIZE = 120, 25
 
 
 def _pythonpath() -> str:
