@@ -136,11 +136,14 @@ def _stack(a: TfidfRows, b: TfidfRows) -> TfidfRows:
 
 
 def _top_terms(rows: TfidfRows, k: int) -> list[U32]:
+    if rows.ptr.size < 2:
+        return []
     keep = top_per_row(rows.ptr, rows.weights, k)
     row = np.repeat(np.arange(rows.ptr.size - 1), np.diff(rows.ptr))[keep]
-    bounds = np.searchsorted(row, np.arange(rows.ptr.size))
     feats = rows.features[keep]
-    return [np.sort(feats[bounds[i] : bounds[i + 1]]) for i in range(rows.ptr.size - 1)]
+    order = np.lexsort((feats, row))  # each row's terms ascending, in one sort
+    row, feats = row[order], feats[order]
+    return np.split(feats, np.searchsorted(row, np.arange(1, rows.ptr.size - 1)))
 
 
 def plan_batch(
@@ -233,7 +236,9 @@ def plan_batch(
     left, right = to_pool(left), to_pool(right)
     dups = (left, right, jac)
 
-    in_pool = np.isin(p_art, stored.rowid)
+    pooled = np.zeros(max(int(p_art.max(initial=0)), int(stored.rowid.max(initial=0))) + 1, bool)
+    pooled[stored.rowid] = True
+    in_pool = pooled[p_art]
     c_left, c_right = story_candidates(brows, batch.days, batch.story_eligible, config)
     links = (
         np.concatenate((np.searchsorted(stored.rowid, p_art[in_pool]), s + c_left)),

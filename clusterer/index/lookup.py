@@ -158,8 +158,8 @@ def band_matches(derived: Derived, keys: U64, eligible: npt.NDArray[np.bool_]) -
         + np.arange(int(count.sum()))
         - np.repeat(np.cumsum(count) - count, count)
     )
-    pairs = np.unique(np.stack((rows[idx], np.repeat(fa, count)), axis=1), axis=0)
-    return pairs[:, 0].astype(np.int64), pairs[:, 1].astype(np.int64)
+    key = sorted_unique(rows[idx].astype(np.int64) * (1 << 40) + np.repeat(fa, count))
+    return (key >> 40).astype(np.int64), (key & ((1 << 40) - 1)).astype(np.int64)
 
 
 def posting_matches(
