@@ -8,6 +8,7 @@ per-token work lives here and the Python side only moves whole arrays.
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 import numpy as np
@@ -16,7 +17,14 @@ from numba import njit, prange, uint32, uint64
 
 from ._story_kernels import _list_pairs
 
-__all__ = ["band_keys", "count_tokens", "fill_tokens", "term_counts"]
+__all__ = [
+    "band_keys",
+    "count_tokens",
+    "fill_tokens",
+    "jaccard_at_least",
+    "jaccard_pairs",
+    "term_counts",
+]
 
 U8 = npt.NDArray[np.uint8]
 I64 = npt.NDArray[np.int64]
@@ -272,6 +280,66 @@ def jaccard_pairs(ptr: I64, values: U32, left: I64, right: I64) -> npt.NDArray[n
             j += vb <= va
         union = (a1 - a0) + (b1 - b0) - inter
         out[k] = inter / union if union > 0 else 0.0
+    return out
+
+
+@njit(inline="always", cache=True)
+def _least_intersection(na: int, nb: int, threshold: float) -> int:
+    """Smallest ``x`` with ``x / (na + nb - x) >= threshold`` in float64, or ``min + 1``."""
+    total = na + nb
+    most = min(na, nb)
+    x = max(0, min(math.ceil(threshold * total / (1.0 + threshold)), most + 1))
+    # The estimate may be off by one either way after rounding: settle it with the very
+    # division the result is computed with (it is monotone in x).
+    while x > 0 and (x - 1) / (total - (x - 1)) >= threshold:
+        x -= 1
+    while x <= most and not (x / (total - x) >= threshold):
+        x += 1
+    return x
+
+
+@njit(parallel=True, cache=True)
+def jaccard_at_least(
+    ptr: I64, values: U32, left: I64, right: I64, threshold: float
+) -> npt.NDArray[np.float64]:
+    """:func:`jaccard_pairs` for pairs reaching ``threshold``; 0.0 for the others.
+
+    A merge stops as soon as the shingles it has passed without a match prove that the
+    pair cannot reach ``threshold`` (nor can a pair whose sizes differ too much). A pair
+    at or above it gets exactly the value of :func:`jaccard_pairs`; a pair below it gets
+    0.0 (``threshold`` must be positive).
+    """
+    m = left.shape[0]
+    out = np.zeros(m, dtype=np.float64)
+    for k in prange(m):
+        a0, a1 = ptr[left[k]], ptr[left[k] + 1]
+        b0, b1 = ptr[right[k]], ptr[right[k] + 1]
+        na, nb = a1 - a0, b1 - b0
+        if na + nb == 0:
+            continue
+        need = _least_intersection(na, nb, threshold)
+        if need > min(na, nb):
+            continue
+        # Unmatched shingles (of both sets) a pair reaching the threshold may have.
+        limit = na + nb - 2 * need
+        inter = 0
+        i, j = a0, b0
+        below = False
+        while i < a1 and j < b1:
+            for _ in range(32):  # merge steps between two checks
+                if i >= a1 or j >= b1:
+                    break
+                va = values[i]
+                vb = values[j]
+                inter += va == vb
+                i += va <= vb
+                j += vb <= va
+            passed = (i - a0) + (j - b0) - 2 * inter
+            if passed + abs((a1 - i) - (b1 - j)) > limit:
+                below = True
+                break
+        if not below:
+            out[k] = inter / (na + nb - inter)
     return out
 
 

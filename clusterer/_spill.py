@@ -14,7 +14,7 @@ from __future__ import annotations
 import os
 import tempfile
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from types import TracebackType
 
@@ -24,10 +24,15 @@ import numpy.typing as npt
 from ._arrays import concat_ptr, ranges
 from .signatures import Features
 
-__all__ = ["FeatureSpill", "RaggedStore"]
+__all__ = ["HOLD_BYTES", "FeatureSpill", "RaggedStore", "SpillBeyond"]
 
 I64 = npt.NDArray[np.int64]
 Array = npt.NDArray[np.generic]
+
+#: Bytes of shingle sets and term counts that :class:`SpillBeyond` keeps in memory; past
+#: this, everything goes to disk. 1 GiB keeps a 100k corpus (about 0.5 GB of them) in
+#: memory and sends a 1M corpus (about 5 GB) to disk once its first ~200k are featurised.
+HOLD_BYTES = 1 << 30
 
 #: Two wanted rows closer than this many values apart are read in one call, gap included.
 _GAP = 1 << 12
@@ -258,3 +263,61 @@ class FeatureSpill:
         tb: TracebackType | None,
     ) -> None:
         self.close()
+
+
+class SpillBeyond:
+    """Keep featurised batches in memory while they are small; past a budget, spill them.
+
+    Batches handed to :meth:`take` are held as they are while their shingle sets and
+    term counts total at most ``budget`` bytes. The batch that crosses the budget opens
+    a :class:`FeatureSpill` (through ``open_spill``), and it and every earlier and later
+    batch move there, in order. Either way the later stages see the same values: in the
+    batches, or in :attr:`spill`.
+
+    Parameters
+    ----------
+    open_spill : callable
+        Returns the :class:`FeatureSpill` to use (the caller owns its closing).
+    budget : int, optional
+        Bytes held in memory at most; default :data:`HOLD_BYTES` (read at each call,
+        so tests can lower it).
+
+    Attributes
+    ----------
+    spill : FeatureSpill or None
+        Where the batches went, or None while they are held in memory.
+    """
+
+    def __init__(self, open_spill: Callable[[], FeatureSpill], budget: int | None = None) -> None:
+        self._open = open_spill
+        self._budget = budget
+        self._held: list[Features] = []
+        self._bytes = 0
+        self.spill: FeatureSpill | None = None
+
+    def take(self, part: Features) -> None:
+        """Hold one featurised batch, or move it (and any held ones) to disk.
+
+        Parameters
+        ----------
+        part : Features
+            The next batch, in input order.
+        """
+        if self.spill is None:
+            self._held.append(part)
+            self._bytes += _ragged_bytes(part)
+            budget = HOLD_BYTES if self._budget is None else self._budget
+            if self._bytes <= budget:
+                return
+            self.spill = self._open()
+            held, self._held = self._held, []
+            for p in held:
+                self.spill.take(p)
+            return
+        self.spill.take(part)
+
+
+def _ragged_bytes(part: Features) -> int:
+    return sum(
+        int(a.nbytes) for a in (part.shingles, part.term_features, part.term_body, part.term_title)
+    )

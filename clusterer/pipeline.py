@@ -23,7 +23,7 @@ from ._ahead import FeaturizeAhead
 from ._arrays import bound_heap_growth, trim_heap
 from ._assemble import assemble as _assemble
 from ._gc import gc_paused
-from ._spill import FeatureSpill, RaggedStore
+from ._spill import FeatureSpill, RaggedStore, SpillBeyond
 from .config import ClusterConfig
 from .errors import DuplicateIdError
 from .grouping import Attachments, attach_singletons, components, link_stories
@@ -132,7 +132,7 @@ def cluster(
     with ExitStack() as stack:
         meta = _Meta()
         ahead = FeaturizeAhead(config, terms=not duplicates_only)
-        spill: FeatureSpill | None = None
+        holder: SpillBeyond | None = None
         seen: dict[str, str] = {}
         read_seconds = 0.0
         titles: list[str] = []
@@ -152,21 +152,25 @@ def cluster(
             if len(texts) >= config.batch_size:
                 read_seconds += time.perf_counter() - t_read
                 # Only corpora of several batches tune the (process-wide) allocator and
-                # spill to disk: a host process calling cluster() on small inputs keeps
-                # its malloc settings and its arrays in memory.
+                # may spill to disk: a host process calling cluster() on small inputs
+                # keeps its malloc settings and its arrays in memory. Larger ones spill
+                # once their shingles and term counts pass a memory budget.
                 bound_heap_growth()
-                if spill is None:
-                    spill = stack.enter_context(_spill_for(config, duplicates_only))
-                # Featurised while the next batch is read; spilled once collected.
-                ahead.submit(titles, texts, then=spill.take)
+                if holder is None:
+                    holder = SpillBeyond(
+                        lambda: stack.enter_context(_spill_for(config, duplicates_only))
+                    )
+                # Featurised while the next batch is read; held or spilled once collected.
+                ahead.submit(titles, texts, then=holder.take)
                 titles, texts = [], []
                 if progress:
                     progress("featurise", len(meta.ids), None)
                 t_read = time.perf_counter()
         read_seconds += time.perf_counter() - t_read
         if texts or not ahead.submitted:
-            ahead.submit(titles, texts, then=None if spill is None else spill.take)
+            ahead.submit(titles, texts, then=None if holder is None else holder.take)
         parts = ahead.results()
+        spill = None if holder is None else holder.spill
         if progress:
             progress("featurise", len(meta.ids), len(meta.ids))
         del titles, texts, seen
@@ -454,10 +458,12 @@ def near_duplicate_pairs(
     left, right, truncated = candidate_pairs(keys, representative)
     left = np.concatenate((left, np.minimum(copy_left, copy_right)))
     right = np.concatenate((right, np.maximum(copy_left, copy_right)))
+    # Pairs below the threshold are dropped: their comparison may stop early.
+    floor = config.duplicate_threshold
     if config.verify == "exact" and shingles is not None:
-        sim = exact_jaccard_stored(shingles, left, right)
+        sim = exact_jaccard_stored(shingles, left, right, at_least=floor)
     elif config.verify == "exact":
-        sim = exact_jaccard(features, left, right)
+        sim = exact_jaccard(features, left, right, at_least=floor)
     else:
         sim = estimated_jaccard(features.signatures, left, right)
     keep = sim >= config.duplicate_threshold

@@ -44,7 +44,7 @@ I64 = npt.NDArray[np.int64]
 F64 = npt.NDArray[np.float64]
 
 
-def exact_jaccard(features: Features, left: I64, right: I64) -> F64:
+def exact_jaccard(features: Features, left: I64, right: I64, at_least: float | None = None) -> F64:
     """Exact Jaccard similarity of the stored shingle sets of each pair.
 
     Parameters
@@ -53,17 +53,32 @@ def exact_jaccard(features: Features, left: I64, right: I64) -> F64:
         With shingles kept (``verify="exact"``).
     left, right : int64 arrays
         Row pairs.
+    at_least : float, optional
+        Only values at or above this (positive) bound are needed: pairs below it are
+        given 0.0, and their comparison stops as soon as that is certain.
 
     Returns
     -------
     float64 array
         One value per pair.
     """
-    return np.asarray(kernels.jaccard_pairs(features.shingle_ptr, features.shingles, left, right))
+    return _jaccard(features.shingle_ptr, features.shingles, left, right, at_least)
+
+
+def _jaccard(
+    ptr: I64, values: npt.NDArray[np.uint32], left: I64, right: I64, at_least: float | None
+) -> F64:
+    if at_least is None:
+        return np.asarray(kernels.jaccard_pairs(ptr, values, left, right))
+    return np.asarray(kernels.jaccard_at_least(ptr, values, left, right, float(at_least)))
 
 
 def exact_jaccard_stored(
-    shingles: RaggedStore, left: I64, right: I64, chunk_values: int = 1 << 25
+    shingles: RaggedStore,
+    left: I64,
+    right: I64,
+    chunk_values: int = 1 << 25,
+    at_least: float | None = None,
 ) -> F64:
     """:func:`exact_jaccard` of shingle sets kept in a :class:`~clusterer._spill.RaggedStore`.
 
@@ -79,6 +94,8 @@ def exact_jaccard_stored(
         Row pairs.
     chunk_values : int, default 2**25
         Shingles read per chunk (bounds memory: 4 bytes each).
+    at_least : float, optional
+        As for :func:`exact_jaccard`.
 
     Returns
     -------
@@ -98,8 +115,12 @@ def exact_jaccard_stored(
         a, b = left[pick], right[pick]
         rows = unique_codes(np.concatenate((a, b)))
         ptr, (values,) = shingles.read_rows(rows)
-        out[pick] = kernels.jaccard_pairs(
-            ptr, np.asarray(values, np.uint32), np.searchsorted(rows, a), np.searchsorted(rows, b)
+        out[pick] = _jaccard(
+            ptr,
+            np.asarray(values, np.uint32),
+            np.searchsorted(rows, a),
+            np.searchsorted(rows, b),
+            at_least,
         )
         start = stop
     return out

@@ -111,3 +111,28 @@ def test_exact_jaccard_kernel_matches_python_sets() -> None:
         sa, sb = set(rows[a].tolist()), set(rows[b].tolist())
         union = len(sa | sb)
         assert got[k] == (len(sa & sb) / union if union else 0.0), (a, b)
+
+
+@pytest.mark.parametrize("threshold", [0.05, 0.3, 0.5, 0.7, 0.9, 1.0])
+def test_jaccard_at_least_keeps_exact_values_at_the_threshold(threshold: float) -> None:
+    pytest.importorskip("numba")
+    from clusterer._kernels import jaccard_at_least, jaccard_pairs
+
+    rng = np.random.default_rng(12)
+    rows = []
+    for _ in range(60):
+        base = np.unique(rng.integers(0, 400, rng.integers(0, 300))).astype(np.uint32)
+        rows.append(base)
+        # Variants around every similarity, so that many pairs sit near the threshold.
+        keep = base[rng.random(base.size) < rng.random()]
+        rows.append(np.unique(np.concatenate((keep, rng.integers(0, 400, 20).astype(np.uint32)))))
+    rows += [rows[0].copy(), np.zeros(0, np.uint32), np.zeros(0, np.uint32)]
+    ptr = np.concatenate(([0], np.cumsum([r.size for r in rows]))).astype(np.int64)
+    values = np.concatenate(rows)
+    left, right = (a.ravel().astype(np.int64) for a in np.triu_indices(len(rows), 1))
+    full = jaccard_pairs(ptr, values, left, right)
+    got = jaccard_at_least(ptr, values, left, right, threshold)
+    reach = full >= threshold
+    assert reach.any()
+    assert np.array_equal(got[reach], full[reach])
+    assert np.all(got[~reach] == 0.0)

@@ -5,8 +5,8 @@ import tempfile
 import numpy as np
 import pytest
 
-from clusterer import Article, ClusterConfig, DuplicateIdError, cluster
-from clusterer._spill import FeatureSpill, RaggedStore
+from clusterer import Article, ClusterConfig, DuplicateIdError, _spill, cluster
+from clusterer._spill import FeatureSpill, RaggedStore, SpillBeyond
 from clusterer.signatures import Features, featurize
 from clusterer.similarity import (
     exact_jaccard,
@@ -150,8 +150,12 @@ def _full(result):
 
 
 @pytest.mark.parametrize("config", [ClusterConfig(), ClusterConfig(verify="estimate")])
-def test_spilled_pipeline_gives_the_in_memory_result(tmp_path, monkeypatch, config) -> None:
+@pytest.mark.parametrize("budget", [0, 3000, 1 << 30])
+def test_spilled_pipeline_gives_the_in_memory_result(tmp_path, monkeypatch, config, budget) -> None:
+    # Budget 0 spills every batch, 3000 bytes holds the first batches and then spills
+    # them with the rest, 1 GiB keeps everything in memory.
     monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))
+    monkeypatch.setattr(_spill, "HOLD_BYTES", budget)
     articles = [*make_corpus(5, n_stories=10), Article(id="head", title="s1w1 s1w2 s1w3", text="")]
     in_memory = cluster(articles, config)
     spilled = cluster(articles, config.replace(batch_size=6))
@@ -159,6 +163,33 @@ def test_spilled_pipeline_gives_the_in_memory_result(tmp_path, monkeypatch, conf
     dup_only = cluster(articles, config.replace(batch_size=6), duplicates_only=True)
     assert _full(dup_only) == _full(cluster(articles, config, duplicates_only=True))
     assert list(tmp_path.iterdir()) == []
+
+
+def test_spill_beyond_holds_batches_until_the_budget_then_spills_all_in_order(tmp_path) -> None:
+    config = ClusterConfig()
+    articles = make_corpus(3, n_stories=12)
+    parts = _batches(articles, 7, config)
+    sizes = [p.shingles.nbytes + p.term_features.nbytes * 2 for p in parts]
+    opened = []
+
+    def open_spill():
+        opened.append(FeatureSpill(config.n_features, shingles=True, terms=True))
+        return opened[-1]
+
+    holder = SpillBeyond(open_spill, budget=sizes[0] + sizes[1])
+    holder.take(parts[0])
+    holder.take(parts[1])
+    assert holder.spill is None
+    assert parts[0].shingles.size > 0
+    holder.take(parts[2])
+    assert holder.spill is opened[0]
+    for p in parts[3:]:
+        holder.take(p)
+    assert all(p.shingles.size == 0 for p in parts)
+    whole = Features.concat(_batches(articles, len(articles), config), config.num_perm)
+    assert holder.spill.shingles is not None
+    assert np.array_equal(holder.spill.shingles.ptr, whole.shingle_ptr)
+    holder.spill.close()
 
 
 def test_spill_directory_is_removed_when_clustering_fails(tmp_path, monkeypatch) -> None:
