@@ -162,6 +162,11 @@ def shingle_and_sign(
     return sigs, counts, shingles
 
 
+#: Texts per task of :func:`sign_texts`: they share scratch arrays and write their
+#: shingles side by side, so the memory touched is about what is kept.
+_TEXTS_PER_TASK = 256
+
+
 @njit(parallel=True, nogil=True, cache=True)
 def sign_texts(
     buf: U8, offsets: I64, shingle_size: int, perm_a: U32, perm_b: U32
@@ -183,31 +188,46 @@ def sign_texts(
         Distinct sorted shingle hashes per text.
     """
     n = offsets.shape[0] - 1
+    step = _TEXTS_PER_TASK
+    tasks = (n + step - 1) // step
     # A token takes at least one byte and is followed by a separator byte unless it
     # ends the text or is a CJK/Thai character (three bytes): (bytes + 1) // 2 bounds
-    # the tokens, hence the shingles, of each text.
-    room = np.zeros(n + 1, dtype=np.int64)
-    for i in range(n):
-        room[i + 1] = room[i] + (offsets[i + 1] - offsets[i] + 1) // 2
-    spread = np.empty(room[n], dtype=np.uint32)
+    # the tokens, hence the shingles, of each text, and (bytes + texts) // 2 + texts
+    # those of a task's texts.
+    room = np.zeros(tasks + 1, dtype=np.int64)
+    for t in range(tasks):
+        first, last = t * step, min(n, (t + 1) * step)
+        room[t + 1] = room[t] + (offsets[last] - offsets[first] + step) // 2 + step
+    spread = np.empty(room[tasks], dtype=np.uint32)
     n_tokens = np.zeros(n, dtype=np.int64)
     counts = np.zeros(n, dtype=np.int64)
     sigs = np.full((n, perm_a.shape[0]), _NONE, dtype=np.uint32)
-    for i in prange(n):
-        size = room[i + 1] - room[i]
+    for t in prange(tasks):
+        first, last = t * step, min(n, (t + 1) * step)
+        size = 1
+        for i in range(first, last):
+            size = max(size, (offsets[i + 1] - offsets[i] + 1) // 2)
         toks = np.empty(size, dtype=np.uint64)
-        nt = _scan(buf, offsets[i], offsets[i + 1], toks, 0, True)
-        n_tokens[i] = nt
-        if nt == 0:
-            continue
         work = np.empty(size, dtype=np.uint32)
         count = np.empty(256, dtype=np.int64)
-        block = spread[room[i] : room[i + 1]]
-        counts[i] = sign_row(toks, nt, shingle_size, block, work, count, perm_a, perm_b, sigs[i])
+        # Each text's distinct shingles follow the previous text's: at most its token
+        # count is written, and the tokens of the task's texts fit in its room.
+        at = room[t]
+        for i in range(first, last):
+            nt = _scan(buf, offsets[i], offsets[i + 1], toks, 0, True)
+            n_tokens[i] = nt
+            if nt == 0:
+                continue
+            block = spread[at : at + nt]
+            counts[i] = sign_row(
+                toks, nt, shingle_size, block, work, count, perm_a, perm_b, sigs[i]
+            )
+            at += counts[i]
     ptr = np.zeros(n + 1, dtype=np.int64)
     for i in range(n):
         ptr[i + 1] = ptr[i] + counts[i]
     shingles = np.empty(ptr[n], dtype=np.uint32)
-    for i in prange(n):
-        shingles[ptr[i] : ptr[i + 1]] = spread[room[i] : room[i] + counts[i]]
+    for t in prange(tasks):
+        first, last = t * step, min(n, (t + 1) * step)
+        shingles[ptr[first] : ptr[last]] = spread[room[t] : room[t] + ptr[last] - ptr[first]]
     return sigs, n_tokens, ptr, shingles

@@ -77,3 +77,10 @@ def test_tokeniser_tables_agree_with_reference_on_any_text(texts: list[str]) -> 
     """Every ASCII byte class, case, and multi-byte neighbours, both signing paths."""
     config = ClusterConfig(shingle_size=2, num_perm=16)
     _signed_only(config, ["T"] * len(texts), texts)
+
+
+def test_one_pass_signing_across_tasks_of_dense_texts() -> None:
+    # More texts than one task of sign_texts holds, the densest ones packed together.
+    edge = ["a b c d e f g h", "中" * 50, "a中b中c中" * 20, "x", "", "\u0e01" * 9, "w " * 300]
+    texts = [edge[i % len(edge)] + f" n{i}" * (i % 3) for i in range(700)]
+    _signed_only(ClusterConfig(num_perm=16), ["t"] * len(texts), texts)
