@@ -11,7 +11,7 @@ from typing import Any
 import numpy as np
 import pytest
 
-from clusterer import ClusterConfig, Clustering, cluster, read_articles
+from clusterer import ClusterConfig, Clustering, ReadReport, cluster, read_articles
 from clusterer.engines import EngineRun, cluster_partitioned
 from clusterer.engines.partitions import discover
 
@@ -298,16 +298,35 @@ def test_csv_and_tsv_inputs(client: Any, tmp_path: Path) -> None:
     assert local.assignments[0].origin.endswith("a.csv:2")  # line of the first record
 
 
-def test_cli_refuses_duplicate_id_policies_on_dask(corpus: Path, tmp_path: Path) -> None:
+def test_cli_duplicate_id_policy_on_dask(client: Any, tmp_path: Path) -> None:
     from typer.testing import CliRunner
 
     from clusterer.cli import app
 
-    args = ["cluster", str(corpus), "-o", str(tmp_path / "o.jsonl"), "--engine", "dask"]
-    result = CliRunner().invoke(app, [*args, "--on-duplicate-id", "first"])
-    assert result.exit_code == 2
-    assert "local engine only" in result.output
-    assert not (tmp_path / "o.jsonl").exists()
+    src = _repeated_ids(tmp_path)
+    runner = CliRunner()
+    base = ["cluster", str(src), "-q", "--on-error", "skip", "--on-duplicate-id", "first"]
+    dask = ["--engine", "dask", "--scheduler", client.scheduler.address]
+    local_out, dask_out, parts = tmp_path / "l.jsonl", tmp_path / "d.jsonl", tmp_path / "parts"
+    for args in ([*base, "-o", str(local_out)], [*base, *dask, "-o", str(dask_out)]):
+        result = runner.invoke(app, args)
+        assert result.exit_code == 0, result.output
+    assert dask_out.read_text() == local_out.read_text()
+    local_rejects = (tmp_path / "l.jsonl.rejects.jsonl").read_text()
+    assert (tmp_path / "d.jsonl.rejects.jsonl").read_text() == local_rejects
+    result = runner.invoke(app, [*base, *dask, "--partitions", "4", "-o", str(parts)])
+    assert result.exit_code == 0, result.output
+    written = "".join(p.read_text() for p in sorted(parts.iterdir()))
+    assert written == local_out.read_text()
+    assert (tmp_path / "parts.rejects.jsonl").read_text() == local_rejects
+    # Without a policy, the first repeated id in input order stops both engines alike.
+    errors = [
+        runner.invoke(app, ["cluster", str(src), "--on-error", "skip", *extra])
+        for extra in ([], dask)
+    ]
+    assert [e.exit_code for e in errors] == [1, 1]
+    assert errors[0].output == errors[1].output
+    assert "pass --on-duplicate-id first|rename" in errors[1].output
 
 
 def test_cli_partitioned_output_keeps_rejects_and_config(client: Any, tmp_path: Path) -> None:
@@ -346,3 +365,49 @@ def test_dask_equals_local_with_attachments(client: Any, corpus: Path) -> None:
     assert int((local.link_table.kind == 2).sum()) > 50
     assert _key(dask) == _key(local)
     assert _key(cluster(read_articles([corpus]), config)) == _key(local)
+
+
+def _repeated_ids(tmp_path: Path) -> Path:
+    """Ids repeated across partitions, and a real ``x~2`` that a rename would hand out."""
+    records = _corpus(1500, seed=13)
+    for a, b in ((10, 1100), (10, 1400), (20, 700), (700, 701), (33, 34)):
+        records[b]["id"] = records[a]["id"]
+    records[40]["id"], records[900]["id"], records[1300]["id"] = "x", "x", "x~2"
+    records[50]["id"], records[60]["id"], records[1200]["id"] = "y~2", "y", "y"
+    records[1450] = dict(records[1449])  # an exact copy, id and all
+    src = _write_jsonl(records, tmp_path / "in", files=3)
+    with open(src / "part-001.jsonl", "a") as f:
+        f.write("not json\n")
+    return src
+
+
+@pytest.mark.parametrize("policy", ["first", "rename"])
+def test_duplicate_id_policies_equal_local(client: Any, tmp_path: Path, policy: str) -> None:
+    from clusterer.engines import ReadOptions
+
+    src = _repeated_ids(tmp_path)
+    options = ReadOptions(on_error="skip", on_duplicate_id=policy)  # type: ignore[arg-type]
+    local = cluster_partitioned(src, options=options, partitions=5)
+    dask = cluster_partitioned(src, engine="dask", client=client, options=options, partitions=5)
+    assert isinstance(local, Clustering)
+    assert isinstance(dask, Clustering)
+    assert _key(dask) == _key(local)
+    assert dask.rejects == local.rejects
+    # The local engine is the plain reader path with the same policy.
+    report = ReadReport()
+    plain = cluster(
+        read_articles([src], on_error="skip", on_duplicate_id=policy, report=report),  # type: ignore[arg-type]
+        rejects=report.rejects,
+    )
+    assert _key(plain) == _key(local)
+    assert plain.rejects == local.rejects
+    ids = [a.id for a in local.assignments]
+    if policy == "first":
+        assert len(local.rejects) == 9
+        assert local.n_articles == 1500 - 8
+        assert "kept the first" in local.rejects[0].reason
+    else:
+        assert len(local.rejects) == 1
+        assert local.n_articles == 1500
+        assert {"x~2", "x~2~2", "y~2", "y~3"} <= set(ids)
+    assert len(set(ids)) == len(ids)

@@ -143,7 +143,11 @@ def _dask_engine(
     from clusterer.engines import run
 
     options = EngineReadOptions(
-        reading.fields, reading.on_error, reading.encoding, reading.page_date
+        reading.fields,
+        reading.on_error,
+        reading.encoding,
+        reading.page_date,
+        reading.on_duplicate_id,
     )
     partitioned = _written_by_workers(output)
     outcome = run(
@@ -393,18 +397,11 @@ def cluster_command(
     out = Console(highlight=False)
     report = ReadReport()
     reporter = _Reporter(err, enabled=not quiet and err.is_terminal)
-    by_workers = (
-        engine == "dask" and output is not None and output.suffix.lower() in ("", ".parquet")
-    )
+    by_workers = engine == "dask" and _written_by_workers(output)
     if by_workers and (stories is not None or explain):
         raise ConfigError(
             "--stories and --explain need the assembled result, which --engine dask does "
             "not build for a directory or .parquet --output; write a .jsonl or .csv file"
-        )
-    if engine == "dask" and on_duplicate_id != "error":
-        raise ConfigError(
-            f"--on-duplicate-id {on_duplicate_id} runs on the local engine only; "
-            "with --engine dask ids must be unique"
         )
     if engine == "dask":
         dask_result = _dask_engine(

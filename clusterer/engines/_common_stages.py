@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import bisect
 import dataclasses
-import itertools
 import sys
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -22,7 +21,6 @@ import numpy.typing as npt
 
 from .._arrays import unique_pairs
 from ..config import ClusterConfig
-from ..errors import DuplicateIdError
 from ..headline import headline
 from ..models import Assignment, Reject
 from ..pipeline import _Meta
@@ -152,22 +150,6 @@ def id_split(
             )
         )
     return out
-
-
-def id_sort(*pieces: tuple[list[str], I64, list[str]]) -> I64:
-    """Global rows of one sort bucket in id order; raise on a repeated id."""
-    ids = [i for p in pieces for i in p[0]]
-    rows = np.concatenate([p[1] for p in pieces]) if pieces else _EMPTY_I
-    order = np.argsort(np.array(ids, dtype=object), kind="stable")
-    for a, b in itertools.pairwise(order):
-        if ids[a] == ids[b]:
-            origins = [o for p in pieces for o in p[2]]
-            first, second = sorted((int(a), int(b)), key=lambda x: int(rows[x]))
-            raise DuplicateIdError(
-                origins[second] or ids[second],
-                f"duplicate id {ids[first]!r} (first seen at {origins[first]}); ids must be unique",
-            )
-    return np.asarray(rows[order], np.int64)
 
 
 def route(left: I64, right: I64, offsets: I64) -> list[Pairs]:

@@ -5,7 +5,9 @@ C = on the client, over small arrays):
 
 ====================  ====  ==========================================================
 read + featurise       W    ``stages.load`` per partition; features stay on the worker
-id ranks               W/C  sample sort of ids on workers; the client keeps int64 ranks
+id ranks               W/C  sample sort of ids on workers; the client keeps int64 ranks;
+                            repeated ids are reported by their range bucket and the
+                            duplicate-id policy replayed over them on the client
 identical signatures   W    whole-signature keys shuffled by key; copy pairs to client
 LSH banding            W    band keys shuffled by key; ``candidate_pairs`` per band
 verification           W    pairs routed to the owner of the left row, which fetches the
@@ -29,8 +31,9 @@ article, a handful of int64/float64 values (id rank, labels, scores), plus the e
 
 from __future__ import annotations
 
+import bisect
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
 import numpy as np
@@ -40,6 +43,7 @@ from ..config import ClusterConfig
 from ..grouping import components
 from ..models import Clustering
 from ..pipeline import _by_rank, _finish, _Meta, attachment_links
+from ..readers.options import OnDuplicateId
 from ..signatures import Features
 from . import stages
 from ._dask_graph import _edges, _fetch_and_score, _Graph, client_for
@@ -107,23 +111,14 @@ def run_dask(
     futs = [g.submit(stages.load, p, options, config, not duplicates_only) for p in parts]
     sizes = g.gather([g.submit(stages.size, f) for f in futs])
     offsets = np.concatenate(([0], np.cumsum(sizes))).astype(np.int64)
-    n = int(offsets[-1])
     p_count = len(parts)
     nb = buckets or p_count
     lap("read_featurise")
 
-    # Id ranks by sample sort: ids never meet on one process.
-    samples = g.gather([g.submit(stages.id_sample, f, 64) for f in futs])
-    pool = sorted(i for s in samples for i in s)
-    splitters = [pool[int(i)] for i in np.linspace(0, len(pool) - 1, nb + 1)[1:-1]] if pool else []
-    splitters = sorted(set(splitters))
-    routed = [g.submit(stages.id_split, f, int(offsets[p]), splitters) for p, f in enumerate(futs)]
-    rank = np.empty(n, np.int64)
-    position = 0
-    for pieces in g.shuffle(routed, len(splitters) + 1):
-        rows = g.gather(g.submit(stages.id_sort, *pieces))
-        rank[rows] = np.arange(position, position + rows.size)
-        position += rows.size
+    # Id ranks by sample sort (ids never meet on one process), after the duplicate-id
+    # policy, which changes ids (rename) or drops articles (first).
+    futs, offsets, rank = _ids(g, futs, offsets, nb, options.on_duplicate_id)
+    n = int(offsets[-1])
     lap("id_rank")
 
     # Near-duplicates.
@@ -264,3 +259,67 @@ def run_dask(
     )
     lap("assemble")
     return clustering, info
+
+
+def _id_ranks(g: _Graph, futs: Sequence[Any], offsets: I64, nb: int) -> tuple[I64, _IdRanges]:
+    """Rank of each row's id, by a sample sort on the workers; the ranges stay there."""
+    samples = g.gather([g.submit(stages.id_sample, f, 64) for f in futs])
+    pool = sorted(i for s in samples for i in s)
+    splitters = [pool[int(i)] for i in np.linspace(0, len(pool) - 1, nb + 1)[1:-1]] if pool else []
+    splitters = sorted(set(splitters))
+    routed = [g.submit(stages.id_split, f, int(offsets[p]), splitters) for p, f in enumerate(futs)]
+    buckets = [
+        g.submit(stages.id_bucket, *pieces) for pieces in g.shuffle(routed, len(splitters) + 1)
+    ]
+    ranges = _IdRanges(g, splitters, buckets)
+    rank = np.empty(int(offsets[-1]), np.int64)
+    position = 0
+    for rows, repeated in g.gather([g.submit(stages.id_order, b) for b in buckets]):
+        rank[rows] = np.arange(position, position + rows.size)
+        position += rows.size
+        ranges.repeated.update(repeated)
+    return rank, ranges
+
+
+class _IdRanges:
+    """The id-range buckets of a sample sort, on the workers, and the ids repeated in them."""
+
+    def __init__(self, g: _Graph, splitters: list[str], buckets: list[Any]) -> None:
+        self.g = g
+        self.splitters = splitters
+        self.buckets = buckets
+        self.repeated: stages.Occurrences = {}
+
+    def lookup(self, names: Iterable[str]) -> stages.Occurrences:
+        """Occurrences of each name (rows and origins), asked of the bucket of its range."""
+        asked: dict[int, list[str]] = {}
+        for name in names:
+            asked.setdefault(bisect.bisect_right(self.splitters, name), []).append(name)
+        jobs = [self.g.submit(stages.id_lookup, self.buckets[b], ns) for b, ns in asked.items()]
+        return {k: v for found in self.g.gather(jobs) for k, v in found.items()}
+
+
+def _ids(
+    g: _Graph, futs: list[Any], offsets: I64, nb: int, policy: OnDuplicateId
+) -> tuple[list[Any], I64, I64]:
+    """Apply the duplicate-id policy, then rank ids; returns partitions, offsets, ranks."""
+    rank, ranges = _id_ranks(g, futs, offsets, nb)
+    if not ranges.repeated:
+        return futs, offsets, rank
+    changes = stages.resolve_ids(policy, ranges.repeated, ranges.lookup)
+    del ranges
+    owner = {row: int(np.searchsorted(offsets, row, side="right")) - 1 for row in changes.renamed}
+    owner.update(
+        (row, int(np.searchsorted(offsets, row, side="right")) - 1) for row in changes.dropped
+    )
+    edits = []
+    for p, f in enumerate(futs):
+        renamed = {r: v for r, v in changes.renamed.items() if owner[r] == p}
+        dropped = {r: v for r, v in changes.dropped.items() if owner[r] == p}
+        edits.append(g.submit(stages.apply_ids, f, int(offsets[p]), renamed, dropped))
+    sizes = g.gather([g.submit(stages.size, f) for f in edits])
+    offsets = np.concatenate(([0], np.cumsum(sizes))).astype(np.int64)
+    rank, ranges = _id_ranks(g, edits, offsets, nb)
+    if ranges.repeated:  # the policy leaves every id unique
+        raise RuntimeError(f"ids still repeated after the policy: {sorted(ranges.repeated)[:5]}")
+    return edits, offsets, rank

@@ -5,9 +5,11 @@ from __future__ import annotations
 from collections.abc import Iterator, Sequence
 
 from ..config import ClusterConfig
-from ..models import Article, Clustering
+from ..models import Article, Clustering, Reject
 from ..pipeline import cluster
+from ..readers.ids import IdRegistry
 from ..readers.options import ReadReport
+from ._id_stages import merge_rejects
 from .partitions import Partition, ReadOptions, count_lines, numbered, read_partition
 
 __all__ = ["run_local"]
@@ -23,14 +25,21 @@ def run_local(
     counts = [count_lines(p) if _split(p, parts) else 0 for p in parts]
     parts = numbered(parts, counts)
     report = ReadReport()
+    registry = IdRegistry(options.on_duplicate_id)  # across partitions, as read_articles
 
     def articles() -> Iterator[Article]:
         for part in parts:
             own = ReadReport()
-            yield from read_partition(part, options, own)
+            repeated: list[Reject] = []
+            for article in read_partition(part, options, own):
+                admitted = registry.admit(article)
+                if isinstance(admitted, Reject):
+                    repeated.append(admitted)
+                else:
+                    yield admitted
             report.read += own.read
             report.files += own.files
-            report.rejects.extend(own.rejects)
+            report.rejects.extend(merge_rejects(own.rejects, repeated))
 
     result = cluster(articles(), config, duplicates_only=duplicates_only)
     return result, report

@@ -29,7 +29,7 @@ from ..errors import ConfigError, CorpusError, MissingExtraError, param_message
 from ..models import Article, Assignment
 from ..readers.delimited import read_delimited
 from ..readers.jsonl import read_jsonl
-from ..readers.options import FieldMap, ReadContext, ReadReport
+from ..readers.options import FieldMap, OnDuplicateId, ReadContext, ReadReport
 from ..readers.records import RecordBuilder
 
 __all__ = [
@@ -70,12 +70,28 @@ class ReadOptions:
         Encoding of JSON Lines inputs.
     page_date : datetime or None
         Reference time for relative dates.
+    on_duplicate_id : {"error", "first", "rename"}
+        On a repeated id across all partitions: raise, keep the first (later ones become
+        rejects) or rename later ones ``id~2``, ``id~3``... as :func:`clusterer.read_articles`.
     """
 
     fields: FieldMap = field(default_factory=FieldMap)
     on_error: Literal["raise", "skip"] = "raise"
     encoding: str = "utf-8"
     page_date: datetime | None = None
+    on_duplicate_id: OnDuplicateId = "error"
+
+    def __post_init__(self) -> None:
+        """Check the duplicate-id policy (the reader context checks the others)."""
+        if self.on_duplicate_id not in ("error", "first", "rename"):
+            raise ConfigError(
+                param_message(
+                    "ReadOptions",
+                    "on_duplicate_id",
+                    "one of 'error', 'first', 'rename'",
+                    self.on_duplicate_id,
+                )
+            )
 
 
 @dataclass(frozen=True)

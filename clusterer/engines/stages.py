@@ -10,9 +10,10 @@ offset plus position, i.e. the row the local engine gives the article.
 
 Nothing here imports Dask.
 
-The pieces live in :mod:`._common_stages` (read, id ranks, pair routing, row stores,
-results), :mod:`._dup_stages` (near-duplicates) and :mod:`._story_stages` (stories);
-this module gathers them under one name for the engine.
+The pieces live in :mod:`._common_stages` (read, id sample, pair routing, row stores,
+results), :mod:`._id_stages` (id ranks, the duplicate-id policy), :mod:`._dup_stages`
+(near-duplicates) and :mod:`._story_stages` (stories); this module gathers them under
+one name for the engine.
 """
 
 from __future__ import annotations
@@ -27,7 +28,6 @@ from ._common_stages import (
     assignments,
     gather_pairs,
     id_sample,
-    id_sort,
     id_split,
     load,
     meta_of,
@@ -39,6 +39,17 @@ from ._common_stages import (
     write_part,
 )
 from ._dup_stages import band_pairs, band_split, collapse, dup_extract, dup_verify, whole_keys
+from ._id_stages import (
+    IdBucket,
+    IdChanges,
+    Occurrences,
+    apply_ids,
+    id_bucket,
+    id_lookup,
+    id_order,
+    merge_rejects,
+    resolve_ids,
+)
 from ._story_stages import (
     StoryPart,
     add,
@@ -57,11 +68,15 @@ __all__ = [
     "F64",
     "I64",
     "U64",
+    "IdBucket",
+    "IdChanges",
+    "Occurrences",
     "Pairs",
     "Part",
     "Rows",
     "StoryPart",
     "add",
+    "apply_ids",
     "assignments",
     "attach_scores",
     "band_pairs",
@@ -71,17 +86,21 @@ __all__ = [
     "dup_extract",
     "dup_verify",
     "gather_pairs",
+    "id_bucket",
+    "id_lookup",
+    "id_order",
     "id_sample",
-    "id_sort",
     "id_split",
     "link_bucket",
     "load",
+    "merge_rejects",
     "meta_of",
     "posting_counts",
     "postings_split",
     "rejects_of",
     "release",
     "requests",
+    "resolve_ids",
     "route",
     "size",
     "story_part",

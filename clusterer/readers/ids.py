@@ -57,9 +57,13 @@ class IdRegistry:
         if self._policy == "first":
             return Reject(article.origin, f"{message}; kept the first")
         number = self._next.get(article.id, 2)
-        while f"{article.id}~{number}" in self._first:
+        while self._taken(f"{article.id}~{number}"):
             number += 1
         self._next[article.id] = number + 1
         new_id = f"{article.id}~{number}"
         self._first[new_id] = article.origin
         return dataclasses.replace(article, id=new_id)
+
+    def _taken(self, name: str) -> bool:
+        """Whether ``name`` was handed out already (a renamed copy must avoid it)."""
+        return name in self._first
