@@ -15,7 +15,7 @@ from .signatures import Features
 if TYPE_CHECKING:
     from .pipeline import _Meta
 
-__all__ = ["assemble"]
+__all__ = ["assemble", "summarise"]
 
 I64 = npt.NDArray[np.int64]
 F64 = npt.NDArray[np.float64]
@@ -54,6 +54,37 @@ def assemble(
         )
         for i in range(n)
     )
+    rejected = table.kind == 1
+    rejected &= ~table.accepted
+    n_story = int(story_labels.max()) + 1 if n else 0
+    rejected_count = np.bincount(
+        np.concatenate((story_labels[table.left[rejected]], story_labels[table.right[rejected]])),
+        minlength=n_story,
+    )
+    attached_count = np.bincount(story_labels[table.left[table.kind == 2]], minlength=n_story)
+    groups, stories = summarise(
+        meta, dup_labels, story_labels, story_scores, rejected_count, attached_count
+    )
+    return Clustering(assignments, stories, groups, table, (), config.to_dict(), {})
+
+
+def summarise(
+    meta: _Meta,
+    dup_labels: I64,
+    story_labels: I64,
+    story_scores: F64,
+    rejected_count: I64,
+    attached_count: I64,
+) -> tuple[tuple[DuplicateGroup, ...], tuple[Story, ...]]:
+    """Build the duplicate groups and the stories (titles, spans, cohesion) of some rows.
+
+    Labels are numbered from 0 without gaps; rows are in input order (ties in the
+    representative and the date span go to the lowest row). ``rejected_count`` and
+    ``attached_count`` hold, per story, the refused links touching it and the lone
+    articles the attachment pass joined to it. The Dask engine calls this on the rows
+    of a range of stories at a time.
+    """
+    n = len(meta.ids)
     n_dup = int(dup_labels.max()) + 1 if n else 0
     n_story = int(story_labels.max()) + 1 if n else 0
     rows = np.arange(n)
@@ -62,13 +93,6 @@ def assemble(
     id_rank[np.argsort(np.array(meta.ids, dtype=object), kind="stable")] = rows
     dup_ids, dup_cut = _grouped(meta.ids, dup_labels, id_rank, n_dup)
     story_ids, story_cut = _grouped(meta.ids, story_labels, id_rank, n_story)
-    rejected = table.kind == 1
-    rejected &= ~table.accepted
-    rejected_count = np.bincount(
-        np.concatenate((story_labels[table.left[rejected]], story_labels[table.right[rejected]])),
-        minlength=n_story,
-    )
-    attached_count = np.bincount(story_labels[table.left[table.kind == 2]], minlength=n_story)
     first_row = np.full(n_dup, n, np.int64)
     np.minimum.at(first_row, dup_labels, rows)
     group_story = story_labels[first_row[:n_dup]].tolist() if n else []
@@ -104,7 +128,7 @@ def assemble(
                 attached=int(attached_count[s]),
             )
         )
-    return Clustering(assignments, tuple(stories), groups, table, (), config.to_dict(), {})
+    return groups, tuple(stories)
 
 
 def _grouped(ids: list[str], labels: I64, id_rank: I64, k: int) -> tuple[list[str], list[int]]:

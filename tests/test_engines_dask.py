@@ -305,7 +305,7 @@ def test_cli_duplicate_id_policy_on_dask(client: Any, tmp_path: Path) -> None:
 
     src = _repeated_ids(tmp_path)
     runner = CliRunner()
-    base = ["cluster", str(src), "-q", "--on-error", "skip", "--on-duplicate-id", "first"]
+    base = ["cluster", str(src), "-q", "--on-error", "skip", "--on-duplicate-id", "rename"]
     dask = ["--engine", "dask", "--scheduler", client.scheduler.address]
     local_out, dask_out, parts = tmp_path / "l.jsonl", tmp_path / "d.jsonl", tmp_path / "parts"
     for args in ([*base, "-o", str(local_out)], [*base, *dask, "-o", str(dask_out)]):
@@ -314,11 +314,16 @@ def test_cli_duplicate_id_policy_on_dask(client: Any, tmp_path: Path) -> None:
     assert dask_out.read_text() == local_out.read_text()
     local_rejects = (tmp_path / "l.jsonl.rejects.jsonl").read_text()
     assert (tmp_path / "d.jsonl.rejects.jsonl").read_text() == local_rejects
-    result = runner.invoke(app, [*base, *dask, "--partitions", "4", "-o", str(parts)])
+    stories = [tmp_path / "l-stories.jsonl", tmp_path / "d-stories.jsonl"]
+    result = runner.invoke(app, [*base, "-o", str(local_out), "--stories", str(stories[0])])
+    assert result.exit_code == 0, result.output
+    by_workers = [*base, *dask, "--partitions", "4", "-o", str(parts), "--stories", str(stories[1])]
+    result = runner.invoke(app, by_workers)
     assert result.exit_code == 0, result.output
     written = "".join(p.read_text() for p in sorted(parts.iterdir()))
     assert written == local_out.read_text()
     assert (tmp_path / "parts.rejects.jsonl").read_text() == local_rejects
+    assert stories[1].read_text() == stories[0].read_text()
     # Without a policy, the first repeated id in input order stops both engines alike.
     errors = [
         runner.invoke(app, ["cluster", str(src), "--on-error", "skip", *extra])
@@ -341,9 +346,9 @@ def test_cli_partitioned_output_keeps_rejects_and_config(client: Any, tmp_path: 
     base = ["cluster", str(src), "-o", str(out), "--engine", "dask"]
     base += ["--scheduler", client.scheduler.address, "-q"]
     runner = CliRunner()
-    refused = runner.invoke(app, [*base, "--stories", str(tmp_path / "s.jsonl")])
+    refused = runner.invoke(app, [*base, "--explain"])
     assert refused.exit_code == 2
-    assert "--stories and --explain" in refused.output
+    assert "--explain lists every link" in refused.output
     result = runner.invoke(
         app, [*base, "--on-error", "skip", "--save-config", str(tmp_path / "c.json")]
     )
@@ -411,3 +416,26 @@ def test_duplicate_id_policies_equal_local(client: Any, tmp_path: Path, policy: 
         assert local.n_articles == 1500
         assert {"x~2", "x~2~2", "y~2", "y~3"} <= set(ids)
     assert len(set(ids)) == len(ids)
+
+
+@pytest.mark.parametrize(("suffix", "duplicates_only"), [(".jsonl", False), (".csv", True)])
+def test_story_summary_built_on_workers(
+    client: Any, corpus: Path, tmp_path: Path, suffix: str, duplicates_only: bool
+) -> None:
+    local_stories, dask_stories = tmp_path / f"l{suffix}", tmp_path / f"d{suffix}"
+    local = cluster_partitioned(corpus, stories=local_stories, duplicates_only=duplicates_only)
+    run = cluster_partitioned(
+        corpus,
+        engine="dask",
+        client=client,
+        partitions=5,
+        output=tmp_path / "out",
+        stories=dask_stories,
+        duplicates_only=duplicates_only,
+    )
+    assert isinstance(local, Clustering)
+    assert isinstance(run, EngineRun)
+    assert run.clustering is None  # nothing was assembled on the client
+    assert dask_stories.read_text() == local_stories.read_text()
+    assert not (tmp_path / f"d{suffix}.parts").exists()
+    assert len(local_stories.read_text().splitlines()) >= len(local.stories)

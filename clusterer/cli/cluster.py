@@ -128,17 +128,18 @@ def _dask_engine(
     config: ClusterConfig,
     reading: ReadOptions,
     report: ReadReport,
-    scheduler: str | None,
-    workers: int | None,
-    partitions: int | None,
+    cluster_options: tuple[str | None, int | None, int | None],
     output: Path | None,
+    stories: Path | None,
     duplicates_only: bool,
 ) -> Clustering | None:
     """Run ``--engine dask`` (clusterer/engines, docs/dask.md); None when it wrote the rows.
 
     A directory or ``.parquet`` ``--output`` is written by the workers, one part per
-    input partition; otherwise the result is assembled here and written as usual.
+    input partition, and so is the story summary; otherwise the result is assembled
+    here and written as usual. ``cluster_options`` are scheduler, workers, partitions.
     """
+    scheduler, workers, partitions = cluster_options
     from clusterer.engines import ReadOptions as EngineReadOptions
     from clusterer.engines import run
 
@@ -160,6 +161,7 @@ def _dask_engine(
         output=output if partitioned else None,
         options=options,
         duplicates_only=duplicates_only,
+        stories=stories if partitioned else None,
     )
     if isinstance(outcome, Clustering):
         report.read += outcome.n_articles + len(outcome.rejects)
@@ -398,14 +400,22 @@ def cluster_command(
     report = ReadReport()
     reporter = _Reporter(err, enabled=not quiet and err.is_terminal)
     by_workers = engine == "dask" and _written_by_workers(output)
-    if by_workers and (stories is not None or explain):
+    if by_workers and explain:
         raise ConfigError(
-            "--stories and --explain need the assembled result, which --engine dask does "
-            "not build for a directory or .parquet --output; write a .jsonl or .csv file"
+            "--explain lists every link with the ids of its articles, which --engine dask "
+            "gathers only to assemble the result, not for a directory or .parquet --output; "
+            "write a .jsonl or .csv file instead (--stories works with both)"
         )
     if engine == "dask":
         dask_result = _dask_engine(
-            paths, config, reading, report, scheduler, workers, partitions, output, duplicates_only
+            paths,
+            config,
+            reading,
+            report,
+            (scheduler, workers, partitions),
+            output,
+            stories,
+            duplicates_only,
         )
         if dask_result is None:  # the workers wrote the rows and the count line
             if save_config is not None:

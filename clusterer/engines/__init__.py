@@ -17,6 +17,7 @@ from __future__ import annotations
 import dataclasses
 import os
 import shutil
+import tempfile
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -87,6 +88,7 @@ def cluster_partitioned(
     options: ReadOptions | None = None,
     client: Any = None,
     duplicates_only: bool = False,
+    stories: str | os.PathLike[str] | None = None,
 ) -> Clustering | EngineRun:
     """Cluster partitioned JSON Lines / Parquet inputs with the local or the Dask engine.
 
@@ -117,6 +119,11 @@ def cluster_partitioned(
     duplicates_only : bool, default False
         Stop after the near-duplicate groups: each group is its own story and the
         TF-IDF story stage is skipped (as in :func:`clusterer.cluster`).
+    stories : path, optional
+        Also write the story summary here (JSON Lines; ``.json`` or ``.csv`` by suffix),
+        as :func:`clusterer.output.write_stories` does. When the Dask engine writes
+        ``output`` on the workers, the workers build it too, one range of stories each,
+        in ``STORIES.parts/`` (which they must be able to write), joined at the end.
 
     Returns
     -------
@@ -141,6 +148,7 @@ def cluster_partitioned(
         options=options,
         client=client,
         duplicates_only=duplicates_only,
+        stories=stories,
     )
 
 
@@ -156,6 +164,7 @@ def run(
     options: ReadOptions | None = None,
     client: Any = None,
     duplicates_only: bool = False,
+    stories: str | os.PathLike[str] | None = None,
 ) -> Clustering | EngineRun:
     """Dispatch to an engine; see :func:`cluster_partitioned` for the parameters."""
     if engine not in ENGINES:
@@ -168,8 +177,17 @@ def run(
     options = options or ReadOptions()
     parts = discover(paths, partitions)
     if engine == "local":
-        return _run_local(parts, config, options, output, duplicates_only)
-    return _run_dask(parts, config, options, output, scheduler, workers, client, duplicates_only)
+        result = _run_local(parts, config, options, output, duplicates_only)
+    else:
+        result = _run_dask(
+            parts, config, options, output, scheduler, workers, client, duplicates_only, stories
+        )
+    assembled = result if isinstance(result, Clustering) else result.clustering
+    if stories is not None and assembled is not None:
+        from ..output import write_stories
+
+        write_stories(assembled, stories)
+    return result
 
 
 def _targets(output: str | os.PathLike[str], count: int) -> tuple[Kind, bool, list[str]]:
@@ -243,6 +261,7 @@ def _run_dask(
     workers: int | None,
     client: Any,
     duplicates_only: bool,
+    stories: str | os.PathLike[str] | None,
 ) -> Clustering | EngineRun:
     from .dask_engine import client_for, run_dask
 
@@ -256,6 +275,14 @@ def _run_dask(
     def write(p: int) -> tuple[str, str]:
         return files[p], kind
 
+    story_dir = "" if stories is None else f"{stories}.parts"
+    if str(stories) == "-":  # standard output: the parts go to a temporary directory
+        story_dir = tempfile.mkdtemp(prefix="clusterer-stories-")
+
+    def story_part(b: int) -> str:
+        Path(story_dir).mkdir(parents=True, exist_ok=True)
+        return os.path.join(story_dir, f"part-{b:05d}.jsonl")
+
     def go(c: Any) -> tuple[Clustering | None, dict[str, Any]]:
         return run_dask(
             c,
@@ -264,6 +291,7 @@ def _run_dask(
             options,
             write=write if output is not None else None,
             duplicates_only=duplicates_only,
+            stories=story_part if stories is not None and output is not None else None,
         )
 
     if client is not None:
@@ -276,6 +304,11 @@ def _run_dask(
     if not directory and output is not None:
         _join(kind, files, output)
         files = [str(output)]
+    if stories is not None:
+        from .stages import join_stories
+
+        join_stories(info["story_parts"], stories)
+        shutil.rmtree(story_dir, ignore_errors=True)
     return EngineRun(
         "dask",
         info["articles"],

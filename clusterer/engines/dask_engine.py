@@ -65,6 +65,7 @@ def run_dask(
     buckets: int | None = None,
     write: Callable[[int], tuple[str, str]] | None = None,
     duplicates_only: bool = False,
+    stories: Callable[[int], str] | None = None,
 ) -> tuple[Clustering | None, dict[str, Any]]:
     """Cluster partitions on a Dask cluster; see the module docstring for the stages.
 
@@ -86,6 +87,10 @@ def run_dask(
     duplicates_only : bool, default False
         Stop after the near-duplicate groups, each its own story (as
         :func:`clusterer.cluster` does); term counts are not even computed.
+    stories : callable, optional
+        With ``write``: ``stories(b) -> path`` of the JSON Lines part of the story
+        summary for story-id range ``b``, built on the workers (``info["story_parts"]``
+        lists the parts, in story order).
 
     Returns
     -------
@@ -212,12 +217,20 @@ def run_dask(
         "duplicate_groups": int(dup_labels.max()) + 1 if n else 0,
     }
     if write is not None:
-        jobs = []
+        jobs, labels = [], []
         for p, f in enumerate(futs):
             a, b = int(offsets[p]), int(offsets[p + 1])
             path, kind = write(p)
-            labels = (dup_labels[a:b], dup_score[a:b], story_labels[a:b], story_scores[a:b])
-            jobs.append(g.submit(stages.write_part, f, g.scatter(labels), path, kind))
+            labels.append(
+                g.scatter((dup_labels[a:b], dup_score[a:b], story_labels[a:b], story_scores[a:b]))
+            )
+            jobs.append(g.submit(stages.write_part, f, labels[-1], path, kind))
+        if stories is not None:
+            refused = story_labels[np.concatenate((s_left[rejected], s_right[rejected]))]
+            ends = (refused, story_labels[attached[0]])
+            info["story_parts"] = _summaries(
+                g, futs, offsets, labels, story_labels, ends, stories, nb
+            )
         info["written"] = int(sum(g.gather(jobs)))
         lap("write")
         return None, info
@@ -323,3 +336,33 @@ def _ids(
     if ranges.repeated:  # the policy leaves every id unique
         raise RuntimeError(f"ids still repeated after the policy: {sorted(ranges.repeated)[:5]}")
     return edits, offsets, rank
+
+
+def _summaries(
+    g: _Graph,
+    futs: Sequence[Any],
+    offsets: I64,
+    labels: Sequence[Any],
+    story_labels: I64,
+    links: tuple[I64, I64],
+    path_of: Callable[[int], str],
+    nb: int,
+) -> list[str]:
+    """Write the story summary by story-id range on the workers; return the parts in order.
+
+    ``links`` gives the story of each end of a refused link and of each attached article.
+    """
+    bounds = stages.story_bounds(story_labels, nb)
+    refused, attached = (np.bincount(x, minlength=int(bounds[-1])) for x in links)
+    split = [
+        g.submit(stages.story_split, f, int(offsets[p]), labels[p], bounds)
+        for p, f in enumerate(futs)
+    ]
+    files = [path_of(b) for b in range(bounds.size - 1)]
+    pieces = g.shuffle(split, bounds.size - 1)
+    jobs = []
+    for b, (lo, hi) in enumerate(zip(bounds[:-1].tolist(), bounds[1:].tolist(), strict=True)):
+        counts = (refused[lo:hi], attached[lo:hi])
+        jobs.append(g.submit(stages.story_write, lo, counts, files[b], *pieces[b]))
+    g.gather(jobs)
+    return files

@@ -12,8 +12,8 @@ Nothing here imports Dask.
 
 The pieces live in :mod:`._common_stages` (read, id sample, pair routing, row stores,
 results), :mod:`._id_stages` (id ranks, the duplicate-id policy), :mod:`._dup_stages`
-(near-duplicates) and :mod:`._story_stages` (stories); this module gathers them under
-one name for the engine.
+(near-duplicates), :mod:`._story_stages` (stories) and :mod:`._summary_stages` (the story
+summary); this module gathers them under one name for the engine.
 """
 
 from __future__ import annotations
@@ -63,6 +63,7 @@ from ._story_stages import (
     tfidf_extract,
     useful_terms,
 )
+from ._summary_stages import StoryRows, join_stories, story_bounds, story_split, story_write
 
 __all__ = [
     "F64",
@@ -75,6 +76,7 @@ __all__ = [
     "Part",
     "Rows",
     "StoryPart",
+    "StoryRows",
     "add",
     "apply_ids",
     "assignments",
@@ -91,6 +93,7 @@ __all__ = [
     "id_order",
     "id_sample",
     "id_split",
+    "join_stories",
     "link_bucket",
     "load",
     "merge_rejects",
@@ -103,7 +106,10 @@ __all__ = [
     "resolve_ids",
     "route",
     "size",
+    "story_bounds",
     "story_part",
+    "story_split",
+    "story_write",
     "term_edges",
     "tfidf_extract",
     "useful_terms",
