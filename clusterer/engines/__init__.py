@@ -22,12 +22,20 @@ import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, Literal, cast
 
 from ..config import ClusterConfig
 from ..errors import ConfigError, MissingExtraError, param_message
 from ..models import Clustering, Reject
-from .partitions import Kind, Partition, ReadOptions, discover, output_kind, write_partition
+from .partitions import (
+    Kind,
+    Partition,
+    ReadOptions,
+    concat_files,
+    discover,
+    output_kind,
+    write_partition,
+)
 
 __all__ = ["ENGINES", "EngineRun", "ReadOptions", "cluster_partitioned", "run"]
 
@@ -137,36 +145,6 @@ def cluster_partitioned(
     ConfigError
         For an unknown engine or bad option.
     """
-    return run(
-        engine,
-        paths,
-        config,
-        scheduler=scheduler,
-        workers=workers,
-        partitions=partitions,
-        output=output,
-        options=options,
-        client=client,
-        duplicates_only=duplicates_only,
-        stories=stories,
-    )
-
-
-def run(
-    engine: str,
-    paths: Sequence[str | os.PathLike[str]] | str | os.PathLike[str],
-    config: ClusterConfig | None = None,
-    *,
-    scheduler: str | None = None,
-    workers: int | None = None,
-    partitions: int | None = None,
-    output: str | os.PathLike[str] | None = None,
-    options: ReadOptions | None = None,
-    client: Any = None,
-    duplicates_only: bool = False,
-    stories: str | os.PathLike[str] | None = None,
-) -> Clustering | EngineRun:
-    """Dispatch to an engine; see :func:`cluster_partitioned` for the parameters."""
     if engine not in ENGINES:
         raise ConfigError(param_message("engine", "engine", "one of 'local', 'dask'", engine))
     if workers is not None and (isinstance(workers, bool) or workers < 1):
@@ -190,6 +168,16 @@ def run(
     return result
 
 
+def run(
+    engine: str,
+    paths: Sequence[str | os.PathLike[str]] | str | os.PathLike[str],
+    config: ClusterConfig | None = None,
+    **options: Any,
+) -> Clustering | EngineRun:
+    """Run the engine named ``engine``; see :func:`cluster_partitioned` for the options."""
+    return cluster_partitioned(paths, config, engine=cast(Engine, engine), **options)
+
+
 def _targets(output: str | os.PathLike[str], count: int) -> tuple[Kind, bool, list[str]]:
     kind, directory = output_kind(output)
     suffix = ".parquet" if kind == "parquet" else ".jsonl"
@@ -206,10 +194,7 @@ def _join(kind: Kind, files: Sequence[str], output: str | os.PathLike[str]) -> N
     from ..output import atomic_write
 
     if kind == "jsonl":
-        with atomic_write(output, binary=True) as out:
-            for f in files:
-                with open(f, "rb") as src:
-                    shutil.copyfileobj(src, out, 1 << 20)
+        concat_files(files, output)
     else:
         import pyarrow.parquet as pq
 

@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import dataclasses
 import os
-import shutil
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -26,11 +25,12 @@ import numpy as np
 import orjson
 
 from .._assemble import summarise
-from .._atomic import Format, atomic_write, format_for
+from .._atomic import Format, format_for
 from .._rows import STORY_FIELDS, story_rows, write_rows
 from ..models import Clustering, DuplicateGroup
 from ..pipeline import _Meta
 from ._common_stages import F64, I64, Part
+from .partitions import concat_files
 
 __all__ = ["StoryRows", "join_stories", "story_bounds", "story_split", "story_write"]
 
@@ -134,10 +134,7 @@ def join_stories(
     """Join the JSON Lines parts into the story summary file (JSON Lines, CSV or JSON)."""
     fmt = fmt or format_for(path)
     if fmt == "jsonl" and str(path) != "-":
-        with atomic_write(path, binary=True) as out:
-            for f in parts:
-                with open(f, "rb") as src:
-                    shutil.copyfileobj(src, out, 1 << 20)
+        concat_files(parts, path)
     else:
         write_rows(_read_rows(parts), path, fmt, STORY_FIELDS)
 

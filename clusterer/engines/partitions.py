@@ -19,6 +19,7 @@ import glob
 import io
 import itertools
 import os
+import shutil
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -35,6 +36,7 @@ from ..readers.records import RecordBuilder
 __all__ = [
     "Partition",
     "ReadOptions",
+    "concat_files",
     "count_lines",
     "discover",
     "output_kind",
@@ -377,6 +379,16 @@ def write_partition(
     with atomic_write(path, binary=True) as out:
         pq.write_table(table, out)
     return len(rows)
+
+
+def concat_files(files: Sequence[str], output: str | os.PathLike[str]) -> None:
+    """Write the bytes of ``files`` one after the other to ``output`` (atomically, streaming)."""
+    from ..output import atomic_write
+
+    with atomic_write(output, binary=True) as out:
+        for f in files:
+            with open(f, "rb") as src:
+                shutil.copyfileobj(src, out, 1 << 20)
 
 
 def _schema(pa: Any) -> Any:
