@@ -12,6 +12,10 @@ and of each worker (MiB), load average, and a digest of the partition (story and
 duplicate-group id per article, in input order). ``--expect`` takes the local run's
 digest and exits with status 1 when the partition differs (``"equal"`` in the line);
 ``--record`` appends the line to ``benchmarks/results/engines.jsonl``.
+
+``--output DIR`` has the rows written by partition (by the workers with ``--engine dask``)
+and the digest read back from the parts; ``--stories FILE`` writes the story summary too;
+``--on-duplicate-id first|rename`` applies that policy to repeated ids.
 """
 
 from __future__ import annotations
@@ -23,6 +27,7 @@ import os
 import resource
 import sys
 import time
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -40,7 +45,7 @@ def _peak_mib() -> float:
 def main(argv: list[str] | None = None) -> int:
     """Run one engine over a corpus and print the measurements as JSON."""
     from clusterer import Clustering
-    from clusterer.engines import cluster_partitioned
+    from clusterer.engines import ReadOptions, cluster_partitioned
 
     ap = argparse.ArgumentParser(description=__doc__)
     ap.add_argument("paths", nargs="+")
@@ -51,6 +56,9 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--out", default=None, help="also write the digest input (ids and labels)")
     ap.add_argument("--expect", default=None, help="digest of the reference (local) run")
     ap.add_argument("--record", action="store_true", help=f"append the line to {RESULTS.name}")
+    ap.add_argument("--output", default=None, help="write rows here (a directory of parts)")
+    ap.add_argument("--stories", default=None, help="write the story summary here")
+    ap.add_argument("--on-duplicate-id", default="error", choices=["error", "first", "rename"])
     args = ap.parse_args(argv)
     load_before = [round(x, 2) for x in os.getloadavg()]
     t = time.perf_counter()
@@ -68,21 +76,33 @@ def main(argv: list[str] | None = None) -> int:
         )
         client = distributed.Client(cluster)  # type: ignore[no-untyped-call]
     start = time.perf_counter()
-    result = cluster_partitioned(
-        args.paths, engine=args.engine, partitions=args.partitions, client=client
+    outcome = cluster_partitioned(
+        args.paths,
+        engine=args.engine,
+        partitions=args.partitions,
+        client=client,
+        output=args.output,
+        stories=args.stories,
+        options=ReadOptions(on_duplicate_id=args.on_duplicate_id),
     )
     seconds = time.perf_counter() - start
-    assert isinstance(result, Clustering)
+    client_peak = _peak_mib()  # before the parts are read back for the digest
     workers: list[float] = []
     if client is not None:
         workers = sorted(client.run(_peak_mib).values())
         client.close()
         cluster.close()
+    if isinstance(outcome, Clustering):
+        result = outcome
+        rows = [(a.id, a.story_id, a.duplicate_group_id) for a in result.assignments]
+    else:
+        result = Clustering((), (), (), rejects=outcome.rejects, timings=outcome.timings)
+        rows = [(a.id, a.story_id, a.duplicate_group_id) for a in _read_parts(outcome.files)]
     kinds = result.link_table.kind if result.link_table is not None else np.zeros(0)
     digest = hashlib.sha256()
     lines = []
-    for a in result.assignments:
-        line = f"{a.id}\t{a.story_id}\t{a.duplicate_group_id}\n"
+    for row in rows:
+        line = "\t".join(map(str, row)) + "\n"
         digest.update(line.encode())
         if args.out:
             lines.append(line)
@@ -91,16 +111,24 @@ def main(argv: list[str] | None = None) -> int:
             f.writelines(lines)
     record: dict[str, Any] = {
         "engine": args.engine,
-        "articles": result.n_articles,
+        "articles": len(rows),
+        "rejects": len(result.rejects),
+        "on_duplicate_id": args.on_duplicate_id,
+        "stories_file": args.stories is not None,
+        "output_by_partition": args.output is not None,
         "partitions": args.partitions,
         "workers": args.workers if args.engine == "dask" else 1,
         "seconds": round(seconds, 2),
         "seconds_with_cluster_start": round(time.perf_counter() - t, 2),
         "stages": {k: round(v, 2) for k, v in result.timings.items()},
-        "peak_rss_mib_client": round(_peak_mib()),
+        "peak_rss_mib_client": round(client_peak),
         "peak_rss_mib_workers": [round(w) for w in workers],
-        "stories": len(result.stories),
-        "duplicate_groups": len(result.duplicate_groups),
+        "stories": len(result.stories) if isinstance(outcome, Clustering) else outcome.stories,
+        "duplicate_groups": (
+            len(result.duplicate_groups)
+            if isinstance(outcome, Clustering)
+            else outcome.duplicate_groups
+        ),
         # Edge lists: what the client holds per article besides a few labels.
         "duplicate_edges": int((kinds == 0).sum()),
         "story_edges": int((kinds == 1).sum()),
@@ -118,6 +146,14 @@ def main(argv: list[str] | None = None) -> int:
         with open(RESULTS, "a", encoding="utf-8") as f:
             f.write(line)
     return 0 if record.get("equal", True) else 1
+
+
+def _read_parts(files: Sequence[str]) -> Iterator[Any]:
+    """Yield the assignment rows of JSON Lines parts, in order."""
+    from clusterer.output import read_assignments
+
+    for f in files:
+        yield from read_assignments(f)
 
 
 if __name__ == "__main__":
