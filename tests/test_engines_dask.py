@@ -423,9 +423,13 @@ def test_story_summary_built_on_workers(
     client: Any, corpus: Path, tmp_path: Path, suffix: str, duplicates_only: bool
 ) -> None:
     local_stories, dask_stories = tmp_path / f"l{suffix}", tmp_path / f"d{suffix}"
-    local = cluster_partitioned(corpus, stories=local_stories, duplicates_only=duplicates_only)
+    config = ClusterConfig(attach_ratio=0.1, attach_floor=0.03)  # many attached articles
+    local = cluster_partitioned(
+        corpus, config, stories=local_stories, duplicates_only=duplicates_only
+    )
     run = cluster_partitioned(
         corpus,
+        config,
         engine="dask",
         client=client,
         partitions=5,
@@ -439,3 +443,6 @@ def test_story_summary_built_on_workers(
     assert dask_stories.read_text() == local_stories.read_text()
     assert not (tmp_path / f"d{suffix}.parts").exists()
     assert len(local_stories.read_text().splitlines()) >= len(local.stories)
+    counted = [(s.rejected_links > 0, s.attached > 0) for s in local.stories]
+    assert any(r for r, _ in counted) != duplicates_only
+    assert any(a for _, a in counted) != duplicates_only
