@@ -33,26 +33,24 @@ def assemble(
 ) -> Clustering:
     """Build assignments, duplicate groups and stories (titles, spans, cohesion)."""
     n = len(meta.ids)
-    empty = (features.n_tokens == 0).tolist()
-    story_of = story_labels.tolist()
-    group_of = dup_labels.tolist()
     dup_round = [round(x, 6) for x in dup_score.tolist()]
     story_round = [round(x, 6) for x in story_scores.tolist()]
+    # Positional arguments over zipped columns: this builds one object per article.
     assignments = tuple(
-        Assignment(
-            id=meta.ids[i],
-            title=meta.titles[i],
-            source=meta.sources[i],
-            date=meta.dates[i],
-            url=meta.urls[i],
-            story_id=story_of[i],
-            duplicate_group_id=group_of[i],
-            duplicate_score=dup_round[i],
-            story_score=story_round[i],
-            empty=empty[i],
-            origin=meta.origins[i],
+        map(
+            Assignment,
+            meta.ids,
+            meta.titles,
+            meta.sources,
+            meta.dates,
+            meta.urls,
+            story_labels.tolist(),
+            dup_labels.tolist(),
+            dup_round,
+            story_round,
+            (features.n_tokens == 0).tolist(),
+            meta.origins,
         )
-        for i in range(n)
     )
     rejected = table.kind == 1
     rejected &= ~table.accepted
@@ -109,23 +107,30 @@ def summarise(
     by_story = _rows_per_label(story_labels, n_story)
     cohesion = _mean_per_label(story_labels, story_scores, size, by_story)
     dup_sets = _distinct_per_label(story_labels, dup_labels, n_story)
+    # Python lists, not NumPy scalars, inside the per-story loop.
+    best_row = best.tolist()
+    undated = np.isnan(stamps).tolist()
+    earliest_row, latest_row = earliest.tolist(), latest.tolist()
+    sizes, cohesions = size.tolist(), cohesion.tolist()
+    rejections, attachments = rejected_count.tolist(), attached_count.tolist()
+    sources, dates, titles, ids = meta.sources, meta.dates, meta.titles, meta.ids
     stories = []
     for s in range(n_story):
-        members = by_story[s]
-        b = int(best[s])
+        b = best_row[s]
+        e, la = earliest_row[s], latest_row[s]
         stories.append(
             Story(
                 id=s,
                 members=tuple(story_ids[story_cut[s] : story_cut[s + 1]]),
-                title=meta.titles[b],
-                representative=meta.ids[b],
-                sources=tuple(sorted({src for i in members if (src := meta.sources[i])})),
-                first=None if np.isnan(stamps[earliest[s]]) else meta.dates[earliest[s]],
-                last=None if np.isnan(stamps[latest[s]]) else meta.dates[latest[s]],
+                title=titles[b],
+                representative=ids[b],
+                sources=tuple(sorted({src for i in by_story[s] if (src := sources[i])})),
+                first=None if undated[e] else dates[e],
+                last=None if undated[la] else dates[la],
                 duplicate_groups=dup_sets[s],
-                cohesion=round(float(cohesion[s]) if size[s] > 1 else 0.0, 6),
-                rejected_links=int(rejected_count[s]),
-                attached=int(attached_count[s]),
+                cohesion=round(cohesions[s] if sizes[s] > 1 else 0.0, 6),
+                rejected_links=rejections[s],
+                attached=attachments[s],
             )
         )
     return groups, tuple(stories)

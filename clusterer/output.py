@@ -23,6 +23,7 @@ from ._gc import gc_paused
 from ._rows import (
     ASSIGNMENT_FIELDS,
     STORY_FIELDS,
+    assignment_json_rows,
     assignment_rows,
     read_assignments,
     story_rows,
@@ -71,7 +72,8 @@ def write_assignments(
         Rows written.
     """
     fmt = fmt or format_for(path)
-    return write_rows(assignment_rows(clustering.assignments), path, fmt, ASSIGNMENT_FIELDS)
+    rows = assignment_json_rows if fmt in ("jsonl", "json") else assignment_rows
+    return write_rows(rows(clustering.assignments), path, fmt, ASSIGNMENT_FIELDS)
 
 
 @gc_paused()

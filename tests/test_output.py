@@ -200,3 +200,40 @@ def test_a_million_rows_write_quickly(tmp_path: Path) -> None:
     assert path.stat().st_size > 100 * n
     # Not a speed assertion (DESIGN.md): a generous bound that only catches a pathology.
     assert elapsed < 60
+
+
+class _Moment(datetime):
+    """A datetime subclass (orjson does not serialise those natively)."""
+
+
+@pytest.mark.parametrize("fmt", ["jsonl", "json"])
+def test_json_outputs_write_dates_as_isoformat_does(tmp_path: Path, fmt: str) -> None:
+    from datetime import timedelta
+
+    import orjson
+
+    from clusterer.output import assignment_rows
+
+    dates = [
+        None,
+        datetime(2024, 5, 1, 8, 30, tzinfo=timezone.utc),
+        datetime(2024, 5, 1, 8, 30, 0, 17, tzinfo=timezone.utc),
+        datetime(999, 1, 2, 3, 4, 5),
+        datetime(2024, 5, 1, 8, 30, 0, 250000),
+        datetime(2024, 5, 1, tzinfo=timezone(timedelta(hours=5, minutes=30, seconds=15))),
+        datetime(2024, 5, 1, tzinfo=timezone(timedelta(hours=-3))),
+        _Moment(2024, 5, 1, 9, tzinfo=timezone.utc),
+    ]
+    assignments = tuple(
+        Assignment(f"a{i}", "t", None, d, None, i, i, 0.0, 0.0, False, "x:1")
+        for i, d in enumerate(dates)
+    )
+    result = Clustering(assignments, (), ())
+    path = tmp_path / f"out.{fmt}"
+    write_assignments(result, path)
+    rows = list(assignment_rows(assignments))
+    if fmt == "jsonl":
+        expected = b"".join(orjson.dumps(r, option=orjson.OPT_APPEND_NEWLINE) for r in rows)
+    else:
+        expected = orjson.dumps(rows, option=orjson.OPT_INDENT_2 | orjson.OPT_APPEND_NEWLINE)
+    assert path.read_bytes() == expected
