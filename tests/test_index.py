@@ -5,6 +5,7 @@ import sqlite3
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
+import numpy as np
 import pytest
 from index_helpers import START, make_articles
 
@@ -197,15 +198,42 @@ def test_empty_article_is_singleton(path: str) -> None:
     assert out[0].story_id != out[1].story_id
 
 
-def test_format_1_file_names_the_rebuild(path: str) -> None:
+@pytest.mark.parametrize("version", ["1", "2"])
+def test_older_format_names_the_rebuild(path: str, version: str) -> None:
     with StoryIndex.open(path) as ix:
         ix.add(make_articles(5, seed=2))
     conn = sqlite3.connect(path)
-    conn.execute("UPDATE meta SET value = '1' WHERE key = 'format_version'")
+    conn.execute("UPDATE meta SET value = ? WHERE key = 'format_version'", (version,))
     conn.commit()
     conn.close()
-    with pytest.raises(IndexFileError, match=r"format version 1.*clusterer index add"):
+    with pytest.raises(IndexFileError, match=rf"format version {version}.*clusterer index add"):
         StoryIndex.open(path)
+
+
+def _fresh_stats(path: str) -> np.ndarray:
+    with StoryIndex.open(path) as ix:
+        ix.stats()
+        return ix._derived.stats.copy()
+
+
+@pytest.mark.parametrize("evicted", [False, True])
+def test_term_statistics_follow_every_connection(path: str, evicted: bool) -> None:
+    """In-memory statistics equal a recount after adds and deletions from two connections."""
+    arts = make_articles(120, seed=4)
+    with StoryIndex.open(path) as a, StoryIndex.open(path) as b:
+        a.add(arts[:50])
+        b.add(arts[50:90])  # b reads a's rows, a then reads b's
+        a.remove([x.id for x in arts[40:60]])
+        if evicted:  # b no longer holds the deleted rows' terms: it recounts
+            b._cache = type(b._cache)(b.config.num_perm, b.config.title_weight, b.config.n_features)
+        b.stats()
+        a.expire(START + timedelta(days=2))
+        a.add(arts[90:])
+        b.stats()
+        want = _fresh_stats(path)
+        for ix in (a, b):
+            assert np.array_equal(ix._derived.stats, want)
+        assert want[0].sum() > 0
 
 
 def test_other_connections_see_adds_and_removals(path: str) -> None:

@@ -279,6 +279,13 @@ class TermCache:
             ptr, self.fz_features[rowids][mask], self.fz_weights[rowids][mask], self._epoch_idf
         )
 
+    def terms_of(self, rowids: I64) -> npt.NDArray[np.uint32] | None:
+        """Term ids of all of ``rowids`` (concatenated), or None if any is not cached."""
+        inside = rowids < self._len.size
+        if not inside.all() or (self._len[rowids] < 0).any():
+            return None
+        return self._feat[self._positions(self._start[rowids], self._len[rowids])]
+
     def days(self, rowids: I64) -> F64:
         """Days of cached rows (NaN: undated)."""
         return self._days[rowids]

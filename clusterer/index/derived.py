@@ -1,15 +1,20 @@
-"""Band keys and top-term postings of the stored articles, kept in memory.
+"""Band keys, top-term postings and term statistics of the stored articles, in memory.
 
-Format 2 stores no lookup tables: the band keys are a function of each stored signature
-and the postings of each stored top-term list and date, so they are derived data. They
-are rebuilt here when an index is opened and kept up to date after that:
+Format 2 stores no lookup tables and format 3 no term statistics: the band keys are a
+function of each stored signature, the postings of each stored top-term list and date,
+and the document frequencies and posting counts are sums over the stored term lists,
+so all of them are derived data. They are rebuilt here when an index is opened and kept
+up to date after that:
 
-* rows committed since the last look (by this or any other process) are read by row id
+* rows committed since the last look by any other process are read by row id
   (``next_article`` only grows, so they are exactly the rows above the highest id
-  loaded);
+  loaded); this process's own batches are added from memory after their commit;
 * a deletion (``remove``, ``expire``, the window) increments the ``deletions`` counter
-  in ``meta``; when it moved, the set of live row ids is read again and dead rows are
-  masked out of every lookup.
+  in ``meta``. Our own deletions are applied after their commit; when the counter
+  moved otherwise, the set of live row ids is read again, dead rows are masked out of
+  every lookup and their terms subtracted from the statistics (posting counts from
+  the postings; document frequencies from the term cache, or, if a dead row has left
+  the cache, recounted over the live rows).
 
 Rows are read with their checksum verified (:func:`~clusterer.index.lookup.decode_rows`)
 and their term rows go to the :class:`~clusterer.index.cache.TermCache` on the way.
@@ -139,6 +144,8 @@ class Derived:
         self.alive = np.zeros(1, np.bool_)
         self._bands = _Levels()
         self._postings = _Levels()
+        #: Document frequencies (row 0) and top-term posting counts (row 1) of live rows.
+        self.stats = np.zeros((2, config.n_features), np.int64)
 
     # -- keeping up with the file -------------------------------------------------------
     def sync(self, conn: sqlite3.Connection, deletions: int, cache: TermCache) -> None:
@@ -164,14 +171,53 @@ class Derived:
                 rows.term_title,
             )
             keys = band_keys(rows.signatures, self.banding)
+            self.stats[0] += self._counts(rows.term_features)
+            self.stats[1] += self._counts(_flat(rows.tops))
             self.append(rows.rowid, rows.days, rows.empty, keys, rows.tops)
         if deletions != self.deletions:
             live = np.array([r[0] for r in conn.execute("SELECT rowid FROM articles")], np.int64)
-            self.alive[:] = False
-            self.alive[live] = True
+            now = np.zeros(self.alive.size, np.bool_)
+            now[live] = True
+            dead = np.flatnonzero(self.alive & ~now)
+            for seg in self._postings.segments:
+                self.stats[1] -= self._counts(seg.key[~now[seg.article]] >> _DAY_BITS)
+            terms = cache.terms_of(dead)
+            if terms is not None:
+                self.stats[0] -= self._counts(terms)
+            self.alive = now
             self.deletions = deletions
             self._bands.keep(self.alive)
             self._postings.keep(self.alive)
+            if terms is None:
+                self._recount(conn)
+
+    def forget(self, rowids: I64, deletions: int) -> None:
+        """Drop rows this process deleted and committed (statistics already updated)."""
+        self.alive[rowids] = False
+        self.deletions = deletions
+        if rowids.size:
+            self._bands.keep(self.alive)
+            self._postings.keep(self.alive)
+
+    def _counts(self, terms: npt.NDArray[np.generic]) -> I64:
+        return np.bincount(terms.astype(np.int64), minlength=self.config.n_features)
+
+    def _recount(self, conn: sqlite3.Connection) -> None:
+        """Recount document frequencies over the live rows (checksummed reads)."""
+        df = np.zeros(self.config.n_features, np.int64)
+        last = 0
+        while True:
+            rows = fetch_where(
+                conn,
+                "rowid IN (SELECT rowid FROM articles WHERE rowid > ? ORDER BY rowid LIMIT ?)",
+                (last, LOAD_ROWS),
+                self.config.num_perm,
+            )
+            if rows.rowid.size == 0:
+                break
+            df += self._counts(rows.term_features)
+            last = int(rows.rowid[-1])
+        self.stats[0] = df
 
     def append(
         self,
@@ -213,7 +259,7 @@ class Derived:
         order = np.argsort(bkeys, kind="stable")
         self._bands.add(_Sorted(bkeys[order], np.zeros(0, np.float64), owners[order]))
         lens = np.array([t.size for t in tops], np.int64)
-        terms = np.concatenate(tops).astype(np.int64) if tops else np.zeros(0, np.int64)
+        terms = _flat(tops)
         pdays = np.nan_to_num(np.repeat(days, lens), nan=UNDATED)
         arts = np.repeat(rowid, lens)
         pkey = (terms << _DAY_BITS) | day_keys(pdays)
@@ -247,3 +293,7 @@ class Derived:
 
     def __len__(self) -> int:
         return int(self.alive.sum())
+
+
+def _flat(tops: list[npt.NDArray[np.uint32]]) -> I64:
+    return np.concatenate(tops).astype(np.int64) if tops else np.zeros(0, np.int64)

@@ -1,8 +1,9 @@
 """Deleting articles (``remove``, ``expire`` and the sliding window).
 
-A deletion undoes exactly what ``add`` stored for the article: its row and its share of
-the term statistics; the ``deletions`` counter tells every open index (in any process)
-to drop it from its in-memory band keys and postings (:mod:`clusterer.index.derived`).
+A deletion undoes exactly what ``add`` stored for the article: its row, and its share of
+the caller's in-memory term statistics; the ``deletions`` counter tells every other open
+index (in any process) to drop it from its in-memory lookups and statistics
+(:mod:`clusterer.index.derived`).
 Stories lose the member and keep their id; an emptied story disappears. Stories are
 never split, so no story id changes meaning.
 """
@@ -17,7 +18,6 @@ import numpy.typing as npt
 
 from ..config import ClusterConfig
 from .lookup import StoredRows, fetch_where
-from .storage import save_term_stats
 
 __all__ = ["delete_ids", "delete_where"]
 
@@ -30,10 +30,10 @@ def delete_ids(
     config: ClusterConfig,
     stats: I64,
     counters: dict[str, int],
-) -> int:
-    """Delete the stored articles with these ids; return the count."""
+) -> I64:
+    """Delete the stored articles with these ids; return their row ids."""
     if not ids:
-        return 0
+        return np.zeros(0, np.int64)
     return delete_where(
         conn, "id IN (SELECT value FROM json_each(?))", (json.dumps(ids),), config, stats, counters
     )
@@ -46,16 +46,16 @@ def delete_where(
     config: ClusterConfig,
     stats: I64,
     counters: dict[str, int],
-) -> int:
-    """Delete the stored articles matching a WHERE clause; return the count.
+) -> I64:
+    """Delete the stored articles matching a WHERE clause; return their row ids.
 
     ``stats`` and ``counters`` are updated in place (the caller drops them on rollback).
     """
     rows = fetch_where(conn, where, params, config.num_perm)
     n = rows.rowid.size
     if n == 0:
-        return 0
-    _unindex(conn, rows, stats)
+        return rows.rowid
+    _unindex(rows, stats)
     conn.execute(
         "DELETE FROM articles WHERE rowid IN (SELECT value FROM json_each(?))",
         (json.dumps(rows.rowid.tolist()),),
@@ -77,13 +77,12 @@ def delete_where(
         "UPDATE meta SET value = ? WHERE key = ?",
         [(str(counters[k]), k) for k in ("n_docs", "deletions")],
     )
-    return n
+    return rows.rowid
 
 
-def _unindex(conn: sqlite3.Connection, rows: StoredRows, stats: I64) -> None:
+def _unindex(rows: StoredRows, stats: I64) -> None:
     terms = rows.term_features.astype(np.int64)
     tops = np.concatenate(rows.tops).astype(np.int64) if rows.tops else np.zeros(0, np.int64)
-    np.subtract.at(stats[0], terms, 1)
-    np.subtract.at(stats[1], tops, 1)
+    stats[0] -= np.bincount(terms, minlength=stats.shape[1])
+    stats[1] -= np.bincount(tops, minlength=stats.shape[1])
     np.maximum(stats, 0, out=stats)
-    save_term_stats(conn, stats, np.concatenate((terms, tops)))

@@ -22,10 +22,14 @@ Storage choices
   (:mod:`clusterer.index.derived`), rebuilt when the file is opened. Stored as rows,
   they were ~50 B-tree inserts per article, written at random places of two large
   indexes: that write amplification dominated ``add``. Crash safety is unchanged,
-  since derived data is never the only copy of anything. A format 1 file is refused
-  with the rebuild command.
+  since derived data is never the only copy of anything.
+* **No term statistics table (format 3).** Document frequencies and top-term posting
+  counts are sums over the stored rows' term lists, so they are derived the same way.
+  Stored, they were 512 compressed 16 KB chunks rewritten by every batch (a batch of
+  1,000 touches ~150k of the 2**20 terms, so every chunk): ~30-45 ms of zlib per batch
+  and ~2 MB of log. Format 1 and 2 files are refused with the rebuild command.
 
-Schema (format version 2)::
+Schema (format version 3)::
 
     meta(key TEXT PRIMARY KEY, value TEXT)
     articles(rowid INTEGER PRIMARY KEY, id TEXT UNIQUE, batch, story_id, group_id,
@@ -33,8 +37,6 @@ Schema (format version 2)::
              signature BLOB (uint32 x num_perm), shingles BLOB (sorted uint32),
              terms BLOB (uint32 term ids | uint16 body counts | uint16 title counts),
              top BLOB (uint32 top terms), crc INTEGER)       + indexes on story, group, day
-    term_stats(kind INTEGER, chunk INTEGER, counts BLOB, PRIMARY KEY(kind, chunk))
-             -- kind 0: document frequency, kind 1: top-term postings; zlib(int32 x 4096)
     stories(id INTEGER PRIMARY KEY, size, first_day, last_day, batch)
     events(seq INTEGER PRIMARY KEY, batch, at TEXT, kind TEXT, survivor, absorbed, article)
     aliases(old INTEGER, kind TEXT, new INTEGER, PRIMARY KEY(kind, old))
@@ -51,31 +53,24 @@ from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from typing import Any
 
-import numpy as np
-import numpy.typing as npt
-
 from ..config import ClusterConfig
 from ..errors import ConfigError, IndexFileError
 
 __all__ = [
     "APPLICATION_ID",
-    "CHUNK",
     "FORMAT_VERSION",
     "REBUILD",
     "attach",
     "connect",
     "create_schema",
     "guard",
-    "load_term_stats",
     "quick_check",
     "read_meta",
     "row_crc",
-    "save_term_stats",
 ]
 
-FORMAT_VERSION = 2
+FORMAT_VERSION = 3
 APPLICATION_ID = 0x434C5358  # "CLSX"
-CHUNK = 4096
 REBUILD = "clusterer index add NEW_INDEX CORPUS..."
 #: Config fields that do not change results, so they may differ between sessions.
 _FREE = frozenset({"kernel", "batch_size", "workers"})
@@ -91,8 +86,6 @@ CREATE TABLE articles(
 CREATE INDEX articles_story ON articles(story_id);
 CREATE INDEX articles_group ON articles(group_id);
 CREATE INDEX articles_day ON articles(day);
-CREATE TABLE term_stats(kind INTEGER NOT NULL, chunk INTEGER NOT NULL, counts BLOB NOT NULL,
-    PRIMARY KEY(kind, chunk));
 CREATE TABLE stories(id INTEGER PRIMARY KEY, size INTEGER NOT NULL, first_day REAL,
     last_day REAL, batch INTEGER NOT NULL);
 CREATE INDEX stories_last ON stories(last_day);
@@ -272,34 +265,6 @@ def row_crc(*parts: bytes | str | int | float | None) -> int:
         crc = zlib.crc32(data, crc)
         crc = zlib.crc32(b"\x1f", crc)
     return crc
-
-
-def load_term_stats(conn: sqlite3.Connection, n_features: int) -> npt.NDArray[np.int64]:
-    """Read both per-term count arrays: shape (2, n_features), int64."""
-    out = np.zeros((2, n_features), np.int64)
-    for kind, chunk, blob in conn.execute("SELECT kind, chunk, counts FROM term_stats"):
-        try:
-            values = np.frombuffer(zlib.decompress(blob), np.int32)
-        except zlib.error:
-            raise sqlite3.DatabaseError("term statistics are damaged") from None
-        start = chunk * CHUNK
-        if kind not in (0, 1) or start + values.size > n_features:
-            raise sqlite3.DatabaseError("term statistics are damaged")
-        out[kind, start : start + values.size] = values
-    return out
-
-
-def save_term_stats(
-    conn: sqlite3.Connection, stats: npt.NDArray[np.int64], touched: npt.NDArray[np.int64]
-) -> None:
-    """Write the chunks of both count arrays that contain any of the ``touched`` terms."""
-    chunks = np.unique(touched // CHUNK)
-    rows: list[tuple[int, int, bytes]] = []
-    for kind in (0, 1):
-        for c in chunks.tolist():
-            block = stats[kind, c * CHUNK : (c + 1) * CHUNK].astype(np.int32)
-            rows.append((kind, c, zlib.compress(block.tobytes(), 1)))
-    conn.executemany("INSERT OR REPLACE INTO term_stats VALUES (?, ?, ?)", rows)
 
 
 def attach(

@@ -33,7 +33,7 @@ from .batch import Batch, Plan, day_of, plan_batch, prepare
 from .cache import TermCache
 from .derived import Derived
 from .results import check_unique, results
-from .storage import attach, connect, guard, load_term_stats, quick_check, read_meta
+from .storage import attach, connect, guard, quick_check, read_meta
 from .types import IndexAssignment, IndexEvent, IndexStats, StoryRecord
 from .writer import write_plan
 
@@ -67,7 +67,6 @@ class StoryIndex:
         self.config = config
         self.window_days: float | None = None
         self._version: int | None = None
-        self._stats = np.zeros((2, 0), np.int64)
         self._counters: dict[str, int] = {}
         self._cache = TermCache(config.num_perm, config.title_weight, config.n_features)
         self._derived = Derived(config)
@@ -181,7 +180,7 @@ class StoryIndex:
 
     # -- transactions -------------------------------------------------------------------
     def _sync(self) -> None:
-        """Reload counters, term statistics and derived lookups if the file changed.
+        """Reload counters and bring derived lookups and statistics up to date.
 
         ``data_version`` tells of other connections' commits; this connection's own
         commits have already updated the counters, so only the lookups follow them.
@@ -197,12 +196,11 @@ class StoryIndex:
         }
         window = views.json_value(meta["window_days"])
         self.window_days = None if window is None else float(window)
-        self._stats = load_term_stats(self._db, self.config.n_features)
         self._version = version
         self._sync_derived()
 
     def _sync_derived(self) -> None:
-        """Bring the in-memory band keys and postings up to the counters just read."""
+        """Bring the in-memory lookups and term statistics up to the counters just read."""
         c, d = self._counters, self._derived
         if c["next_article"] - 1 > d.seen or c["deletions"] != d.deletions:
             d.sync(self._db, c["deletions"], self._cache)
@@ -226,7 +224,12 @@ class StoryIndex:
                 yield self._db
                 self._db.execute("COMMIT")
             except BaseException:
-                self._version = None  # in-memory statistics may be ahead of the file
+                # in-memory statistics and lookups may be ahead of the file: rebuild them
+                self._version = None
+                self._cache = TermCache(
+                    self.config.num_perm, self.config.title_weight, self.config.n_features
+                )
+                self._derived = Derived(self.config)
                 if self._db.in_transaction:
                     self._db.execute("ROLLBACK")
                 raise
@@ -271,23 +274,28 @@ class StoryIndex:
                 )
             plan = self._plan(conn, batch)
             first_row = self._counters["next_article"]
-            write_plan(conn, plan, self.config, self._stats, self._counters)
+            write_plan(conn, plan, self.config, self._derived.stats, self._counters)
+            gone = np.zeros(0, np.int64)
             if self.window_days is not None:
                 newest = conn.execute("SELECT max(day) FROM articles").fetchone()[0]
                 if newest is not None:
-                    maintenance.delete_where(
+                    gone = maintenance.delete_where(
                         conn,
                         "day < ?",
                         (newest - self.window_days,),
                         self.config,
-                        self._stats,
+                        self._derived.stats,
                         self._counters,
                     )
         self._remember(plan, first_row)
+        self._derived.forget(gone, self._counters["deletions"])
         return results(plan)
 
     def _remember(self, plan: Plan, first: int) -> None:
-        """Put a just-committed batch into the in-memory lookups (not read back)."""
+        """Put a just-committed batch into the in-memory lookups (not read back).
+
+        Its term statistics were counted by :func:`~clusterer.index.writer.write_plan`.
+        """
         batch, f = plan.batch, plan.batch.features
         rowids = np.arange(first, first + len(batch.articles), dtype=np.int64)
         self._cache.put(rowids, batch.days, f.term_ptr, f.term_features, f.term_body, f.term_title)
@@ -322,7 +330,7 @@ class StoryIndex:
             conn,
             batch,
             self.config,
-            self._stats,
+            self._derived.stats,
             c["n_docs"],
             c["next_story"],
             c["next_group"],
@@ -339,7 +347,11 @@ class StoryIndex:
         """
         wanted = sorted(set(ids))
         with self._write() as conn:
-            return maintenance.delete_ids(conn, wanted, self.config, self._stats, self._counters)
+            gone = maintenance.delete_ids(
+                conn, wanted, self.config, self._derived.stats, self._counters
+            )
+        self._derived.forget(gone, self._counters["deletions"])
+        return int(gone.size)
 
     def expire(self, before: datetime) -> int:
         """Delete articles dated before ``before``; return how many were removed.
@@ -348,9 +360,11 @@ class StoryIndex:
         """
         cutoff = day_of(before)
         with self._write() as conn:
-            return maintenance.delete_where(
-                conn, "day < ?", (cutoff,), self.config, self._stats, self._counters
+            gone = maintenance.delete_where(
+                conn, "day < ?", (cutoff,), self.config, self._derived.stats, self._counters
             )
+        self._derived.forget(gone, self._counters["deletions"])
+        return int(gone.size)
 
     # -- reading ------------------------------------------------------------------------
     def resolve(self, story_id: int) -> int:

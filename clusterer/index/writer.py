@@ -11,7 +11,7 @@ import numpy.typing as npt
 
 from ..config import ClusterConfig
 from .batch import Plan
-from .storage import row_crc, save_term_stats
+from .storage import row_crc
 
 __all__ = ["record_merges", "write_plan", "write_stories"]
 
@@ -25,7 +25,7 @@ def write_plan(
     stats: I64,
     counters: dict[str, int],
 ) -> None:
-    """Insert the batch's rows and term statistics; apply merges; update counters.
+    """Insert the batch's rows; apply merges; update term statistics and counters.
 
     ``stats`` and ``counters`` (the caller's in-memory copies) are updated in place; the
     caller discards them if the transaction rolls back.
@@ -72,9 +72,8 @@ def write_plan(
     conn.executemany("INSERT INTO articles VALUES (" + ",".join("?" * 16) + ")", rows)
     post_terms = np.concatenate(plan.tops).astype(np.int64) if b else np.zeros(0, np.int64)
     term_ids = f.term_features.astype(np.int64)
-    np.add.at(stats[0], term_ids, 1)
-    np.add.at(stats[1], post_terms, 1)
-    save_term_stats(conn, stats, np.concatenate((term_ids, post_terms)))
+    stats[0] += np.bincount(term_ids, minlength=stats.shape[1])
+    stats[1] += np.bincount(post_terms, minlength=stats.shape[1])
 
     names = {s + k: a.id for k, a in enumerate(batch.articles)}
     record_merges(conn, out.story_merges, out.group_merges, names, seq, at)
