@@ -44,7 +44,14 @@ class Weigher:
         self, df: I64, batch_terms: U32, n_docs: int, config: ClusterConfig, scratch: Scratch
     ) -> None:
         self.df = df
-        self.extra_terms, self.extra_counts = np.unique(batch_terms, return_counts=True)
+        # the batch's distinct terms (sorted) and counts; for a large batch a bincount
+        # over the term space is cheaper than sorting its ~150k term ids
+        if batch_terms.size * 64 > df.size:
+            per_term = np.bincount(batch_terms, minlength=df.size)
+            self.extra_terms = np.flatnonzero(per_term).astype(batch_terms.dtype)
+            self.extra_counts = per_term[self.extra_terms]
+        else:
+            self.extra_terms, self.extra_counts = np.unique(batch_terms, return_counts=True)
         self.n_docs = n_docs
         self.config = config
         self.scratch = scratch
