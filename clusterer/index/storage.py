@@ -5,7 +5,10 @@ Storage choices
 * **WAL journal, ``synchronous=FULL``.** Surviving a killed process needs only WAL and
   one transaction per batch (a commit is in the OS page cache before ``add`` returns);
   ``FULL`` also fsyncs the log at each commit, so an acknowledged batch survives a power
-  cut too. The cost is one fsync per *batch*, negligible next to a 1,000-article batch.
+  cut too. The cost is one fsync per *batch*, negligible next to a 1,000-article batch:
+  at 100k stored, ``COMMIT`` took ~20 ms per batch of 1,000 with ``FULL`` and with
+  ``NORMAL`` alike (each batch writes ~6 MB of log, so the automatic checkpoint, which
+  syncs in both modes, runs at every commit), so nothing is gained by weakening it.
 * **One ``BEGIN IMMEDIATE`` transaction per write** (``add``, ``remove``, ``expire``): the
   write lock is taken before anything is read, so two writers serialise (the second
   waits up to ``busy_timeout``) and never decide on a stale snapshot.
