@@ -236,6 +236,25 @@ def test_term_statistics_follow_every_connection(path: str, evicted: bool) -> No
         assert want[0].sum() > 0
 
 
+def test_interrupted_bookkeeping_is_rebuilt(path: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A batch committed but not yet put into the lookups is neither lost nor counted twice."""
+    arts = make_articles(60, seed=6)
+    with StoryIndex.open(path) as ix:
+        ix.add(arts[:30])
+
+        def interrupted(*args: object) -> None:
+            raise KeyboardInterrupt
+
+        monkeypatch.setattr(ix, "_remember", interrupted)
+        with pytest.raises(KeyboardInterrupt):
+            ix.add(arts[30:45])  # committed, then stopped
+        monkeypatch.undo()
+        ix.add(arts[45:])
+        assert ix.stats().articles == 60
+        assert np.array_equal(ix._derived.stats, _fresh_stats(path))
+        assert ix.query(arts[35]).story_id == ix.query(arts[35]).story_id
+
+
 def test_other_connections_see_adds_and_removals(path: str) -> None:
     text = " ".join(f"word{i}" for i in range(200))
     probe = Article(id="probe", title="t", text=text + " more", date=START)

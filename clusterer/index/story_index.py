@@ -70,6 +70,9 @@ class StoryIndex:
         self._counters: dict[str, int] = {}
         self._cache = TermCache(config.num_perm, config.title_weight, config.n_features)
         self._derived = Derived(config)
+        #: Set while a write has changed the in-memory statistics and its committed
+        #: rows are not yet in the lookups; found set, they are rebuilt from the file.
+        self._dirty = False
 
     # -- opening ------------------------------------------------------------------------
     @classmethod
@@ -201,9 +204,18 @@ class StoryIndex:
 
     def _sync_derived(self) -> None:
         """Bring the in-memory lookups and term statistics up to the counters just read."""
+        if self._dirty:  # an earlier write stopped between its changes and their bookkeeping
+            self._reset_derived()
         c, d = self._counters, self._derived
         if c["next_article"] - 1 > d.seen or c["deletions"] != d.deletions:
             d.sync(self._db, c["deletions"], self._cache)
+
+    def _reset_derived(self) -> None:
+        """Drop the in-memory lookups and statistics (the next transaction rebuilds them)."""
+        c = self.config
+        self._cache = TermCache(c.num_perm, c.title_weight, c.n_features)
+        self._derived = Derived(c)
+        self._dirty = False
 
     @contextmanager
     def _read(self) -> Iterator[sqlite3.Connection]:
@@ -226,10 +238,7 @@ class StoryIndex:
             except BaseException:
                 # in-memory statistics and lookups may be ahead of the file: rebuild them
                 self._version = None
-                self._cache = TermCache(
-                    self.config.num_perm, self.config.title_weight, self.config.n_features
-                )
-                self._derived = Derived(self.config)
+                self._reset_derived()
                 if self._db.in_transaction:
                     self._db.execute("ROLLBACK")
                 raise
@@ -274,6 +283,7 @@ class StoryIndex:
                 )
             plan = self._plan(conn, batch)
             first_row = self._counters["next_article"]
+            self._dirty = True
             write_plan(conn, plan, self.config, self._derived.stats, self._counters)
             gone = np.zeros(0, np.int64)
             if self.window_days is not None:
@@ -289,6 +299,7 @@ class StoryIndex:
                     )
         self._remember(plan, first_row)
         self._derived.forget(gone, self._counters["deletions"])
+        self._dirty = False
         return results(plan)
 
     def _remember(self, plan: Plan, first: int) -> None:
@@ -347,10 +358,12 @@ class StoryIndex:
         """
         wanted = sorted(set(ids))
         with self._write() as conn:
+            self._dirty = True
             gone = maintenance.delete_ids(
                 conn, wanted, self.config, self._derived.stats, self._counters
             )
         self._derived.forget(gone, self._counters["deletions"])
+        self._dirty = False
         return int(gone.size)
 
     def expire(self, before: datetime) -> int:
@@ -360,10 +373,12 @@ class StoryIndex:
         """
         cutoff = day_of(before)
         with self._write() as conn:
+            self._dirty = True
             gone = maintenance.delete_where(
                 conn, "day < ?", (cutoff,), self.config, self._derived.stats, self._counters
             )
         self._derived.forget(gone, self._counters["deletions"])
+        self._dirty = False
         return int(gone.size)
 
     # -- reading ------------------------------------------------------------------------
