@@ -34,7 +34,7 @@ from __future__ import annotations
 import bisect
 import time
 from collections.abc import Callable, Iterable, Sequence
-from typing import Any
+from typing import Any, TypeVar
 
 import numpy as np
 import numpy.typing as npt
@@ -52,6 +52,8 @@ from .partitions import Partition, ReadOptions, count_lines, numbered
 
 I64 = npt.NDArray[np.int64]
 F64 = npt.NDArray[np.float64]
+
+T = TypeVar("T")
 
 __all__ = ["client_for", "run_dask"]
 
@@ -321,21 +323,28 @@ def _ids(
         return futs, offsets, rank
     changes = stages.resolve_ids(policy, ranges.repeated, ranges.lookup)
     del ranges
-    owner = {row: int(np.searchsorted(offsets, row, side="right")) - 1 for row in changes.renamed}
-    owner.update(
-        (row, int(np.searchsorted(offsets, row, side="right")) - 1) for row in changes.dropped
-    )
-    edits = []
-    for p, f in enumerate(futs):
-        renamed = {r: v for r, v in changes.renamed.items() if owner[r] == p}
-        dropped = {r: v for r, v in changes.dropped.items() if owner[r] == p}
-        edits.append(g.submit(stages.apply_ids, f, int(offsets[p]), renamed, dropped))
+    renamed = _by_partition(changes.renamed, offsets)
+    dropped = _by_partition(changes.dropped, offsets)
+    edits = [
+        g.submit(stages.apply_ids, f, int(offsets[p]), renamed[p], dropped[p])
+        for p, f in enumerate(futs)
+    ]
     sizes = g.gather([g.submit(stages.size, f) for f in edits])
     offsets = np.concatenate(([0], np.cumsum(sizes))).astype(np.int64)
     rank, ranges = _id_ranks(g, edits, offsets, nb)
     if ranges.repeated:  # the policy leaves every id unique
         raise RuntimeError(f"ids still repeated after the policy: {sorted(ranges.repeated)[:5]}")
     return edits, offsets, rank
+
+
+def _by_partition(by_row: dict[int, T], offsets: I64) -> list[dict[int, T]]:
+    """Split a mapping keyed by global row into one mapping per partition."""
+    out: list[dict[int, T]] = [{} for _ in range(offsets.size - 1)]
+    rows = np.fromiter(by_row, np.int64, len(by_row))
+    owners = np.searchsorted(offsets, rows, side="right") - 1
+    for (row, value), p in zip(by_row.items(), owners.tolist(), strict=True):
+        out[p][row] = value
+    return out
 
 
 def _summaries(
