@@ -235,3 +235,35 @@ def test_cli_options_round_trip_and_explain_the_attachment(tmp_path: Path) -> No
     bad = _cli("cluster", src, "-q", "--attach-floor", "0")
     assert bad.exit_code == 2
     assert "'attach_floor' parameter of ClusterConfig must be a float in (0, 1]" in bad.output
+
+
+def test_evaluate_takes_the_attachment_options_and_a_config_file(tmp_path: Path) -> None:
+    src = tmp_path / "in.jsonl"
+    src.write_text(
+        "".join(
+            json.dumps({"id": a.id, "title": a.title, "text": a.text, "cluster": "flood"}) + "\n"
+            for a in _straggler_corpus(2, 40, 30)
+        ),
+        "utf-8",
+    )
+
+    def scores(*args: str | Path) -> dict[str, Any]:
+        result = _cli("evaluate", src, "--json", *args)
+        assert result.exit_code == 0, result.output
+        return dict(json.loads(result.stdout))
+
+    assert scores()["bcubed_f1"] == 1.0  # the straggler is attached
+    off = scores("--attach-ratio", "0")
+    assert off["config"]["attach_ratio"] == 0.0
+    assert off["bcubed_f1"] < 1.0
+    assert off["n_clusters_predicted"] == 2
+    saved = tmp_path / "c.json"
+    saved.write_text(json.dumps({**ClusterConfig(attach_ratio=0.0).to_dict(), "seed": 3}))
+    from_file = scores("--config", saved)
+    assert (from_file["bcubed_f1"], from_file["config"]["seed"]) == (off["bcubed_f1"], 3)
+    # an option on the command line overrides the file
+    assert scores("--config", saved, "--attach-ratio", "0.5")["bcubed_f1"] == 1.0
+    # a config file is a clustering setting: refused when scoring written files
+    refused = _cli("evaluate", "--predicted", src, "--gold", src, "--config", saved)
+    assert refused.exit_code == 2
+    assert "--config: clustering settings apply only when clustering INPUT" in refused.output

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import csv
+import inspect
 import json
 import math
 from itertools import combinations
@@ -494,3 +495,14 @@ def test_quality_sweep_parsing(quality: Any) -> None:
         quality.parse_sweep(["nope=1"])
     with pytest.raises(SystemExit, match="expected name=v1"):
         quality.parse_sweep(["story_threshold"])
+
+
+def test_cli_takes_every_clustering_option_of_cluster() -> None:
+    # the options are declared by the shared aliases of clusterer.cli._options; the
+    # behaviour of the new ones is tested with a corpus they change (test_attach.py)
+    from clusterer.cli import _options
+    from clusterer.cli.cluster import cluster_command
+
+    for command in (evaluate_command, cluster_command):
+        names = set(inspect.signature(command).parameters)
+        assert {*_options.CONFIG_OPTIONS, "config_file", "no_date_decay"} <= names

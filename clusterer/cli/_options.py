@@ -19,6 +19,7 @@ import typer
 from clusterer import Article, ClusterConfig, ConfigError, FieldMap, ReadReport, read_articles
 
 __all__ = [
+    "CONFIG_OPTIONS",
     "AttachFloor",
     "AttachRatio",
     "BatchSize",
@@ -56,6 +57,7 @@ __all__ = [
     "VerifyOpt",
     "Workers",
     "build_config",
+    "config_options",
     "parse_page_date",
 ]
 
@@ -285,6 +287,52 @@ SourceField = Annotated[
     str, typer.Option(help="Input field holding the outlet.", rich_help_panel=_READ)
 ]
 UrlField = Annotated[str, typer.Option(help="Input field holding the URL.", rich_help_panel=_READ)]
+
+
+CONFIG_OPTIONS = (
+    "shingle_size",
+    "num_perm",
+    "seed",
+    "duplicate_threshold",
+    "lsh_recall",
+    "lsh_bands",
+    "lsh_rows",
+    "verify",
+    "story_threshold",
+    "linkage",
+    "attach_ratio",
+    "attach_floor",
+    "title_weight",
+    "date_decay_days",
+    "candidate_terms",
+    "max_terms",
+    "max_postings",
+    "term_neighbours",
+    "max_block",
+    "n_features",
+    "kernel",
+    "batch_size",
+    "workers",
+)
+"""Parameter names of the clustering options (each typed by the alias above) that every
+command clustering a corpus declares, besides ``config_file`` and ``no_date_decay``."""
+
+
+def config_options(arguments: dict[str, Any]) -> dict[str, Any]:
+    """Pick the clustering options out of a command's arguments.
+
+    Parameters
+    ----------
+    arguments : dict
+        The command's arguments by name (``locals()`` at its start); each name of
+        :data:`CONFIG_OPTIONS` must be present.
+
+    Returns
+    -------
+    dict
+        The clustering options, for :func:`build_config`.
+    """
+    return {name: arguments[name] for name in CONFIG_OPTIONS}
 
 
 def build_config(config_file: Path | None, no_date_decay: bool, **options: Any) -> ClusterConfig:

@@ -351,33 +351,10 @@ def cluster_command(
     [bold]--output[/bold], or prints a table of the stories. A count line
     (read / clustered / rejected) always ends the run on standard error.
     """
-    config = build_config(
-        config_file,
-        no_date_decay,
-        shingle_size=shingle_size,
-        num_perm=num_perm,
-        seed=seed,
-        duplicate_threshold=duplicate_threshold,
-        lsh_recall=lsh_recall,
-        lsh_bands=lsh_bands,
-        lsh_rows=lsh_rows,
-        verify=verify,
-        story_threshold=story_threshold,
-        linkage=linkage,
-        attach_ratio=attach_ratio,
-        attach_floor=attach_floor,
-        title_weight=title_weight,
-        date_decay_days=date_decay_days,
-        candidate_terms=candidate_terms,
-        max_terms=max_terms,
-        max_postings=max_postings,
-        term_neighbours=term_neighbours,
-        max_block=max_block,
-        n_features=n_features,
-        kernel=kernel,
-        batch_size=batch_size,
-        workers=None if engine == "dask" else workers,
-    )
+    options = o.config_options(locals())
+    if engine == "dask":
+        options["workers"] = None
+    config = build_config(config_file, no_date_decay, **options)
     reading = ReadOptions(
         fields=FieldMap(
             id=id_field,

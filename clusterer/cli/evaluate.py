@@ -2,12 +2,13 @@
 
 Two forms::
 
-    clusterer evaluate INPUT... [--gold-field cluster] [--story-threshold 0.3 ...] [--json]
+    clusterer evaluate INPUT... [--gold-field cluster] [--config F] [--story-threshold 0.3 ...]
     clusterer evaluate --predicted OUT.jsonl --gold GOLD.jsonl [--gold-field cluster] [--json]
 
 The first clusters the inputs with the given settings and scores the stories against the
-gold label each record carries; the second scores a clustering written earlier. This
-module only defines :func:`evaluate_command`; the application registers it.
+gold label each record carries (every clustering option of ``clusterer cluster`` is
+accepted, defined once in :mod:`._options`); the second scores a clustering written
+earlier. This module only defines :func:`evaluate_command`; the application registers it.
 """
 
 from __future__ import annotations
@@ -21,14 +22,14 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from ..config import ClusterConfig
 from ..errors import ConfigError
 from ..evaluate import Missing, Scores, Unmatched, evaluate, score_files
 from ..readers import read_articles
+from . import _options as o
+from ._options import build_config
 
 __all__ = ["evaluate_command"]
 
-_CLUSTER_HELP = "Clustering settings (with INPUT)"
 _FILES_HELP = "Scoring a written result"
 
 
@@ -71,32 +72,31 @@ def evaluate_command(
             rich_help_panel=_FILES_HELP,
         ),
     ] = "error",
-    story_threshold: Annotated[
-        float | None,
-        typer.Option(help="Story linkage threshold.", rich_help_panel=_CLUSTER_HELP),
-    ] = None,
-    duplicate_threshold: Annotated[
-        float | None,
-        typer.Option(help="Near-duplicate Jaccard threshold.", rich_help_panel=_CLUSTER_HELP),
-    ] = None,
-    title_weight: Annotated[
-        float | None,
-        typer.Option(help="Weight of headline terms.", rich_help_panel=_CLUSTER_HELP),
-    ] = None,
-    date_decay_days: Annotated[
-        float | None,
-        typer.Option(help="Time scale of the date decay, in days.", rich_help_panel=_CLUSTER_HELP),
-    ] = None,
-    no_date_decay: Annotated[
-        bool,
-        typer.Option(
-            "--no-date-decay", help="Switch the date decay off.", rich_help_panel=_CLUSTER_HELP
-        ),
-    ] = False,
-    linkage: Annotated[
-        str | None,
-        typer.Option(help="Story linkage: average or complete.", rich_help_panel=_CLUSTER_HELP),
-    ] = None,
+    config_file: o.ConfigFile = None,
+    shingle_size: o.ShingleSize = None,
+    num_perm: o.NumPerm = None,
+    seed: o.Seed = None,
+    duplicate_threshold: o.DuplicateThreshold = None,
+    lsh_recall: o.LshRecall = None,
+    lsh_bands: o.LshBands = None,
+    lsh_rows: o.LshRows = None,
+    verify: o.VerifyOpt = None,
+    story_threshold: o.StoryThreshold = None,
+    linkage: o.LinkageOpt = None,
+    attach_ratio: o.AttachRatio = None,
+    attach_floor: o.AttachFloor = None,
+    title_weight: o.TitleWeight = None,
+    date_decay_days: o.DateDecayDays = None,
+    no_date_decay: o.NoDateDecay = False,
+    candidate_terms: o.CandidateTerms = None,
+    max_terms: o.MaxTerms = None,
+    max_postings: o.MaxPostings = None,
+    term_neighbours: o.TermNeighbours = None,
+    max_block: o.MaxBlock = None,
+    n_features: o.NFeatures = None,
+    kernel: o.KernelOpt = None,
+    batch_size: o.BatchSize = None,
+    workers: o.Workers = None,
     missing: Annotated[
         str,
         typer.Option(help="Articles without a gold label: 'singleton' or 'drop'."),
@@ -109,18 +109,14 @@ def evaluate_command(
 
     Give a labelled corpus to cluster and score, or --predicted with --gold.
     """
-    settings: dict[str, Any] = {
-        "story_threshold": story_threshold,
-        "duplicate_threshold": duplicate_threshold,
-        "title_weight": title_weight,
-        "date_decay_days": date_decay_days,
-        "linkage": linkage,
-    }
-    changes = {k: v for k, v in settings.items() if v is not None}
+    options = o.config_options(locals())
+    changes = {k: v for k, v in options.items() if v is not None}
+    if config_file is not None:
+        changes["config"] = config_file
     if no_date_decay:
         if date_decay_days is not None:
             raise ConfigError("Give either --date-decay-days or --no-date-decay, not both.")
-        changes["date_decay_days"] = None
+        changes["no_date_decay"] = True
     policy = _choice("missing", missing, ("singleton", "drop"))
     start = time.perf_counter()
     config_dict: dict[str, Any] | None = None
@@ -148,7 +144,7 @@ def evaluate_command(
                 "Nothing to evaluate: give INPUT files with gold labels, "
                 "or --predicted OUT --gold GOLD."
             )
-        config = ClusterConfig().replace(**changes)
+        config = build_config(config_file, no_date_decay, **options)
         scores, _ = evaluate(read_articles(inputs), gold_field, config, missing=policy)
         config_dict = config.to_dict()
         source = ", ".join(str(p) for p in inputs)
