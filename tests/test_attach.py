@@ -267,3 +267,27 @@ def test_evaluate_takes_the_attachment_options_and_a_config_file(tmp_path: Path)
     refused = _cli("evaluate", "--predicted", src, "--gold", src, "--config", saved)
     assert refused.exit_code == 2
     assert "--config: clustering settings apply only when clustering INPUT" in refused.output
+
+
+def test_explain_pair_says_when_one_was_attached(tmp_path: Path) -> None:
+    src, out = tmp_path / "in.jsonl", tmp_path / "o.jsonl"
+    src.write_text(
+        "".join(
+            json.dumps({"id": a.id, "title": a.title, "text": a.text}) + "\n"
+            for a in _straggler_corpus(2, 40, 30)
+        ),
+        "utf-8",
+    )
+    assert _cli("cluster", src, "-q", "-o", out).exit_code == 0
+    for pair in (("late", "s1"), ("s1", "late")):
+        shown = _cli("explain", out, *pair, "-i", src)
+        assert shown.exit_code == 0, shown.output
+        assert "late attached as a lone article: mean similarity 0.123" in shown.stdout
+        assert "cohesion" in shown.stdout
+    linked = _cli("explain", out, "s0", "s1", "-i", src)
+    assert linked.exit_code == 0, linked.output
+    assert "attached" not in linked.stdout
+    # with the pass off (as in a run made so), the pair is apart and nothing is claimed
+    off = _cli("explain", out, "late", "s1", "-i", src, "--attach-ratio", "0")
+    assert off.exit_code == 0, off.output
+    assert "attached" not in off.stdout

@@ -147,9 +147,28 @@ def _explain_pair(
         f"{s.story_similarity:.3f} (links at >= {config.story_threshold}: "
         f"{'yes' if s.story_link else 'no'})",
     )
+    if x.story_id == y.story_id:
+        for line in _pair_attachment(a, b, inputs, reading, config):
+            table.add_row("attachment", line)
     terms = ", ".join(f"{t.term} ({t.contribution:.3f})" for t in s.shared_terms) or "none"
     table.add_row("top shared terms", terms)
     console.print(table)
+
+
+def _pair_attachment(
+    a: str, b: str, inputs: list[str], reading: ReadOptions, config: ClusterConfig
+) -> list[str]:
+    """Say which of two articles of one story the attachment pass joined to it, and why.
+
+    Clusters ``inputs`` again (as the story view does) to find the attachment links;
+    empty when neither article was attached or the rerun puts them apart.
+    """
+    result = cluster(reading.read(inputs, ReadReport()), config)
+    story_of = {x.id: x.story_id for x in result.assignments}
+    if a not in story_of or story_of.get(a) != story_of.get(b):
+        return []
+    notes = attachment_notes(result)
+    return [f"{key} {notes[key]}" for key in (a, b) if key in notes]
 
 
 def explain_command(
@@ -219,33 +238,7 @@ def explain_command(
     """
     if len(ids) > 2:
         raise ConfigError(f"give one id (a story) or two (a pair); got {len(ids)}")
-    config = build_config(
-        config_file,
-        no_date_decay,
-        shingle_size=shingle_size,
-        num_perm=num_perm,
-        seed=seed,
-        duplicate_threshold=duplicate_threshold,
-        lsh_recall=lsh_recall,
-        lsh_bands=lsh_bands,
-        lsh_rows=lsh_rows,
-        verify=verify,
-        story_threshold=story_threshold,
-        linkage=linkage,
-        attach_ratio=attach_ratio,
-        attach_floor=attach_floor,
-        title_weight=title_weight,
-        date_decay_days=date_decay_days,
-        candidate_terms=candidate_terms,
-        max_terms=max_terms,
-        max_postings=max_postings,
-        term_neighbours=term_neighbours,
-        max_block=max_block,
-        n_features=n_features,
-        kernel=kernel,
-        batch_size=batch_size,
-        workers=workers,
-    )
+    config = build_config(config_file, no_date_decay, **o.config_options(locals()))
     reading = ReadOptions(
         fields=FieldMap(
             id=id_field,
