@@ -20,7 +20,7 @@ from typing import Any
 import orjson
 
 from ._atomic import Format, atomic_write, format_for
-from .errors import OutputError
+from .errors import MissingExtraError, OutputError
 from .models import Assignment, Clustering
 
 __all__ = [
@@ -226,12 +226,14 @@ def _cell(value: Any) -> str:
 
 
 def read_assignments(path: str | os.PathLike[str]) -> list[Assignment]:
-    """Read a per-article output file back (JSON Lines, JSON array or CSV, by suffix).
+    """Read per-article output back: one file, or a directory of partition files.
 
     Parameters
     ----------
     path : str or PathLike
-        A file written by :func:`write_assignments`.
+        A file written by :func:`write_assignments` (JSON Lines, JSON array or CSV, by
+        suffix), a ``.parquet`` file, or a directory of ``part-NNNNN.jsonl`` /
+        ``part-NNNNN.parquet`` files as the Dask engine writes them (read in name order).
 
     Returns
     -------
@@ -242,25 +244,55 @@ def read_assignments(path: str | os.PathLike[str]) -> list[Assignment]:
     ------
     OutputError
         If the file cannot be read or is not an assignment file.
+    MissingExtraError
+        For Parquet without pyarrow installed.
     """
+    if os.path.isdir(path):
+        parts = sorted(p for p in Path(path).glob("part-*") if p.suffix.lower() in _PART_SUFFIXES)
+        if not parts:
+            raise OutputError(
+                f"cannot read {path}: a directory without part-NNNNN.jsonl or "
+                "part-NNNNN.parquet files (is it a clusterer output directory?)"
+            )
+        return [a for part in parts for a in read_assignments(part)]
+    parquet = Path(path).suffix.lower() == ".parquet"
     fmt = format_for(path)
     try:
-        data = Path(path).read_bytes()
-    except OSError as exc:
-        raise OutputError(f"cannot read {path}: {exc.strerror or exc}") from None
-    rows: list[Mapping[str, Any]]
-    try:
-        if fmt == "csv":
+        data = b"" if parquet else Path(path).read_bytes()
+        rows: list[Mapping[str, Any]]
+        if parquet:
+            rows = _parquet_rows(path)
+        elif fmt == "csv":
             rows = list(csv.DictReader(io.StringIO(data.decode("utf-8"))))
         elif fmt == "json":
             rows = orjson.loads(data)
         else:
             rows = [orjson.loads(line) for line in data.splitlines() if line.strip()]
         return [_assignment(row, fmt == "csv") for row in rows]
+    except OSError as exc:
+        raise OutputError(f"cannot read {path}: {exc.strerror or exc}") from None
     except (ValueError, KeyError, TypeError, AttributeError) as exc:
         raise OutputError(
             f"cannot read {path}: not a clusterer output file ({type(exc).__name__}: {exc})"
         ) from None
+
+
+_PART_SUFFIXES = (".jsonl", ".parquet")
+
+
+def _parquet_rows(path: str | os.PathLike[str]) -> list[Mapping[str, Any]]:
+    try:
+        import pyarrow as pa
+        import pyarrow.parquet as pq
+    except ImportError:
+        raise MissingExtraError("pyarrow", "parquet") from None
+    try:
+        rows: list[Mapping[str, Any]] = pq.read_table(path).to_pylist()
+    except OSError:
+        raise
+    except pa.ArrowException as exc:  # not a Parquet file, or not our columns
+        raise ValueError(str(exc)) from None
+    return rows
 
 
 def _assignment(row: Mapping[str, Any], text: bool) -> Assignment:

@@ -446,3 +446,28 @@ def test_story_summary_built_on_workers(
     counted = [(s.rejected_links > 0, s.attached > 0) for s in local.stories]
     assert any(r for r, _ in counted) != duplicates_only
     assert any(a for _, a in counted) != duplicates_only
+
+
+def test_cli_parquet_parts_read_back_by_explain(client: Any, tmp_path: Path) -> None:
+    """``-o out.parquet/`` keeps its trailing separator (parts, not one file), and
+    ``clusterer explain`` reads such a directory back, as it reads the local file."""
+    from typer.testing import CliRunner
+
+    from clusterer.cli import app
+    from clusterer.output import read_assignments
+
+    pytest.importorskip("pyarrow", reason="Parquet needs the parquet extra (pyarrow)")
+    src = _write_jsonl(_corpus(300, seed=4), tmp_path / "in", files=2)
+    runner = CliRunner()
+    local = tmp_path / "local.jsonl"
+    assert runner.invoke(app, ["cluster", str(src), "-o", str(local), "-q"]).exit_code == 0
+    parts = tmp_path / "out.parquet"
+    args = ["cluster", str(src), "-o", f"{parts}/", "--engine", "dask", "-q"]
+    result = runner.invoke(app, [*args, "--scheduler", client.scheduler.address])
+    assert result.exit_code == 0, result.output
+    assert sorted(p.name for p in parts.iterdir()) == ["part-00000.parquet", "part-00001.parquet"]
+    assert read_assignments(parts) == read_assignments(local)
+    first = read_assignments(local)[0]
+    shown = runner.invoke(app, ["explain", str(parts), first.id, "--input", str(src)])
+    assert shown.exit_code == 0, shown.output
+    assert f"story {first.story_id}:" in shown.output

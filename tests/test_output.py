@@ -176,6 +176,35 @@ def test_read_back_rejects_foreign_files(tmp_path: Path) -> None:
         read_assignments(tmp_path / "missing.jsonl")
 
 
+def test_read_back_a_directory_of_parts(tmp_path: Path) -> None:
+    c = make_clustering()
+    whole = tmp_path / "whole.jsonl"
+    write_assignments(c, whole)
+    lines = whole.read_bytes().splitlines(keepends=True)
+    parts = tmp_path / "out"
+    parts.mkdir()
+    (parts / "part-00001.jsonl").write_bytes(b"".join(lines[1:]))
+    (parts / "part-00000.jsonl").write_bytes(lines[0])
+    (parts / "notes.txt").write_text("not a part", "utf-8")
+    assert read_assignments(parts) == list(c.assignments)
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    with pytest.raises(OutputError, match="without part-NNNNN"):
+        read_assignments(empty)
+
+
+def test_read_back_parquet(tmp_path: Path) -> None:
+    pytest.importorskip("pyarrow", reason="Parquet needs the parquet extra (pyarrow)")
+    from clusterer.engines.partitions import write_partition
+
+    rows = list(make_clustering().assignments)
+    write_partition(rows, tmp_path / "o.parquet", "parquet")
+    assert read_assignments(tmp_path / "o.parquet") == rows
+    (tmp_path / "bad.parquet").write_bytes(b"junk")
+    with pytest.raises(OutputError, match=r"bad\.parquet: not a clusterer output"):
+        read_assignments(tmp_path / "bad.parquet")
+
+
 def test_summary_table() -> None:
     console = Console(width=200, record=True)
     console.print(summary_table(make_clustering(5), limit=2))

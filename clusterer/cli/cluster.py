@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import sys
 from collections.abc import Iterable, Iterator
 from pathlib import Path
@@ -118,9 +119,16 @@ class _Reporter:
         self.progress.update(self.task, description=description, completed=done)
 
 
-def _written_by_workers(output: Path | None) -> bool:
-    """Whether ``--engine dask`` writes this output on the workers (directory, Parquet)."""
-    return output is not None and output.suffix.lower() in ("", ".parquet")
+def _written_by_workers(output: str | None) -> bool:
+    """Whether ``--engine dask`` writes this output on the workers (directory, Parquet).
+
+    Takes the argument as typed: a trailing separator (``out.parquet/``) asks for a
+    directory of parts, which a :class:`~pathlib.Path` would forget.
+    """
+    if output is None or output == "-":
+        return False
+    name = output.rstrip("/" + os.sep)
+    return name != output or os.path.isdir(output) or Path(name).suffix.lower() in ("", ".parquet")
 
 
 def _dask_engine(
@@ -129,7 +137,7 @@ def _dask_engine(
     reading: ReadOptions,
     report: ReadReport,
     cluster_options: tuple[str | None, int | None, int | None],
-    output: Path | None,
+    output: str | None,
     stories: Path | None,
     duplicates_only: bool,
 ) -> Clustering | None:
@@ -213,8 +221,8 @@ def cluster_command(
             show_default=False,
         ),
     ],
-    output: Annotated[
-        Path | None,
+    output_arg: Annotated[
+        str | None,
         typer.Option(
             "--output",
             "-o",
@@ -352,6 +360,7 @@ def cluster_command(
     (read / clustered / rejected) always ends the run on standard error.
     """
     options = o.config_options(locals())
+    output = Path(output_arg) if output_arg is not None else None
     if engine == "dask":
         options["workers"] = None
     config = build_config(config_file, no_date_decay, **options)
@@ -376,12 +385,13 @@ def cluster_command(
     out = Console(highlight=False)
     report = ReadReport()
     reporter = _Reporter(err, enabled=not quiet and err.is_terminal)
-    by_workers = engine == "dask" and _written_by_workers(output)
+    by_workers = engine == "dask" and _written_by_workers(output_arg)
     if by_workers and explain:
         raise ConfigError(
             "--explain lists every link with the ids of its articles, which --engine dask "
             "gathers only to assemble the result, not for a directory or .parquet --output; "
-            "write a .jsonl or .csv file instead (--stories works with both)"
+            "write a .jsonl or .csv file instead (--stories works with both), or run "
+            "'clusterer explain OUTPUT ID --input CORPUS' on the written parts afterwards"
         )
     if engine == "dask":
         dask_result = _dask_engine(
@@ -390,7 +400,7 @@ def cluster_command(
             reading,
             report,
             (scheduler, workers, partitions),
-            output,
+            output_arg,
             stories,
             duplicates_only,
         )
