@@ -6,6 +6,7 @@ Usage::
     python -m benchmarks.quality --data DIR            # sets under DIR instead of ../shared/data
     python -m benchmarks.quality --sweep story_threshold=0.1,0.15,0.2 title_weight=2,3
     python -m benchmarks.quality --singletons 0.5      # also each set, half its stories cut to 1
+    python -m benchmarks.quality --syndicated 0.4      # also each set, 40% of stories with copies
 
 A data set is a directory under the data root holding ``*.jsonl`` files whose records
 carry a gold story label in ``cluster``; directories without labels are skipped with a
@@ -15,7 +16,10 @@ printed line. The default run appends one JSON line per set to
 the README is touched). A sweep only prints, and so does ``--singletons``: it adds a
 variant of each set in which a seeded share of the stories keeps one article, a guard
 for precision on lone articles next to stories about similar events (see
-:func:`benchmarks.quality_data.thin`). The data are never copied into the repo.
+:func:`benchmarks.quality_data.thin`); ``--syndicated`` likewise adds a variant in which
+a seeded share of the stories also carries edited wire copies of one of its articles, a
+guard for recall where tight copies meet independent reports of the same event (see
+:func:`benchmarks.quality_data.syndicate`). The data are never copied into the repo.
 """
 
 from __future__ import annotations
@@ -42,6 +46,7 @@ from .quality_data import (
     load,
     row,
     run_one,
+    syndicate,
     thin,
 )
 from .quality_report import (
@@ -78,6 +83,7 @@ __all__ = [
     "plain",
     "row",
     "run_one",
+    "syndicate",
     "thin",
     "update_readme",
 ]
@@ -151,7 +157,16 @@ def main(argv: Sequence[str] | None = None) -> int:
         help="also run each set with this share of its stories cut to one article "
         "(seeded); print only",
     )
-    parser.add_argument("--seed", type=int, default=0, help="seed of --singletons (default 0)")
+    parser.add_argument(
+        "--syndicated",
+        type=_fraction,
+        metavar="FRACTION",
+        help="also run each set with this share of its stories given 2-6 edited copies "
+        "of one article (seeded); print only",
+    )
+    parser.add_argument(
+        "--seed", type=int, default=0, help="seed of --singletons and --syndicated (default 0)"
+    )
     parser.add_argument(
         "--no-write",
         action="store_true",
@@ -179,6 +194,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.singletons is not None:
             name = f"{dataset.name}+singletons{args.singletons:g}"
             variants.append((name, thin(articles, args.singletons, args.seed)))
+        if args.syndicated is not None:
+            name = f"{dataset.name}+syndicated{args.syndicated:g}"
+            variants.append((name, syndicate(articles, args.syndicated, args.seed)))
     rows: list[dict[str, Any]] = []
     for name, articles in variants:
         for settings, config in zip(grid, configs, strict=True):
@@ -197,7 +215,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         _report_sweep(rows, grid)
         return 0
     print(plain(rows, COLUMNS))
-    if not args.no_write and args.singletons is None:
+    if not args.no_write and args.singletons is None and args.syndicated is None:
         _write(rows, rev)
     return 0
 

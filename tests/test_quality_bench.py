@@ -1,9 +1,10 @@
-"""The singleton-heavy variant of the quality benchmark (``--singletons``)."""
+"""The singleton-heavy and syndicated variants of the quality benchmark."""
 
 from __future__ import annotations
 
 import json
 from collections import Counter
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -61,8 +62,60 @@ def test_thin_is_seeded_and_bounded(quality: Any) -> None:
         quality.thin(articles, 1.5)
 
 
-def test_singletons_option_adds_a_variant_and_writes_nothing(
+def _long_articles() -> list[Article]:
+    """Six stories of two articles, each body eight distinct sentences."""
+    out = []
+    for i in range(12):
+        text = " ".join(
+            f"Sentence {j} of article {i} says w{i}x{j} and more words." for j in range(8)
+        )
+        out.append(Article(id=f"a{i}", title=f"t{i}", text=text, extra={"cluster": f"s{i // 2}"}))
+    return out
+
+
+def test_syndicate_adds_edited_copies_to_the_chosen_share_of_stories(quality: Any) -> None:
+    articles = _long_articles()
+    out = quality.syndicate(articles, 0.5, seed=4)
+    # The originals come first, unchanged; copies follow.
+    assert out[: len(articles)] == articles
+    copies = out[len(articles) :]
+    by_source: dict[str, list[Article]] = {}
+    for c in copies:
+        source, _, k = c.id.partition("~copy")
+        assert k.isdigit()
+        by_source.setdefault(source, []).append(c)
+    sources = {a.id: a for a in articles}
+    # Half the stories, one source article each, 2-6 copies of it.
+    assert len({sources[s].extra["cluster"] for s in by_source}) == 3 == len(by_source)
+    assert all(2 <= len(v) <= 6 for v in by_source.values())
+    for source, made in by_source.items():
+        original = sources[source]
+        for c in made:
+            assert (c.title, c.date, c.extra) == (original.title, original.date, original.extra)
+            # An edited copy: its words come from the original, in a changed text.
+            assert set(c.text.split()) <= set(original.text.split())
+    assert any(c.text != sources[c.id.split("~")[0]].text for c in copies)
+
+
+def test_syndicate_is_seeded_and_bounded(quality: Any) -> None:
+    articles = _long_articles()
+    ids = [a.id for a in quality.syndicate(articles, 0.5, seed=1)]
+    assert ids == [a.id for a in quality.syndicate(articles, 0.5, seed=1)]
+    assert any(ids != [a.id for a in quality.syndicate(articles, 0.5, s)] for s in range(2, 8))
+    assert quality.syndicate(articles, 0.0) == articles
+    copied = quality.syndicate(articles, 1.0)[len(articles) :]
+    assert len({c.extra["cluster"] for c in copied}) == 6
+    with pytest.raises(ValueError, match="fraction"):
+        quality.syndicate(articles, -0.1)
+
+
+@pytest.mark.parametrize(
+    ("option", "make"), [("--singletons", _articles), ("--syndicated", _long_articles)]
+)
+def test_variant_options_add_a_variant_and_write_nothing(
     quality: Any,
+    option: str,
+    make: Callable[[], list[Article]],
     tmp_path: Path,
     monkeypatch: pytest.MonkeyPatch,
     capsys: pytest.CaptureFixture[str],
@@ -70,14 +123,14 @@ def test_singletons_option_adds_a_variant_and_writes_nothing(
     (tmp_path / "toy").mkdir()
     records = [
         {"id": a.id, "title": a.title, "text": a.text, "cluster": a.extra["cluster"]}
-        for a in _articles()
+        for a in make()
     ]
     (tmp_path / "toy" / "toy.jsonl").write_text("".join(json.dumps(r) + "\n" for r in records))
     written: list[object] = []
     monkeypatch.setattr(quality, "_write", lambda *args: written.append(args))
-    assert quality.main(["--data", str(tmp_path), "--singletons", "0.5"]) == 0
+    assert quality.main(["--data", str(tmp_path), option, "0.5"]) == 0
     out = capsys.readouterr().out
-    assert "toy+singletons0.5" in out
+    assert f"toy+{option[2:]}0.5" in out
     assert not written
     with pytest.raises(SystemExit):
-        quality.main(["--data", str(tmp_path), "--singletons", "2"])
+        quality.main(["--data", str(tmp_path), option, "2"])
