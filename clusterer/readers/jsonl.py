@@ -20,11 +20,11 @@ import orjson
 
 from ..errors import CorpusError
 from ..models import Article
-from .lines import decode_error_reason, iter_lines
+from .lines import decode_error_reason, iter_line_views
 from .options import ReadContext
 from .records import RecordBuilder, replace_surrogates
 
-__all__ = ["JSON_ARRAY_HINT", "read_jsonl"]
+__all__ = ["JSON_ARRAY_HINT", "JsonLines", "read_jsonl"]
 
 #: Reason given for a JSON array where JSON Lines was expected.
 JSON_ARRAY_HINT = (
@@ -61,40 +61,102 @@ def read_jsonl(
     CorpusError
         For a malformed line (with ``on_error="raise"``) or a JSON array file.
     """
-    builder = RecordBuilder(ctx.fields, ctx.page_date)
-    loads = orjson.loads
-    utf8 = ctx.is_utf8
-    encoding = ctx.encoding
-    first = True
-    id_field = ctx.fields.id
-    for number, line in enumerate(iter_lines(stream, head), start=1):
+    lines = JsonLines(label, key, ctx)
+    for number, line in enumerate(iter_line_views(stream, head), start=1):
+        article = lines.article(line, number)
+        if article is not None:
+            yield article
+
+
+class JsonLines:
+    """Turn the lines of one JSON Lines input into articles, one line at a time.
+
+    Keeps what depends on earlier lines (whether a non-blank line was met yet: a
+    first line opening an array is refused with a hint).
+
+    Parameters
+    ----------
+    label : str
+        The file as shown in origins.
+    key : str
+        Stable prefix of derived ids.
+    ctx : ReadContext
+        Options, error policy and report.
+
+    Attributes
+    ----------
+    first : bool
+        No non-blank line has been met yet.
+    """
+
+    def __init__(self, label: str, key: str, ctx: ReadContext) -> None:
+        self.label = label
+        self.key = key
+        self.first = True
+        self._ctx = ctx
+        self._builder = RecordBuilder(ctx.fields, ctx.page_date)
+        self._encoding = None if ctx.is_utf8 else ctx.encoding
+        self._id_field = ctx.fields.id
+
+    def article(self, line: bytes | memoryview, number: int) -> Article | None:
+        """Convert line ``number``; None for a blank line or one refused.
+
+        A refused line is handed to :meth:`ReadContext.fail` (raised, or recorded as
+        a reject).
+
+        Parameters
+        ----------
+        line : bytes or memoryview
+            The line, without its line break.
+        number : int
+            Its 1-based line number.
+
+        Returns
+        -------
+        Article or None
+            The article.
+
+        Raises
+        ------
+        CorpusError
+            For a bad line with ``on_error="raise"``, and for a JSON array file.
+        """
+        record = self._record(line, number)
+        if record is None:
+            return None
         try:
-            record = loads(line if utf8 else line.decode(encoding))
-            if type(record) is dict and type(record.get(id_field)) is float:
-                record = _exact_numbers(line, encoding, record)
+            return self._builder.build(record, f"{self.label}:{number}", f"{self.key}:{number}")
+        except CorpusError as error:
+            self._ctx.fail(error)
+            return None
+
+    def _record(self, line: bytes | memoryview, number: int) -> dict[str, Any] | None:
+        encoding = self._encoding
+        try:
+            record = orjson.loads(line if encoding is None else str(line, encoding))
+            if type(record) is dict and type(record.get(self._id_field)) is float:
+                record = _exact_numbers(bytes(line), self._ctx.encoding, record)
         except (orjson.JSONDecodeError, UnicodeDecodeError):
-            if not line.strip():
-                continue
+            raw = bytes(line)
+            if not raw.strip():
+                return None
             try:
-                record = _slow_parse(line, encoding, first)
+                record = _slow_parse(raw, self._ctx.encoding, self.first)
             except CorpusError as error:
-                error = CorpusError(f"{label}:{number}", error.reason)
+                error = CorpusError(f"{self.label}:{number}", error.reason)
                 if error.reason == JSON_ARRAY_HINT:
                     raise error from None
-                ctx.fail(error)
-                first = False
-                continue
-        origin = f"{label}:{number}"
-        if first and type(record) is list:
+                self._ctx.fail(error)
+                self.first = False
+                return None
+        origin = f"{self.label}:{number}"
+        if self.first and type(record) is list:
             raise CorpusError(origin, JSON_ARRAY_HINT)
-        first = False
+        self.first = False
         if type(record) is not dict:
-            ctx.fail(CorpusError(origin, _not_object(record)))
-            continue
-        try:
-            yield builder.build(record, origin, f"{key}:{number}")
-        except CorpusError as error:
-            ctx.fail(error)
+            self._ctx.fail(CorpusError(origin, _not_object(record)))
+            return None
+        return record
 
 
 def _exact_numbers(line: bytes, encoding: str, record: dict[str, Any]) -> Any:
