@@ -15,7 +15,7 @@ from urllib.parse import unquote, urlsplit
 
 from .models import Article
 
-__all__ = ["headline", "url_words"]
+__all__ = ["headline", "headline_of", "url_words"]
 
 MIN_SLUG_WORDS = 3
 """Fewer words than this in the best segment (``/world/news/``) give no headline."""
@@ -88,7 +88,25 @@ def headline(article: Article) -> str:
         ``article.title`` when it has any non-space character, otherwise
         :func:`url_words` of ``article.url``.
     """
-    title = article.title
+    return headline_of(article.title, article.url)
+
+
+def headline_of(title: str, url: str | None) -> str:
+    """:func:`headline` of an article given as its title and address.
+
+    Parameters
+    ----------
+    title : str
+        The article's title.
+    url : str or None
+        Its address.
+
+    Returns
+    -------
+    str
+        ``title`` when it has any non-space character, otherwise :func:`url_words`
+        of ``url``.
+    """
     if title and not title.isspace():
         return title
-    return url_words(article.url)
+    return url_words(url)

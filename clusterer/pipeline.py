@@ -11,7 +11,7 @@ The partition does not depend on input order: every tie is broken by article id.
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import ExitStack
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
@@ -27,7 +27,7 @@ from ._spill import FeatureSpill, RaggedStore, SpillBeyond
 from .config import ClusterConfig
 from .errors import DuplicateIdError
 from .grouping import Attachments, attach_singletons, components, link_stories
-from .headline import headline
+from .headline import headline_of
 from .lsh import Banding, band_keys, candidate_pairs, choose_banding
 from .models import (
     Article,
@@ -35,6 +35,8 @@ from .models import (
     LinkTable,
     Reject,
 )
+from .readers.api import ArticleStream
+from .readers.columns import ArticleColumns
 from .signatures import Features
 from .similarity import (
     edge_threshold,
@@ -74,6 +76,33 @@ class _Meta:
         self.dates.append(a.date)
         self.urls.append(a.url)
         self.origins.append(a.origin)
+
+    def extend(self, batch: ArticleColumns) -> None:
+        self.ids += batch.ids
+        self.titles += batch.titles
+        self.sources += batch.sources
+        self.dates += batch.dates
+        self.urls += batch.urls
+        self.origins += batch.origins
+
+
+def _batches(articles: Iterable[Article], size: int) -> Iterator[ArticleColumns]:
+    """Articles as batches of ``size`` columns; a repeated id is an error."""
+    seen: dict[str, str] = {}
+    batch = ArticleColumns()
+    for article in articles:
+        if article.id in seen:
+            raise DuplicateIdError(
+                article.origin or article.id,
+                f"duplicate id {article.id!r} (first seen at {seen[article.id]}); "
+                "ids must be unique (the CLI's --on-duplicate-id first|rename resolves this)",
+            )
+        seen[article.id] = article.origin or "?"
+        batch.add(article)
+        if len(batch) >= size:
+            yield batch.take()
+    if len(batch):
+        yield batch
 
 
 def banding_for(config: ClusterConfig) -> Banding:
@@ -129,26 +158,23 @@ def cluster(
         If two articles share an id.
     """
     config = config or ClusterConfig()
+    if isinstance(articles, ArticleStream) and not articles.started:
+        batches = articles.batches(config.batch_size)  # ids are unique: the stream's policy
+    else:
+        batches = _batches(articles, config.batch_size)
     with ExitStack() as stack:
         meta = _Meta()
         ahead = FeaturizeAhead(config, terms=not duplicates_only)
         holder: SpillBeyond | None = None
-        seen: dict[str, str] = {}
         read_seconds = 0.0
         titles: list[str] = []
         texts: list[str] = []
         t_read = time.perf_counter()
-        for article in articles:
-            if article.id in seen:
-                raise DuplicateIdError(
-                    article.origin or article.id,
-                    f"duplicate id {article.id!r} (first seen at {seen[article.id]}); "
-                    "ids must be unique (the CLI's --on-duplicate-id first|rename resolves this)",
-                )
-            seen[article.id] = article.origin or "?"
-            meta.add(article)
-            titles.append(headline(article))
-            texts.append(article.text)
+        for batch in batches:
+            meta.extend(batch)
+            titles = list(map(headline_of, batch.titles, batch.urls))
+            texts = batch.texts
+            del batch
             if len(texts) >= config.batch_size:
                 read_seconds += time.perf_counter() - t_read
                 # Only corpora of several batches tune the (process-wide) allocator and
@@ -173,7 +199,7 @@ def cluster(
         spill = None if holder is None else holder.spill
         if progress:
             progress("featurise", len(meta.ids), len(meta.ids))
-        del titles, texts, seen
+        del titles, texts
         trim_heap()  # the batches' texts were freed in the middle of the heap
         features = Features.concat(parts, config.num_perm, release=True)
         del parts

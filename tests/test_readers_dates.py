@@ -111,10 +111,10 @@ def test_parse_date_never_raises(value: object) -> None:
 def test_plain_iso_shortcut_agrees_with_the_general_rules(
     moment: datetime, sep: str, spec: str
 ) -> None:
-    from clusterer.readers.dates import _parse_exact, _plain_iso
+    from clusterer.readers.dates import _parse_exact, plain_iso
 
     text = moment.isoformat(sep=sep, timespec=spec)
-    quick = _plain_iso(text)
+    quick = plain_iso(text)
     assert quick is not None
     assert quick == _parse_exact(text)
     assert quick.tzinfo == UTC
@@ -126,8 +126,8 @@ def test_plain_iso_shortcut_agrees_with_the_general_rules(
     ["2025-04-12z", " 2025-04-12", "2025-04-12 ", "2025-04-12\x05RM", "2025-13-01", "1700000000"],
 )
 def test_plain_iso_shortcut_leaves_other_forms_to_the_general_rules(text: str) -> None:
-    from clusterer.readers.dates import _parse_exact, _plain_iso
+    from clusterer.readers.dates import _parse_exact, plain_iso
 
-    quick = _plain_iso(text)
+    quick = plain_iso(text)
     assert quick is None or quick == _parse_exact(text.strip())
     assert parse_date(text).date == _parse_exact(text.strip())

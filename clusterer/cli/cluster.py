@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import os
 import sys
-from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import Annotated, Literal
 
@@ -13,7 +12,6 @@ from rich.console import Console
 from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
 from clusterer import (
-    Article,
     ClusterConfig,
     Clustering,
     ConfigError,
@@ -91,7 +89,7 @@ def print_links(clustering: Clustering, console: Console) -> None:
 
 
 class _Reporter:
-    """Counts articles as they stream into the pipeline and shows progress on stderr."""
+    """Shows the pipeline's progress on stderr (articles featurised, then the stage)."""
 
     def __init__(self, console: Console, enabled: bool) -> None:
         self.progress = Progress(
@@ -105,12 +103,6 @@ class _Reporter:
             disable=not enabled,
         )
         self.task = self.progress.add_task("reading", total=None)
-
-    def watch(self, articles: Iterable[Article]) -> Iterator[Article]:
-        for n, article in enumerate(articles, 1):
-            if n % 1000 == 0:
-                self.progress.update(self.task, completed=n)
-            yield article
 
     def stage(self, stage: str, done: int, total: int | None) -> None:
         description = "featurising" if stage == "featurise" else stage
@@ -412,7 +404,9 @@ def cluster_command(
         result = dask_result
     else:
         with reporter.progress:
-            articles = reporter.watch(reading.read(paths, report))
+            # The reader's stream itself, not a wrapper: the pass reads it as columns
+            # (progress comes per batch through reporter.stage).
+            articles = reading.read(paths, report)
             result = cluster(
                 articles, config, progress=reporter.stage, duplicates_only=duplicates_only
             )

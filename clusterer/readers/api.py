@@ -5,21 +5,24 @@ from __future__ import annotations
 import os
 import sys
 from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from datetime import datetime
 from typing import BinaryIO
 
-from ..errors import ConfigError, CorpusError, param_message
+from ..errors import ConfigError, CorpusError, DuplicateIdError, param_message
 from ..models import Article, Reject
+from .columns import ArticleColumns
 from .delimited import read_delimited
 from .directory import InputFile, expand_paths
 from .html import read_html
 from .ids import IdRegistry
 from .jsonl import read_jsonl
+from .jsonl_columns import fill_columns
 from .lines import check_not_binary
 from .options import FieldMap, OnDuplicateId, OnError, ReadContext, ReadReport
 from .plain import read_text
 
-__all__ = ["read_articles"]
+__all__ = ["ArticleStream", "read_articles"]
 
 _HEAD_SIZE = 1 << 16
 
@@ -33,7 +36,7 @@ def read_articles(
     encoding: str = "utf-8",
     page_date: datetime | None = None,
     report: ReadReport | None = None,
-) -> Iterator[Article]:
+) -> ArticleStream:
     """Read articles from files, directories and standard input.
 
     Parameters
@@ -61,8 +64,9 @@ def read_articles(
 
     Returns
     -------
-    Iterator[Article]
-        Articles in input order, lazily: files are opened as the iterator advances.
+    ArticleStream
+        An iterator of the articles in input order, lazily: files are opened as it
+        advances.
 
     Raises
     ------
@@ -99,7 +103,68 @@ def read_articles(
         page_date=page_date,
         report=report if report is not None else ReadReport(),
     )
-    return _read_all(list(paths), ctx, IdRegistry(on_duplicate_id))
+    return ArticleStream(list(paths), ctx, IdRegistry(on_duplicate_id))
+
+
+class ArticleStream(Iterator[Article]):
+    """The articles of one :func:`read_articles` call, read lazily.
+
+    An iterator of :class:`~clusterer.models.Article`. The clustering pass asks it
+    for :meth:`batches` instead: the same articles as columns, read from JSON Lines
+    without building an article object per record.
+
+    Parameters
+    ----------
+    paths : list of str or PathLike
+        The inputs.
+    ctx : ReadContext
+        Options, error policy and report.
+    ids : IdRegistry
+        The duplicate-id policy.
+    """
+
+    def __init__(
+        self, paths: list[str | os.PathLike[str]], ctx: ReadContext, ids: IdRegistry
+    ) -> None:
+        self._paths = paths
+        self._ctx = ctx
+        self._ids = ids
+        self._articles: Iterator[Article] | None = None
+
+    def __next__(self) -> Article:
+        """Return the next article (the first call opens the first input)."""
+        if self._articles is None:
+            self._articles = _read_all(self._paths, self._ctx, self._ids)
+        return next(self._articles)
+
+    @property
+    def started(self) -> bool:
+        """Whether reading has begun (through iteration or :meth:`batches`)."""
+        return self._articles is not None
+
+    def batches(self, size: int) -> Iterator[ArticleColumns]:
+        """Read everything as batches of columns (once, instead of iterating).
+
+        Parameters
+        ----------
+        size : int
+            Articles per batch (the last one may hold fewer; none is empty).
+
+        Returns
+        -------
+        Iterator[ArticleColumns]
+            The articles, in the order iteration would give them, with the same
+            report, rejects and errors.
+
+        Raises
+        ------
+        RuntimeError
+            If reading has already begun.
+        """
+        if self._articles is not None:
+            raise RuntimeError("batches() must be called before reading has begun")
+        self._articles = iter(())
+        return _read_columns(self._paths, self._ctx, self._ids, size)
 
 
 def _read_all(
@@ -116,6 +181,17 @@ def _read_all(
             report.read += 1
 
 
+def _read_columns(
+    paths: list[str | os.PathLike[str]], ctx: ReadContext, ids: IdRegistry, size: int
+) -> Iterator[ArticleColumns]:
+    sink = ArticleColumns()
+    for item in expand_paths(paths, ctx):
+        for _ in _fill_file(item, ctx, ids, sink, size):
+            yield sink.take()
+    if len(sink):
+        yield sink.take()
+
+
 def _read_file(item: InputFile, ctx: ReadContext) -> Iterator[Article]:
     ctx.report.files += 1
     try:
@@ -126,7 +202,54 @@ def _read_file(item: InputFile, ctx: ReadContext) -> Iterator[Article]:
         ctx.fail(error)
 
 
+def _fill_file(
+    item: InputFile, ctx: ReadContext, ids: IdRegistry, sink: ArticleColumns, size: int
+) -> Iterator[None]:
+    """:func:`_read_file` and the id policy, appending to ``sink``; yields when it is full."""
+    report = ctx.report
+    report.files += 1
+    try:
+        with _opened(item) as (stream, head, kind):
+            if kind == "jsonl":
+                yield from fill_columns(
+                    stream,
+                    head,
+                    label=item.label,
+                    key=item.key,
+                    ctx=ctx,
+                    ids=ids,
+                    sink=sink,
+                    size=size,
+                )
+                return
+            for article in _read_other(stream, head, kind, item, ctx):
+                admitted = ids.admit(article)
+                if isinstance(admitted, Reject):
+                    report.rejects.append(admitted)
+                else:
+                    sink.add(admitted)
+                report.read += 1
+                if len(sink) >= size:
+                    yield
+    except DuplicateIdError:
+        raise  # whatever on_error says, as when iterating
+    except CorpusError as error:
+        if error.origin == "":
+            error = CorpusError(item.label, error.reason)
+        ctx.fail(error)
+
+
 def _dispatch(item: InputFile, ctx: ReadContext) -> Iterator[Article]:
+    with _opened(item) as (stream, head, kind):
+        if kind == "jsonl":
+            yield from read_jsonl(stream, head, label=item.label, key=item.key, ctx=ctx)
+        else:
+            yield from _read_other(stream, head, kind, item, ctx)
+
+
+@contextmanager
+def _opened(item: InputFile) -> Iterator[tuple[BinaryIO, bytes, str]]:
+    """Open an input; give its stream, its first bytes and its kind; close it after."""
     stream: BinaryIO
     if item.path is None:
         stream = sys.stdin.buffer
@@ -140,25 +263,29 @@ def _dispatch(item: InputFile, ctx: ReadContext) -> Iterator[Article]:
     try:
         head = _read(stream, _HEAD_SIZE, item.label)
         check_not_binary(head[:8192], item.label)
-        kind = item.kind or _sniff(head)
-        if kind == "jsonl":
-            yield from read_jsonl(stream, head, label=item.label, key=item.key, ctx=ctx)
-        elif kind in ("csv", "tsv"):
-            delimiter = "," if kind == "csv" else "\t"
-            yield from read_delimited(
-                stream, head, label=item.label, key=item.key, ctx=ctx, delimiter=delimiter
-            )
-        else:
-            data = head + _read(stream, -1, item.label)
-            if kind == "html":
-                yield from read_html(data, label=item.label, key=item.key, ctx=ctx)
-            else:
-                yield from read_text(
-                    data, label=item.label, key=item.key, ctx=ctx, markdown=kind == "markdown"
-                )
+        yield stream, head, item.kind or _sniff(head)
     finally:
         if item.path is not None:
             stream.close()
+
+
+def _read_other(
+    stream: BinaryIO, head: bytes, kind: str, item: InputFile, ctx: ReadContext
+) -> Iterator[Article]:
+    """Read an input that is not JSON Lines."""
+    if kind in ("csv", "tsv"):
+        delimiter = "," if kind == "csv" else "\t"
+        yield from read_delimited(
+            stream, head, label=item.label, key=item.key, ctx=ctx, delimiter=delimiter
+        )
+        return
+    data = head + _read(stream, -1, item.label)
+    if kind == "html":
+        yield from read_html(data, label=item.label, key=item.key, ctx=ctx)
+    else:
+        yield from read_text(
+            data, label=item.label, key=item.key, ctx=ctx, markdown=kind == "markdown"
+        )
 
 
 def _read(stream: BinaryIO, size: int, label: str) -> bytes:

@@ -33,7 +33,7 @@ from email.utils import parsedate_to_datetime
 from functools import lru_cache
 from typing import NamedTuple
 
-__all__ = ["ParsedDate", "parse_date", "parse_relative"]
+__all__ = ["ParsedDate", "parse_date", "parse_relative", "plain_iso"]
 
 _UTC = timezone.utc
 _EPOCH = datetime(1970, 1, 1, tzinfo=_UTC)
@@ -115,7 +115,7 @@ def parse_date(value: object, *, now: datetime | None = None) -> ParsedDate:
         moment = _from_epoch(float(value))
         return ParsedDate(moment, None if moment is not None else str(value))
     text = value if isinstance(value, str) else str(value)
-    quick = _plain_iso(text)
+    quick = plain_iso(text)
     if quick is not None:
         return ParsedDate(quick, None)
     if not text.strip():
@@ -125,12 +125,22 @@ def parse_date(value: object, *, now: datetime | None = None) -> ParsedDate:
     return _parse_text(text.strip(), now)
 
 
-def _plain_iso(text: str) -> datetime | None:
+def plain_iso(text: str) -> datetime | None:
     """Parse a bare ISO 8601 date-time (``2025-04-12T08:30:00+00:00``), or return None.
 
-    The common case of machine-written feeds, tried before the general rules; it
-    accepts only what :func:`_iso` would accept for the same text, so a None here
-    just means the general rules decide.
+    The common case of machine-written feeds, tried by :func:`parse_date` before the
+    general rules; it accepts only what the general rules would accept for the same
+    text, with the same result, so a None here just means the general rules decide.
+
+    Parameters
+    ----------
+    text : str
+        The date as written.
+
+    Returns
+    -------
+    datetime or None
+        The time in UTC, or None when ``text`` is not in this form.
     """
     if len(text) < 10 or text[4] != "-" or not text[:4].isdigit():
         return None

@@ -45,24 +45,48 @@ class IdRegistry:
         DuplicateIdError
             On a duplicate under policy ``"error"``.
         """
-        first = self._first.get(article.id)
+        admitted = self.admit_id(article.id, article.origin)
+        if isinstance(admitted, Reject):
+            return admitted
+        return article if admitted == article.id else dataclasses.replace(article, id=admitted)
+
+    def admit_id(self, ident: str, origin: str) -> str | Reject:
+        """Register the id of the record read at ``origin``.
+
+        Parameters
+        ----------
+        ident : str
+            The record's id.
+        origin : str
+            Where it was read (``path:line``).
+
+        Returns
+        -------
+        str or Reject
+            The id to use (``ident``, or a renamed one), or a reject under policy
+            ``"first"``.
+
+        Raises
+        ------
+        DuplicateIdError
+            On a duplicate under policy ``"error"``.
+        """
+        first = self._first.get(ident)
         if first is None:
-            self._first[article.id] = article.origin
-            return article
-        message = f"duplicate id {article.id!r} (first seen at {first})"
+            self._first[ident] = origin
+            return ident
+        message = f"duplicate id {ident!r} (first seen at {first})"
         if self._policy == "error":
-            raise DuplicateIdError(
-                article.origin, f"{message}; pass --on-duplicate-id first|rename"
-            )
+            raise DuplicateIdError(origin, f"{message}; pass --on-duplicate-id first|rename")
         if self._policy == "first":
-            return Reject(article.origin, f"{message}; kept the first")
-        number = self._next.get(article.id, 2)
-        while self._taken(f"{article.id}~{number}"):
+            return Reject(origin, f"{message}; kept the first")
+        number = self._next.get(ident, 2)
+        while self._taken(f"{ident}~{number}"):
             number += 1
-        self._next[article.id] = number + 1
-        new_id = f"{article.id}~{number}"
-        self._first[new_id] = article.origin
-        return dataclasses.replace(article, id=new_id)
+        self._next[ident] = number + 1
+        new_id = f"{ident}~{number}"
+        self._first[new_id] = origin
+        return new_id
 
     def _taken(self, name: str) -> bool:
         """Whether ``name`` was handed out already (a renamed copy must avoid it)."""

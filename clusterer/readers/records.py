@@ -27,7 +27,7 @@ from .dates import parse_date
 from .markup import looks_like_html, strip_markup
 from .options import FieldMap
 
-__all__ = ["RecordBuilder", "replace_surrogates"]
+__all__ = ["RecordBuilder", "replace_surrogates", "words"]
 
 _SURROGATE = re.compile("[\ud800-\udfff]")
 
@@ -78,7 +78,7 @@ class RecordBuilder:
                 f"record has no {f.text!r} field (its fields: {present}); map the field that "
                 "holds the article body to 'text' (FieldMap(text=...))",
             )
-        text = _words(_text(record[f.text], f.text, origin, allow_list=True))
+        text = words(_text(record[f.text], f.text, origin, allow_list=True))
         raw_id = record.get(f.id)
         ident = default_id if raw_id is None else _text(raw_id, f.id, origin)
         if not ident.strip():
@@ -87,7 +87,7 @@ class RecordBuilder:
         extra = {k: v for k, v in record.items() if k not in self._mapped}
         return Article(
             id=ident,
-            title=_words(_text(record.get(f.title), f.title, origin)),
+            title=words(_text(record.get(f.title), f.title, origin)),
             text=text,
             source=_optional(record.get(f.source), f.source, origin),
             date=date,
@@ -113,7 +113,8 @@ def _text(value: object, name: str, origin: str, *, allow_list: bool = False) ->
     )
 
 
-def _words(text: str) -> str:
+def words(text: str) -> str:
+    """Return ``text``, reduced to its words when it holds HTML markup."""
     return strip_markup(text) if looks_like_html(text) else text
 
 
