@@ -14,7 +14,7 @@ import time
 from collections.abc import Callable, Sequence
 
 from .config import ClusterConfig
-from .signatures import Features, featurize
+from .signatures import Features, TextBuffer, featurize
 
 __all__ = ["FeaturizeAhead"]
 
@@ -55,6 +55,7 @@ class FeaturizeAhead:
         self._terms = terms
         self._running: _Running | None = None
         self._done: list[Features] = []
+        self._buffer = TextBuffer()  # batches are featurised one at a time
         self.submitted = 0
         self.waited = 0.0
 
@@ -91,6 +92,7 @@ class FeaturizeAhead:
     def results(self) -> list[Features]:
         """Wait for the last batch; return every batch's features in submission order."""
         self._collect()
+        self._buffer = TextBuffer()  # let the last batch's packed texts go
         done, self._done = self._done, []
         return done
 
@@ -98,7 +100,10 @@ class FeaturizeAhead:
         self, titles: Sequence[str], texts: Sequence[str], box: list[Features | BaseException]
     ) -> None:
         try:
-            box.append(featurize(titles, texts, self._config, terms=self._terms))
+            features = featurize(
+                titles, texts, self._config, terms=self._terms, buffer=self._buffer
+            )
+            box.append(features)
         except BaseException as error:  # handed to the caller's thread
             box.append(error)
 

@@ -23,6 +23,7 @@ from .text import normalize, shingle_hashes, token_hash, tokens
 
 __all__ = [
     "Features",
+    "TextBuffer",
     "featurize",
     "kernel_available",
     "permutations",
@@ -249,19 +250,81 @@ def _use_kernel(config: ClusterConfig) -> bool:
     return kernel_available()
 
 
-def _pack(texts: Sequence[str]) -> tuple[npt.NDArray[np.uint8], I64]:
-    encoded = [t.encode("utf-8", "replace") for t in texts]
-    lengths = np.fromiter((len(e) for e in encoded), dtype=np.int64, count=len(encoded))
-    offsets = np.zeros(len(encoded) + 1, dtype=np.int64)
+class TextBuffer:
+    """A byte buffer kept from batch to batch to pack the texts handed to the kernels.
+
+    Packing a batch into fresh memory costs more in page faults than in copying (the
+    allocator is set to map large blocks afresh, see
+    :func:`~clusterer._arrays.bound_heap_growth`); a buffer that is reused, grown
+    only when a batch needs more, avoids them. It serves one batch at a time: what
+    :meth:`pack` returned is overwritten by the next call.
+
+    Examples
+    --------
+    >>> buf, offsets = TextBuffer().pack(["ab", "", "café"])
+    >>> len(buf), offsets.tolist()
+    (7, [0, 2, 2, 7])
+    """
+
+    #: Texts joined and encoded at a time (small pieces: the allocator's reused heap).
+    STEP = 32
+
+    def __init__(self) -> None:
+        self._buf = np.zeros(1, np.uint8)
+
+    def pack(self, texts: Sequence[str]) -> tuple[npt.NDArray[np.uint8], I64]:
+        """Return the texts as one UTF-8 buffer and their byte offsets.
+
+        Parameters
+        ----------
+        texts : sequence of str
+            The batch. Unencodable code points (lone surrogates) become ``?``.
+
+        Returns
+        -------
+        buf : uint8 array
+            The encoded texts one after the other (at least one byte long); a view
+            of this buffer, valid until the next call.
+        offsets : (len(texts) + 1,) int64
+            Where each text starts, and the end.
+        """
+        offsets = _byte_offsets(texts)
+        total = int(offsets[-1])
+        if total > self._buf.size:
+            self._buf = np.empty(max(total, self._buf.size * 5 // 4), np.uint8)
+        buf = self._buf
+        at, step = 0, self.STEP
+        for i in range(0, len(texts), step):
+            piece = "".join(texts[i : i + step]).encode("utf-8", "replace")
+            buf[at : at + len(piece)] = np.frombuffer(piece, np.uint8)
+            at += len(piece)
+        if total == 0:
+            return np.zeros(1, np.uint8), offsets
+        return buf[:total], offsets
+
+
+def _byte_offsets(texts: Sequence[str]) -> I64:
+    """UTF-8 offsets of texts laid end to end (an ASCII text's length is its size)."""
+    if all(map(str.isascii, texts)):
+        lengths = np.fromiter(map(len, texts), dtype=np.int64, count=len(texts))
+    else:
+        lengths = np.fromiter(
+            (len(t) if t.isascii() else len(t.encode("utf-8", "replace")) for t in texts),
+            dtype=np.int64,
+            count=len(texts),
+        )
+    offsets = np.zeros(len(texts) + 1, dtype=np.int64)
     np.cumsum(lengths, out=offsets[1:])
-    buf = np.frombuffer(b"".join(encoded), dtype=np.uint8)
-    if buf.size == 0:
-        buf = np.zeros(1, dtype=np.uint8)
-    return buf, offsets
+    return offsets
 
 
 def featurize(
-    titles: Sequence[str], texts: Sequence[str], config: ClusterConfig, *, terms: bool = True
+    titles: Sequence[str],
+    texts: Sequence[str],
+    config: ClusterConfig,
+    *,
+    terms: bool = True,
+    buffer: TextBuffer | None = None,
 ) -> Features:
     """Compute signatures, shingles and term counts for one batch.
 
@@ -277,6 +340,9 @@ def featurize(
     terms : bool, default True
         Count terms (for TF-IDF). Without them (the duplicates-only pass) titles are
         not tokenised and the term arrays are empty.
+    buffer : TextBuffer, optional
+        Pack the texts here (a caller featurising batch after batch passes the same
+        one each time); by default into fresh memory.
 
     Returns
     -------
@@ -291,7 +357,7 @@ def featurize(
         norm_texts = [t if t.isascii() else normalize(t) for t in texts]
         norm_titles = [t if t.isascii() else normalize(t) for t in titles] if terms else []
         timings["normalise"] = time.perf_counter() - t0
-        feats = _featurize_kernel(norm_titles, norm_texts, config, timings, terms)
+        feats = _featurize_kernel(norm_titles, norm_texts, config, timings, terms, buffer)
     else:
         norm_texts = [normalize(t) for t in texts]
         norm_titles = [normalize(t) for t in titles]
@@ -309,6 +375,7 @@ def _featurize_kernel(
     config: ClusterConfig,
     timings: dict[str, float],
     terms: bool = True,
+    buffer: TextBuffer | None = None,
 ) -> Features:
     import numba
 
@@ -318,7 +385,7 @@ def _featurize_kernel(
     numba.set_num_threads(min(config.workers, numba.config.NUMBA_NUM_THREADS))  # type: ignore[attr-defined]
     a, b = permutations(config.num_perm, config.seed)
     t0 = time.perf_counter()
-    buf, offsets = _pack(texts)
+    buf, offsets = (TextBuffer() if buffer is None else buffer).pack(texts)
     if not terms:
         # Nothing needs the token hashes afterwards: one pass per text, bytes to signature.
         t1 = time.perf_counter()
@@ -335,7 +402,7 @@ def _featurize_kernel(
     body_ptr = np.zeros(len(texts) + 1, np.int64)
     np.cumsum(k.count_tokens(buf, offsets), out=body_ptr[1:])
     body = k.fill_tokens(buf, offsets, body_ptr)
-    tbuf, toffsets = _pack(titles)
+    tbuf, toffsets = TextBuffer().pack(titles)
     title_ptr = np.zeros(len(titles) + 1, np.int64)
     np.cumsum(k.count_tokens(tbuf, toffsets), out=title_ptr[1:])
     title = k.fill_tokens(tbuf, toffsets, title_ptr)

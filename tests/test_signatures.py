@@ -95,3 +95,41 @@ def test_lean_minhash_works_in_datasketch_lsh() -> None:
     assert set(lsh.query(lean[0])) == {"0", "1"}
     assert lean[0].jaccard(lean[1]) > 0.9
     assert lean[0].jaccard(lean[2]) < 0.2
+
+
+def test_text_buffer_packs_as_encoding_each_text_reused_across_batches() -> None:
+    from clusterer.signatures import TextBuffer
+
+    def expected(texts: list[str]) -> tuple[bytes, list[int]]:
+        encoded = [t.encode("utf-8", "replace") for t in texts]
+        return b"".join(encoded), np.cumsum([0] + [len(e) for e in encoded]).tolist()
+
+    buffer = TextBuffer()
+    batches = [
+        TEXTS * 5,
+        ["ascii only"] * 70,
+        [],
+        ["", ""],
+        ["lone \ud800 surrogate", "\udc00", "pair split \ud83d", "\ude00 across texts"],
+        ["long " * 5000, "x"],
+        TEXTS,
+    ]
+    for texts in batches:
+        data, offsets = expected(texts)
+        buf, got = buffer.pack(texts)
+        assert got.tolist() == offsets
+        assert buf.tobytes() == (data or b"\0")
+
+
+def test_featurize_with_a_reused_buffer_equals_fresh() -> None:
+    from clusterer.signatures import TextBuffer
+
+    config = ClusterConfig(num_perm=32)
+    buffer = TextBuffer()
+    for terms in (True, False):
+        for texts in (TEXTS, TEXTS[::-1] * 3, TEXTS[:2]):
+            titles = [TITLES[i % len(TITLES)] for i in range(len(texts))]
+            fresh = featurize(titles, texts, config, terms=terms)
+            reused = featurize(titles, texts, config, terms=terms, buffer=buffer)
+            for name in FIELDS:
+                assert np.array_equal(getattr(fresh, name), getattr(reused, name)), name

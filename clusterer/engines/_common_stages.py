@@ -25,7 +25,7 @@ from ..headline import headline
 from ..models import Assignment, Reject
 from ..pipeline import _Meta
 from ..readers.options import ReadReport
-from ..signatures import Features, featurize
+from ..signatures import Features, TextBuffer, featurize
 from .partitions import Kind, Partition, ReadOptions, read_partition, write_partition
 
 I64 = npt.NDArray[np.int64]
@@ -105,15 +105,16 @@ def load(part: Partition, options: ReadOptions, config: ClusterConfig, terms: bo
     batches: list[Features] = []
     titles: list[str] = []
     texts: list[str] = []
+    buffer = TextBuffer()
     for article in read_partition(part, options, report):
         meta.add(article)
         titles.append(headline(article))
         texts.append(article.text)
         if len(texts) >= config.batch_size:
-            batches.append(featurize(titles, texts, config, terms=terms))
+            batches.append(featurize(titles, texts, config, terms=terms, buffer=buffer))
             titles, texts = [], []
     if texts or not batches:
-        batches.append(featurize(titles, texts, config, terms=terms))
+        batches.append(featurize(titles, texts, config, terms=terms, buffer=buffer))
     return Part(Features.concat(batches, config.num_perm), meta, list(report.rejects), report.read)
 
 
