@@ -33,8 +33,8 @@ def assemble(
 ) -> Clustering:
     """Build assignments, duplicate groups and stories (titles, spans, cohesion)."""
     n = len(meta.ids)
-    dup_round = [round(x, 6) for x in dup_score.tolist()]
-    story_round = [round(x, 6) for x in story_scores.tolist()]
+    dup_round = rounded(dup_score)
+    story_round = rounded(story_scores)
     # Positional arguments over zipped columns: this builds one object per article.
     assignments = tuple(
         map(
@@ -90,7 +90,10 @@ def summarise(
     id_rank = np.empty(n, np.int64)
     id_rank[np.argsort(np.array(meta.ids, dtype=object), kind="stable")] = rows
     dup_ids, dup_cut = _grouped(meta.ids, dup_labels, id_rank, n_dup)
-    story_ids, story_cut = _grouped(meta.ids, story_labels, id_rank, n_story)
+    if np.array_equal(dup_labels, story_labels):  # each group is its own story (dup-only)
+        story_ids, story_cut = dup_ids, dup_cut
+    else:
+        story_ids, story_cut = _grouped(meta.ids, story_labels, id_rank, n_story)
     first_row = np.full(n_dup, n, np.int64)
     np.minimum.at(first_row, dup_labels, rows)
     group_story = story_labels[first_row[:n_dup]].tolist() if n else []
@@ -100,7 +103,7 @@ def summarise(
     )
     # Representative: highest story score, the lowest row among ties.
     best = _first_per_label(story_labels, -story_scores, n_story)
-    stamps = np.array([np.nan if d is None else _sort_key(d) for d in meta.dates])
+    stamps = _stamps(meta.dates)
     earliest = _first_per_label(story_labels, stamps, n_story)
     latest = _first_per_label(story_labels, -stamps, n_story)
     size = np.bincount(story_labels, minlength=n_story)
@@ -117,6 +120,24 @@ def summarise(
     stories = []
     for s in range(n_story):
         b = best_row[s]
+        if sizes[s] == 1:  # what the general case gives for one member, built directly
+            src, date = sources[b], None if undated[b] else dates[b]
+            stories.append(
+                Story(
+                    s,
+                    (ids[b],),
+                    titles[b],
+                    ids[b],
+                    (src,) if src else (),
+                    date,
+                    date,
+                    dup_sets[s],
+                    0.0,
+                    rejections[s],
+                    attachments[s],
+                )
+            )
+            continue
         e, la = earliest_row[s], latest_row[s]
         stories.append(
             Story(
@@ -196,3 +217,37 @@ def _distinct_per_label(labels: I64, values: I64, k: int) -> list[tuple[int, ...
 
 def _sort_key(d: datetime) -> float:
     return (d if d.tzinfo else d.replace(tzinfo=timezone.utc)).timestamp()
+
+
+def _stamps(dates: list[datetime | None]) -> F64:
+    """POSIX times of the dates (a naive one taken as UTC), NaN where there is none."""
+    nan = float("nan")
+    return np.array(
+        [nan if d is None else d.timestamp() if d.tzinfo else _sort_key(d) for d in dates],
+        dtype=np.float64,
+    )
+
+
+def rounded(values: F64, digits: int = 6) -> list[float]:
+    """``[round(x, digits) for x in values]``, rounding each distinct value once.
+
+    Scores repeat a lot (zeros, and Jaccard values are ratios of small counts). Values
+    are told apart by their bits, so ``-0.0`` and ``0.0`` keep their own results.
+
+    Parameters
+    ----------
+    values : float64 array
+        The values.
+    digits : int, default 6
+        Decimal digits kept.
+
+    Returns
+    -------
+    list of float
+        Rounded as Python's :func:`round` does.
+    """
+    bits = np.ascontiguousarray(values, dtype=np.float64).view(np.int64)
+    distinct, inverse = np.unique(bits, return_inverse=True)
+    table = np.array([round(x, digits) for x in distinct.view(np.float64).tolist()], np.float64)
+    out: list[float] = table[inverse.reshape(-1)].tolist()
+    return out

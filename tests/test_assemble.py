@@ -41,3 +41,72 @@ def test_summaries_equal_the_per_cluster_loops(seed: int) -> None:
             assert np.isnan(stamps[last[j]])
         assert mean[j] == np.mean(scores[members])  # bit for bit
         assert distinct[j] == tuple(sorted({int(other[i]) for i in members}))
+
+
+def test_rounded_equals_round_of_each_value() -> None:
+    from clusterer._assemble import rounded
+
+    rng = np.random.default_rng(3)
+    values = np.concatenate(
+        (
+            [0.0, -0.0, 1.0, 2.675, 0.1234565, 0.1234575, 1e-7, 5e-7, np.nan, np.inf],
+            rng.integers(0, 50, 300) / rng.integers(1, 50, 300),
+            rng.random(300),
+        )
+    )
+    got = rounded(values)
+    want = [round(x, 6) for x in values.tolist()]
+    assert len(got) == len(want)
+    for g, w in zip(got, want, strict=True):
+        assert repr(g) == repr(w)  # the same value, and the same sign of zero
+    assert rounded(np.zeros(0)) == []
+
+
+@pytest.mark.parametrize("dup_only", [True, False])
+def test_stories_equal_a_plain_reference(dup_only: bool) -> None:
+    from datetime import datetime, timedelta, timezone
+
+    from clusterer._assemble import summarise
+    from clusterer.pipeline import _Meta
+
+    rng = np.random.default_rng(11)
+    n = 300
+    dup = _labels(rng, n, 200)
+    story = dup.copy() if dup_only else _labels(rng, n, 90)
+    scores = np.zeros(n) if dup_only else rng.integers(0, 4, n) / 3.0
+    start = datetime(2025, 1, 1, tzinfo=timezone.utc)
+    dates = [
+        None
+        if r < 0.3
+        else (start + timedelta(days=int(d))).replace(tzinfo=None if r > 0.9 else start.tzinfo)
+        for r, d in zip(rng.random(n).tolist(), rng.integers(0, 9, n).tolist(), strict=True)
+    ]
+    sources = [None if r < 0.3 else f"s{int(r * 10)}" for r in rng.random(n).tolist()]
+    meta = _Meta(
+        [f"id{i:04d}" for i in rng.permutation(n).tolist()],
+        [f"title {i}" for i in range(n)],
+        sources,
+        dates,
+    )
+    k = int(story.max()) + 1
+    rejected = rng.integers(0, 3, k)
+    attached = rng.integers(0, 2, k)
+    _, stories = summarise(meta, dup, story, scores, rejected, attached)
+
+    def stamp(i: int) -> float:
+        d = dates[i]
+        return (d if d.tzinfo else d.replace(tzinfo=timezone.utc)).timestamp()
+
+    for s in stories:
+        rows = [i for i in range(n) if story[i] == s.id]
+        best = max(rows, key=lambda i: (scores[i], -i))
+        dated = [i for i in rows if dates[i] is not None]
+        assert s.members == tuple(sorted(meta.ids[i] for i in rows))
+        assert (s.title, s.representative) == (meta.titles[best], meta.ids[best])
+        assert s.sources == tuple(sorted({sources[i] for i in rows if sources[i]}))
+        assert s.first == (dates[min(dated, key=stamp)] if dated else None)
+        assert s.last == (dates[max(dated, key=lambda i: (stamp(i), -i))] if dated else None)
+        assert s.duplicate_groups == tuple(sorted({int(dup[i]) for i in rows}))
+        if len(rows) == 1:
+            assert s.cohesion == 0.0
+        assert (s.rejected_links, s.attached) == (rejected[s.id], attached[s.id])
