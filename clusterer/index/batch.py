@@ -277,10 +277,20 @@ def _scores(
     )
 
 
-def _frozen_scores(
-    cache: TermCache, brows: TfidfRows, batch: Batch, p_row: I64, p_art: I64, config: ClusterConfig
-) -> F64:
-    """Approximate story similarity of pairs from frozen vectors (see :meth:`TermCache.freeze`)."""
+def _frozen_close(
+    cache: TermCache,
+    brows: TfidfRows,
+    batch: Batch,
+    p_row: I64,
+    p_art: I64,
+    config: ClusterConfig,
+    floor: float,
+) -> npt.NDArray[np.bool_]:
+    """Pairs whose approximate story similarity (frozen vectors) is at least ``floor``.
+
+    The date decay is at most 1, so a pair whose cosine is below ``floor`` cannot reach
+    it; the decay is computed only for the rest (a few percent of the pairs).
+    """
     cos = frozen_cosines(
         brows.ptr,
         brows.features,
@@ -292,8 +302,11 @@ def _frozen_scores(
         cache.fz_weights,
         config.n_features,
     )
-    decay = date_decay(batch.days[p_row], cache.days(p_art), config)
-    return np.asarray(np.clip(cos * decay, 0.0, 1.0), np.float64)
+    close = cos >= floor
+    at = np.flatnonzero(close)
+    decay = date_decay(batch.days[p_row[at]], cache.days(p_art[at]), config)
+    close[at] = np.clip(cos[at] * decay, 0.0, 1.0) >= floor
+    return close
 
 
 def _strong_candidates(
@@ -317,8 +330,7 @@ def _strong_candidates(
     """
     threshold = edge_threshold(config)  # weaker links serve the attachment pass
     if cache.freeze(conn, sorted_unique(p_art), weigh) is not None:
-        close = _frozen_scores(cache, brows, batch, p_row, p_art, config)
-        keep = close >= threshold - PREFILTER_BAND
+        keep = _frozen_close(cache, brows, batch, p_row, p_art, config, threshold - PREFILTER_BAND)
         p_row, p_art = p_row[keep], p_art[keep]
     exact = cache.weighted(conn, sorted_unique(p_art), weigh)
     sim = _scores(exact, brows, batch, p_row, p_art, config)
