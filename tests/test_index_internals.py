@@ -8,12 +8,13 @@ from index_helpers import make_articles
 
 from clusterer import ClusterConfig
 from clusterer._kernels import cosine_pairs
+from clusterer.index import StoryIndex
 from clusterer.index._posting_kernel import merge_sorted, nearest_pairs
 from clusterer.index._score_kernel import frozen_cosines
 from clusterer.index.cache import TermCache
 from clusterer.index.derived import _DAY_BITS, day_keys
 from clusterer.index.lookup import sorted_unique
-from clusterer.index.storage import UNDATED
+from clusterer.index.storage import CHECKPOINT_PAGES, UNDATED
 from clusterer.index.weigh import Weigher
 from clusterer.signatures import featurize
 from clusterer.similarity import document_frequencies, tfidf_rows
@@ -222,3 +223,30 @@ def test_frozen_cosines_match_sorted_merge(features) -> None:  # type: ignore[no
     assert np.abs(got - want).max() < 1e-6
     assert (got > 0.05).sum() > 50
     assert np.allclose(got[:50][lens[p_row[:50]] > 0], 1.0, atol=1e-5)
+
+
+def test_frozen_cosines_of_no_pairs(features) -> None:  # type: ignore[no-untyped-def]
+    f, config = features
+    rows = tfidf_rows(f, config)
+    lens = np.diff(rows.ptr)
+    fz = np.zeros((len(f), config.max_terms or 0), np.uint32)
+    empty = np.zeros(0, np.int64)
+    got = frozen_cosines(
+        rows.ptr,
+        rows.features,
+        rows.weights,
+        empty,
+        empty,
+        lens,
+        fz,
+        fz.astype(np.float32),
+        1 << 20,
+    )
+    assert got.size == 0
+
+
+def test_connections_checkpoint_every_checkpoint_pages(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    with StoryIndex.open(str(tmp_path / "x.idx"), ClusterConfig()) as index:
+        index.add(make_articles(5))
+        got = index._db.execute("PRAGMA wal_autocheckpoint").fetchone()[0]
+    assert got == CHECKPOINT_PAGES
