@@ -25,7 +25,10 @@ def top_k_positions(ptr: I64, weights: npt.NDArray[np.float32], k: int) -> I64:
     """Positions of the ``k`` largest weights of each CSR row, ascending.
 
     Ties break by position (the lower position wins), as a stable sort by
-    ``(row, -weight)`` does.
+    ``(row, -weight)`` does. A row longer than ``k`` is not sorted: its ``k``-th largest
+    weight ``v`` is selected (``np.partition``), then one pass in position order keeps
+    the weights above ``v`` and the first of those equal to it, which is the stable
+    sort's choice. Rows with NaN weights fall back to the sort.
     """
     n = ptr.shape[0] - 1
     kept = np.empty(n + 1, dtype=np.int64)
@@ -42,10 +45,27 @@ def top_k_positions(ptr: I64, weights: npt.NDArray[np.float32], k: int) -> I64:
         neg = np.empty(e - s, dtype=np.float32)
         for j in range(e - s):
             neg[j] = -weights[s + j]
-        order = np.argsort(neg, kind="mergesort")[:k]
-        order.sort()
-        for j in range(k):
-            out[kept[i] + j] = s + order[j]
+        v = np.partition(neg, k - 1)[k - 1]  # -(k-th largest weight)
+        above = 0
+        for j in range(e - s):
+            if neg[j] < v:
+                above += 1
+        ties = k - above
+        at = kept[i]
+        for j in range(e - s):
+            x = -weights[s + j]
+            if x < v:
+                out[at] = s + j
+                at += 1
+            elif x == v and ties > 0:
+                out[at] = s + j
+                at += 1
+                ties -= 1
+        if at != kept[i + 1]:  # NaN weights: not ordered by comparisons
+            order = np.argsort(neg, kind="mergesort")[:k]
+            order.sort()
+            for j in range(k):
+                out[kept[i] + j] = s + order[j]
     return out
 
 

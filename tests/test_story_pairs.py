@@ -17,6 +17,7 @@ from clusterer.similarity import (
     story_similarity,
     strong_story_pairs,
     tfidf_rows,
+    top_per_row,
 )
 
 
@@ -92,3 +93,24 @@ def test_unique_codes_is_numpy_unique() -> None:
     for size in (0, 1, 2, 1000):
         codes = rng.integers(-50, 50, size)
         assert np.array_equal(unique_codes(codes.copy()), np.unique(codes))
+
+
+@pytest.mark.parametrize("k", [1, 5, 20, 50])
+@pytest.mark.parametrize("kind", ["ties", "distinct", "nan"])
+def test_top_per_row_is_the_stable_sort_choice(k: int, kind: str) -> None:
+    """Selection (partition, then one pass) picks what a stable sort by -weight picks."""
+    rng = np.random.default_rng(k)
+    lens = rng.integers(0, 200, 300)
+    ptr = np.zeros(301, np.int64)
+    np.cumsum(lens, out=ptr[1:])
+    if kind == "distinct":
+        w = rng.random(int(ptr[-1])).astype(np.float32)
+    else:  # few distinct values: many ties at the k-th weight
+        w = (rng.integers(0, 6, int(ptr[-1])) / 3).astype(np.float32)
+    if kind == "nan":
+        w[::7] = np.nan
+    want = []
+    for r in range(300):
+        order = np.argsort(-w[ptr[r] : ptr[r + 1]], kind="stable")[:k]
+        want.extend(sorted(int(ptr[r]) + order))
+    assert np.array_equal(top_per_row(ptr, w, k), np.array(want, np.int64))
