@@ -38,7 +38,7 @@ import numpy.typing as npt
 from ..config import ClusterConfig
 from ..lsh import band_keys
 from ..pipeline import banding_for
-from ._posting_kernel import merge_sorted, nearest_pairs
+from ._posting_kernel import merge_sorted, nearest_pairs, sorted_ranges
 from .cache import TermCache
 from .lookup import fetch_where
 from .storage import UNDATED
@@ -271,9 +271,7 @@ class Derived:
         """Live (key, row id) entries for the sorted distinct band ``keys``."""
         ks, arts = [], []
         for seg in self._bands.segments:
-            at, _ = _ranges(
-                np.searchsorted(seg.key, keys, "left"), np.searchsorted(seg.key, keys, "right")
-            )
+            at, _ = _ranges(*sorted_ranges(seg.key, keys))
             ks.append(seg.key[at])
             arts.append(seg.article[at])
         k, a = np.concatenate(ks), np.concatenate(arts)
