@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import zlib
+
 import numpy as np
 import pytest
 from index_helpers import make_articles
@@ -9,12 +11,12 @@ from index_helpers import make_articles
 from clusterer import ClusterConfig
 from clusterer._kernels import cosine_pairs
 from clusterer.index import StoryIndex
-from clusterer.index._posting_kernel import merge_sorted, nearest_pairs
+from clusterer.index._posting_kernel import merge_sorted, nearest_pairs, sorted_ranges
 from clusterer.index._score_kernel import frozen_cosines
 from clusterer.index.cache import TermCache
 from clusterer.index.derived import _DAY_BITS, day_keys
 from clusterer.index.lookup import sorted_unique
-from clusterer.index.storage import CHECKPOINT_PAGES, UNDATED
+from clusterer.index.storage import CHECKPOINT_PAGES, UNDATED, row_crc
 from clusterer.index.weigh import Weigher
 from clusterer.signatures import featurize
 from clusterer.similarity import document_frequencies, tfidf_rows
@@ -250,3 +252,26 @@ def test_connections_checkpoint_every_checkpoint_pages(tmp_path) -> None:  # typ
         index.add(make_articles(5))
         got = index._db.execute("PRAGMA wal_autocheckpoint").fetchone()[0]
     assert got == CHECKPOINT_PAGES
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_sorted_ranges_match_searchsorted(seed: int) -> None:
+    rng = np.random.default_rng(seed)
+    hay = np.sort(rng.integers(-50, 50, 400 * (seed + 1)))  # runs of equal keys
+    needles = np.unique(rng.integers(-70, 70, 60))
+    lo, hi = sorted_ranges(hay, needles)
+    assert np.array_equal(lo, np.searchsorted(hay, needles, "left"))
+    assert np.array_equal(hi, np.searchsorted(hay, needles, "right"))
+    empty = np.zeros(0, np.int64)
+    assert sorted_ranges(empty, needles)[0].tolist() == [0] * needles.size
+
+
+def test_row_crc_is_the_chain_of_parts_and_separators() -> None:
+    """Stored checksums must not change: files written before still verify."""
+    parts = ("id-1", 19000.5, 0, b"\x00\x01sig", b"", None, b"top")
+    crc = 0
+    for p in parts:
+        crc = zlib.crc32(p if isinstance(p, bytes) else repr(p).encode(), crc)
+        crc = zlib.crc32(b"\x1f", crc)
+    assert row_crc(*parts) == crc
+    assert row_crc(*parts[:-1], b"toq") != crc

@@ -272,13 +272,14 @@ def check_config(stored: ClusterConfig, wanted: ClusterConfig, path: str) -> Non
 
 
 def row_crc(*parts: bytes | str | int | float | None) -> int:
-    """CRC-32 over the stored values of an article row (blobs and identity fields)."""
-    crc = 0
-    for p in parts:
-        data = p if isinstance(p, bytes) else repr(p).encode()
-        crc = zlib.crc32(data, crc)
-        crc = zlib.crc32(b"\x1f", crc)
-    return crc
+    """CRC-32 over the stored values of an article row (blobs and identity fields).
+
+    Each part (``repr`` of non-blobs) is followed by a ``0x1f`` separator; the parts
+    are joined and checksummed in one call (the same value as chaining the calls).
+    """
+    data = [p if isinstance(p, bytes) else repr(p).encode() for p in parts]
+    data.append(b"")
+    return zlib.crc32(b"\x1f".join(data))
 
 
 def attach(
