@@ -49,6 +49,7 @@ __all__ = ["Decision", "Outcome", "Pool", "assign_batch"]
 I64 = npt.NDArray[np.int64]
 F64 = npt.NDArray[np.float64]
 PairScorer = Callable[[I64, I64], F64]
+_EMPTY = np.zeros(0, np.int64)
 
 
 @dataclass
@@ -194,9 +195,20 @@ def assign_batch(
     )
     final = _first_rows(np.arange(n, dtype=np.int64), init)
     score = np.zeros(n)
-    for c in np.unique(comp[s:]).tolist():
-        rows = np.flatnonzero(comp == c)
-        final[rows], score[rows] = _agglomerate(rows, init[rows], sims, thr, config.linkage)
+    # every component's member pairs scored in one call (pairs are independent)
+    order = np.argsort(comp, kind="stable")  # rows ascending within each component
+    lo, hi = (np.searchsorted(comp[order], np.unique(comp[s:]), side) for side in ("left", "right"))
+    groups = [order[a:b] for a, b in zip(lo.tolist(), hi.tolist(), strict=True)]
+    tri = [np.triu_indices(g.size, k=1) for g in groups]
+    pair_sims = sims(
+        np.concatenate([g[iu] for g, (iu, _) in zip(groups, tri, strict=True)] + [_EMPTY]),
+        np.concatenate([g[ju] for g, (_, ju) in zip(groups, tri, strict=True)] + [_EMPTY]),
+    )
+    at = 0
+    for rows, (iu, ju) in zip(groups, tri, strict=True):
+        sim = pair_sims[at : at + iu.size]
+        at += iu.size
+        final[rows], score[rows] = _agglomerate(rows, init[rows], iu, ju, sim, thr, config.linkage)
     final, score = _attach(final, score, comp, s, links, link_sims, sims, config)
     touched = np.isin(final, final[s:])
     pool.story, next_story = _relabel(
@@ -210,14 +222,16 @@ def assign_batch(
 
 
 def _agglomerate(
-    rows: I64, init: I64, sims: PairScorer, thr: float, method: str
+    rows: I64, init: I64, iu: I64, ju: I64, sim: F64, thr: float, method: str
 ) -> tuple[I64, F64]:
-    """Merge starting clusters by greedy linkage; return labels and per-row mean scores."""
+    """Merge starting clusters by greedy linkage; return labels and per-row mean scores.
+
+    ``sim`` holds the scores of the member pairs ``(rows[iu], rows[ju])``, the upper
+    triangle (``np.triu_indices``) of the component.
+    """
     m = rows.size
     _, lab = np.unique(init, return_inverse=True)
     lab = lab.ravel().astype(np.int64)
-    iu, ju = np.triu_indices(m, k=1)
-    sim = sims(rows[iu], rows[ju])
     full = np.zeros((m, m))
     full[iu, ju] = sim
     full[ju, iu] = sim
@@ -287,7 +301,11 @@ def _attach(
     score = score.copy()
     for story in unscored.tolist():
         rows = np.flatnonzero(lab == story)
-        score[rows] = _agglomerate(rows, np.zeros(rows.size, np.int64), sims, 2.0, "average")[1]
+        iu, ju = np.triu_indices(rows.size, k=1)
+        sim = sims(rows[iu], rows[ju])
+        score[rows] = _agglomerate(
+            rows, np.zeros(rows.size, np.int64), iu, ju, sim, 2.0, "average"
+        )[1]
     out = attach_singletons(
         lab, score, links[0], links[1], link_sims, sims, config.attach_ratio, config.attach_floor
     )
