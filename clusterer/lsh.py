@@ -147,6 +147,15 @@ def _kernel_available() -> bool:
     return kernel_available()
 
 
+#: Fewest partners per member in an oversized bucket (see :func:`candidate_pairs`).
+MIN_WINDOW = 16
+
+
+def _window(sizes: I64, max_bucket: int) -> I64:
+    """Partners per member in buckets of ``sizes`` members, all larger than ``max_bucket``."""
+    return np.clip((max_bucket * max_bucket) // sizes, min(MIN_WINDOW, max_bucket), max_bucket)
+
+
 def candidate_pairs(
     keys: U64, eligible: npt.NDArray[np.bool_], max_bucket: int = 256
 ) -> tuple[I64, I64, int]:
@@ -159,9 +168,14 @@ def candidate_pairs(
     eligible : (n,) bool
         Rows that take part (empty texts and collapsed exact copies do not).
     max_bucket : int, default 256
-        A bucket with more members is linked as a chain of sorted members to each of the
-        next ``max_bucket`` members instead of all pairs, bounding the pair count on
-        pathological inputs (thousands of texts sharing a band).
+        A bucket of ``m > max_bucket + 1`` members is not listed as all its pairs: its
+        members, in row order, are each paired with the next ``w`` members, where
+        ``w = max(16, max_bucket**2 // m)`` (at most ``max_bucket``). A bucket then yields
+        at most about ``max(max_bucket**2, 16 m)`` pairs, so thousands of near-identical
+        texts (boilerplate pages, one wire resent all day) cost linear time and memory,
+        while the overlapping windows still chain every member of such a bucket
+        together. The window depends only on the bucket, so the result does not depend
+        on how the rows are partitioned.
 
     Returns
     -------
@@ -197,10 +211,11 @@ def candidate_pairs(
         for a, b in zip(s[big].tolist(), e[big].tolist(), strict=True):
             members[a:b].sort()
         truncated += int(np.count_nonzero((e - s) > max_bucket))
-        # For member at sorted position p of a bucket ending at e: partners p+1 .. min(e, p+1+cap).
+        # For member at sorted position p of a bucket ending at e: partners p+1 .. min(e, p+1+w).
         pos = ranges(s, e - s - 1)
         bucket_end = np.repeat(e, e - s - 1)
-        count = np.minimum(bucket_end - pos - 1, max_bucket)
+        window = np.where(big, _window(e - s, max_bucket), max_bucket)
+        count = np.minimum(bucket_end - pos - 1, np.repeat(window, e - s - 1))
         first = np.repeat(pos + 1, count)
         offset = np.arange(int(count.sum())) - np.repeat(np.cumsum(count) - count, count)
         a_idx = members[np.repeat(pos, count)]
