@@ -14,6 +14,7 @@ from hypothesis import strategies as st
 from clusterer.errors import CorpusError
 from clusterer.readers import ReadReport, read_articles, split_page
 from clusterer.readers.aggregator import CHROME_LINES, is_chrome
+from clusterer.readers.markup import looks_like_html
 
 SEED = Path(__file__).resolve().parents[1] / "corpus" / "aggregator_page.txt"
 UTC = timezone.utc
@@ -271,3 +272,18 @@ def test_plain_article_keeps_every_paragraph(
     assert len(articles) == 1
     assert articles[0].title == title
     assert articles[0].text == "\n".join(paragraphs)
+
+
+@pytest.mark.parametrize(
+    ("text", "html"),
+    [
+        ("<p>x</p>", True),
+        ("a<br />b", True),
+        ('<a\n href="x">y</a>', True),
+        ('<div class="a"\n>x', True),
+        ("a < b > c", False),
+        ("0\n<I\n>", False),  # found by Hypothesis: two lines of plain text, not an <i> tag
+    ],
+)
+def test_tag_detection_needs_a_tag(text: str, html: bool) -> None:
+    assert looks_like_html(text) is html

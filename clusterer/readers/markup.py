@@ -21,7 +21,9 @@ _NAMES = (
     "noscript|ol|p|pre|q|s|section|small|source|span|strong|sub|sup|table|tbody|td|tfoot|"
     "th|thead|time|title|tr|u|ul|video|iframe|svg|figure|script|style"
 )
-_TAG = re.compile(rf"<(?:/\s*)?(?:{_NAMES})(?:\s[^<>]*)?/?>", re.IGNORECASE)
+# A tag name is followed by attributes (white space, then something) or by nothing but
+# spaces: "<i\n>" across two lines of plain text is not a tag.
+_TAG = re.compile(rf"<(?:/\s*)?(?:{_NAMES})(?:[ \t]*|\s+[^\s<>/][^<>]*)/?>", re.IGNORECASE)
 _HIDDEN = re.compile(
     r"<(script|style|noscript|svg|head)\b[^>]*>.*?</\1\s*>", re.IGNORECASE | re.DOTALL
 )
