@@ -185,12 +185,37 @@ def candidate_pairs(
         Number of buckets that were larger than ``max_bucket``.
     """
     rows = np.flatnonzero(eligible).astype(np.int64)
-    lefts: list[I64] = []
-    rights: list[I64] = []
-    truncated = 0
     if rows.size < 2:
         empty = np.zeros(0, np.int64)
         return empty, empty, 0
+    if _kernel_available():
+        return _candidate_pairs_kernel(keys, rows, max_bucket)
+    return _candidate_pairs_numpy(keys, rows, max_bucket)
+
+
+def _candidate_pairs_kernel(keys: U64, rows: I64, max_bucket: int) -> tuple[I64, I64, int]:
+    """:func:`candidate_pairs` by the compiled kernels: linear-time grouping and de-dup."""
+    from . import _lsh_kernels
+
+    n = int(keys.shape[0])
+    codes: list[I64] = []
+    truncated = 0
+    for band in range(keys.shape[1]):
+        band_codes, band_truncated = _lsh_kernels.band_pair_codes(
+            np.ascontiguousarray(keys[rows, band]), rows, n, max_bucket
+        )
+        codes.append(band_codes)
+        truncated += int(band_truncated)
+    code: I64 = _lsh_kernels.sorted_unique(np.concatenate(codes), n * n)
+    del codes
+    return code // n, code % n, truncated
+
+
+def _candidate_pairs_numpy(keys: U64, rows: I64, max_bucket: int) -> tuple[I64, I64, int]:
+    """:func:`candidate_pairs` in NumPy (the reference the kernel path is tested against)."""
+    lefts: list[I64] = []
+    rights: list[I64] = []
+    truncated = 0
     for band in range(keys.shape[1]):
         k = keys[rows, band]
         # An unstable sort is faster; member order only matters in buckets too large

@@ -1,7 +1,15 @@
 import numpy as np
 import pytest
 
-from clusterer.lsh import Banding, band_keys, candidate_pairs, choose_banding, collision_probability
+from clusterer.lsh import (
+    Banding,
+    _candidate_pairs_kernel,
+    _candidate_pairs_numpy,
+    band_keys,
+    candidate_pairs,
+    choose_banding,
+    collision_probability,
+)
 from clusterer.signatures import _fmix32, permutations
 
 
@@ -90,6 +98,34 @@ def test_bucket_window_shrinks_with_the_bucket() -> None:
     assert int(small.sum()) == 257 * 256 // 2
     assert int(np.max(right[~small] - left[~small])) == 218
     assert int((~small).sum()) == sum(min(218, 299 - p) for p in range(300))
+
+
+@pytest.mark.parametrize("max_bucket", [3, 10, 256])
+@pytest.mark.parametrize("top_bits", ["spread", "shared"])
+@pytest.mark.parametrize("distinct", [40, 400])
+def test_kernel_lists_the_pairs_of_the_numpy_reference(
+    max_bucket: int, top_bits: str, distinct: int
+) -> None:
+    """Small, large and oversized buckets, rows left out: the same pairs and count.
+
+    With ``shared`` every key has the same top bits, so the kernel's counting pass puts
+    them all in one bucket and its fallback sort does the grouping; with ``spread`` and
+    400 distinct keys per band its insertion sort orders oversized buckets (max 3)."""
+    rng = np.random.default_rng(max_bucket)
+    n, bands = 3000, 6
+    keys = rng.integers(0, distinct, (n, bands)).astype(np.uint64)
+    keys[:, 0] = rng.integers(0, 2**63, n).astype(np.uint64)  # one band of singletons
+    keys[:, 1] = rng.integers(0, 2, n).astype(np.uint64)  # two huge buckets
+    keys[rng.random((n, bands)) < 0.5] += np.uint64(1000)
+    if top_bits == "spread":
+        keys[:, 2:] *= np.uint64(0x9E3779B97F4A7C15)
+    rows = np.flatnonzero(rng.random(n) < 0.9).astype(np.int64)
+    kl, kr, kt = _candidate_pairs_kernel(keys, rows, max_bucket)
+    nl, nr, nt = _candidate_pairs_numpy(keys, rows, max_bucket)
+    assert kl.size > n
+    assert np.array_equal(kl, nl)
+    assert np.array_equal(kr, nr)
+    assert kt == nt > 0
 
 
 # Fixed seeds: this is a statistical check (five Jaccard bands per seed), so random
