@@ -132,35 +132,69 @@ class RaggedStore:
         ValueError
             If ``rows`` is not strictly ascending.
         """
-        if rows.size > 1 and not bool(np.all(rows[1:] > rows[:-1])):
-            raise ValueError("rows must be ascending and distinct")
-        ptr = self.ptr
-        starts, stops = ptr[rows], ptr[rows + 1]
+        _check_ascending(rows)
+        starts, stops = self.ptr[rows], self.ptr[rows + 1]
         lengths = stops - starts
         out_ptr = np.zeros(rows.size + 1, np.int64)
         np.cumsum(lengths, out=out_ptr[1:])
         if rows.size == 0:
             return out_ptr, [np.zeros(0, dt) for dt in self.dtypes]
-        # Runs of rows whose gaps are small are read as one span: fewer calls, and the
-        # unwanted values in between are dropped by the gather below.
-        reach = np.maximum.accumulate(stops)
-        new = np.concatenate(([True], starts[1:] - reach[:-1] > _GAP))
-        first = np.flatnonzero(new)
-        span_start = starts[first]
-        span_stop = np.append(reach[first[1:] - 1], reach[-1])
-        span_at = np.zeros(first.size + 1, np.int64)
-        np.cumsum(span_stop - span_start, out=span_at[1:])
-        span_of_row = np.cumsum(new) - 1
-        take = ranges(span_at[span_of_row] + starts - span_start[span_of_row], lengths)
+        plan = _Spans(starts, stops)
+        take = ranges(plan.begin, lengths)
         cols = []
         for fd, dt in zip(self._fds, self.dtypes, strict=True):
-            buf = np.empty(int(span_at[-1]), dt)
-            for s in range(first.size):
-                _read_into(fd, buf[span_at[s] : span_at[s + 1]], int(span_start[s]) * dt.itemsize)
+            buf = np.empty(plan.size, dt)
+            plan.read(fd, buf)
             # Without gaps the spans hold exactly the wanted rows, in order.
             cols.append(buf if take.size == buf.size else buf[take])
             del buf
         return out_ptr, cols
+
+    def span_size(self, rows: I64) -> int:
+        """Values per column that :meth:`read_spans` reads for ``rows``."""
+        _check_ascending(rows)
+        return _Spans(self.ptr[rows], self.ptr[rows + 1]).size
+
+    def read_spans(
+        self, rows: I64, out: Sequence[Array] | None = None
+    ) -> tuple[I64, I64, list[Array]]:
+        """Read the given rows as they lie on disk, unwanted values between them included.
+
+        Like :meth:`read_rows` (one read per run of nearby rows), without packing the
+        wanted values together: a caller that indexes rows by their bounds saves that
+        copy and the index it needs.
+
+        Parameters
+        ----------
+        rows : int64 array
+            Row numbers, ascending and distinct.
+        out : sequence of arrays, optional
+            One per column, each of at least :meth:`span_size` values, to read into
+            (from its start); by default new arrays are allocated.
+
+        Returns
+        -------
+        begin, end : (len(rows),) int64
+            Row ``rows[k]`` is ``column[begin[k]:end[k]]`` of every returned column.
+        columns : list of arrays
+            The first :meth:`span_size` values of each array read into.
+
+        Raises
+        ------
+        ValueError
+            If ``rows`` is not strictly ascending or ``out`` is too small.
+        """
+        _check_ascending(rows)
+        starts, stops = self.ptr[rows], self.ptr[rows + 1]
+        plan = _Spans(starts, stops)
+        cols = []
+        for k, (fd, dt) in enumerate(zip(self._fds, self.dtypes, strict=True)):
+            buf = np.empty(plan.size, dt) if out is None else out[k][: plan.size]
+            if buf.size < plan.size or buf.dtype != dt:
+                raise ValueError(f"column {k} needs {plan.size} values of {dt}")
+            plan.read(fd, buf)
+            cols.append(buf)
+        return plan.begin, plan.begin + (stops - starts), cols
 
     def close(self) -> None:
         """Close the column files (their removal is the directory owner's)."""
@@ -172,6 +206,43 @@ class RaggedStore:
         buf = np.empty(stop - start, dtype)
         _read_into(fd, buf, start * dtype.itemsize)
         return buf
+
+
+def _check_ascending(rows: I64) -> None:
+    if rows.size > 1 and not bool(np.all(rows[1:] > rows[:-1])):
+        raise ValueError("rows must be ascending and distinct")
+
+
+class _Spans:
+    """Runs of rows whose gaps are small, each read as one span (gap included).
+
+    Fewer calls; the unwanted values in between are read too.
+
+    ``begin[k]`` is where row ``k`` (bounds ``starts[k]:stops[k]`` in the file) starts
+    in the concatenated spans, which hold :attr:`size` values.
+    """
+
+    def __init__(self, starts: I64, stops: I64) -> None:
+        if starts.size == 0:
+            self.start = self.stop = self.at = self.begin = np.zeros(0, np.int64)
+            self.size = 0
+            return
+        reach = np.maximum.accumulate(stops)
+        new = np.concatenate(([True], starts[1:] - reach[:-1] > _GAP))
+        first = np.flatnonzero(new)
+        self.start = starts[first]
+        self.stop = np.append(reach[first[1:] - 1], reach[-1])
+        self.at = np.zeros(first.size + 1, np.int64)
+        np.cumsum(self.stop - self.start, out=self.at[1:])
+        span_of_row = np.cumsum(new) - 1
+        self.begin = self.at[span_of_row] + starts - self.start[span_of_row]
+        self.size = int(self.at[-1])
+
+    def read(self, fd: int, buf: Array) -> None:
+        """Read every span of the column file ``fd`` into ``buf``, one after another."""
+        size = buf.dtype.itemsize
+        for s in range(self.start.size):
+            _read_into(fd, buf[self.at[s] : self.at[s + 1]], int(self.start[s]) * size)
 
 
 def _write_all(fd: int, data: Array) -> None:

@@ -24,6 +24,7 @@ from ._arrays import bound_heap_growth, trim_heap
 from ._assemble import assemble as _assemble
 from ._gc import gc_paused
 from ._spill import FeatureSpill, RaggedStore, SpillBeyond
+from ._verify import exact_jaccard_blocked
 from .config import ClusterConfig
 from .errors import DuplicateIdError
 from .grouping import Attachments, attach_singletons, components, link_stories
@@ -42,7 +43,6 @@ from .similarity import (
     edge_threshold,
     estimated_jaccard,
     exact_jaccard,
-    exact_jaccard_stored,
     story_similarity,
     strong_story_pairs,
     tfidf_rows,
@@ -487,7 +487,7 @@ def near_duplicate_pairs(
     # Pairs below the threshold are dropped: their comparison may stop early.
     floor = config.duplicate_threshold
     if config.verify == "exact" and shingles is not None:
-        sim = exact_jaccard_stored(shingles, left, right, at_least=floor)
+        sim = exact_jaccard_blocked(shingles, left, right, at_least=floor)
     elif config.verify == "exact":
         sim = exact_jaccard(features, left, right, at_least=floor)
     else:

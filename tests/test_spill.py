@@ -7,6 +7,7 @@ import pytest
 
 from clusterer import Article, ClusterConfig, DuplicateIdError, _spill, cluster
 from clusterer._spill import FeatureSpill, RaggedStore, SpillBeyond
+from clusterer._verify import exact_jaccard_blocked
 from clusterer.signatures import Features, featurize
 from clusterer.similarity import (
     exact_jaccard,
@@ -64,6 +65,19 @@ def test_store_gives_back_the_rows_it_was_given(tmp_path, max_len) -> None:
         assert np.array_equal(c, _rows_of(ptr, all_counts, rows))
         assert v.dtype == np.uint32
         assert c.dtype == np.uint16
+
+        begin, end, (sv, sc) = store.read_spans(rows)
+        assert sv.size == sc.size == store.span_size(rows) >= v.size
+        assert np.array_equal(end - begin, np.diff(ptr)[rows])
+        for k, r in enumerate(rows.tolist()):
+            assert np.array_equal(sv[begin[k] : end[k]], all_values[ptr[r] : ptr[r + 1]])
+            assert np.array_equal(sc[begin[k] : end[k]], all_counts[ptr[r] : ptr[r + 1]])
+        into = [np.zeros(sv.size + 5, np.uint32), np.zeros(sv.size + 5, np.uint16)]
+        b2, e2, cols = store.read_spans(rows, into)
+        assert np.array_equal(b2, begin)
+        assert np.array_equal(e2, end)
+        assert np.shares_memory(cols[0], into[0])
+        assert np.array_equal(cols[0], sv)
     store.close()
 
 
@@ -74,6 +88,10 @@ def test_store_refuses_unsorted_rows_and_mismatched_columns(tmp_path) -> None:
         store.read_rows(np.array([1, 0]))
     with pytest.raises(ValueError, match="ascending"):
         store.read_rows(np.array([1, 1]))
+    with pytest.raises(ValueError, match="ascending"):
+        store.read_spans(np.array([1, 0]))
+    with pytest.raises(ValueError, match="needs 3 values"):
+        store.read_spans(np.array([0, 1]), [np.zeros(2, np.uint32)])
     with pytest.raises(ValueError, match="columns"):
         store.append(np.array([0, 1]), np.zeros(1, np.uint32), np.zeros(1, np.uint32))
     with pytest.raises(ValueError, match="shape"):
@@ -129,6 +147,21 @@ def test_stored_stages_equal_the_in_memory_ones() -> None:
             assert np.array_equal(
                 exact_jaccard_stored(spill.shingles, left, right, chunk), expected
             )
+        # One row per block and per streamed part .. a single block.
+        for block, stream in ((1, 1), (300, 1), (300, 200), (1 << 27, 1 << 25)):
+            for at_least in (None, 0.5):
+                want = expected if at_least is None else np.where(expected >= 0.5, expected, 0.0)
+                got = exact_jaccard_blocked(
+                    spill.shingles,
+                    left,
+                    right,
+                    at_least,
+                    block_values=block,
+                    stream_values=stream,
+                )
+                assert np.array_equal(got, want), (block, stream, at_least)
+        nothing = np.zeros(0, np.int64)
+        assert exact_jaccard_blocked(spill.shingles, nothing, nothing).size == 0
 
         mem = tfidf_rows(whole, config)
         disk = tfidf_rows_stored(spill.terms, spill.df, config)
