@@ -24,9 +24,14 @@ _SHORT = 32
 
 
 @njit(nogil=True, cache=True)
-def _group_by_key(k: U64, rows: I64) -> tuple[U64, I64]:  # pragma: no cover - compiled
-    """Stable sort of ``rows`` by ``k``: equal keys adjacent, their rows ascending."""
-    m = k.shape[0]
+def _group_by_key(
+    keys: U64, band: int, rows: I64
+) -> tuple[U64, I64]:  # pragma: no cover - compiled
+    """Stable sort of ``rows`` by their key in ``band``: equal keys adjacent, rows ascending."""
+    m = rows.shape[0]
+    k = np.empty(m, np.uint64)
+    for i in range(m):
+        k[i] = keys[rows[i], band]
     bits = 1
     while bits < 24 and (1 << (bits + 3)) < m:
         bits += 1
@@ -74,13 +79,14 @@ def _window(size: int, max_bucket: int) -> int:  # pragma: no cover - compiled
 
 @njit(nogil=True, cache=True)
 def band_pair_codes(
-    k: U64, rows: I64, n: int, max_bucket: int
+    keys: U64, band: int, rows: I64, n: int, max_bucket: int
 ) -> tuple[I64, int]:  # pragma: no cover - compiled
     """Codes ``left * n + right`` of the pairs one band lists, and its oversized buckets.
 
-    Members of a bucket are in row order; each is paired with the next ``window`` ones.
+    Band ``band`` of ``keys`` is grouped among ``rows``. Members of a bucket are in row
+    order; each is paired with the next ``window`` ones.
     """
-    sk, sr = _group_by_key(k, rows)
+    sk, sr = _group_by_key(keys, band, rows)
     m = sk.shape[0]
     # Buckets of two or more members: [first[g], last[g]) of the sorted rows.
     first = np.empty(m // 2 + 1, np.int64)

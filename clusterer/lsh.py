@@ -198,12 +198,11 @@ def _candidate_pairs_kernel(keys: U64, rows: I64, max_bucket: int) -> tuple[I64,
     from . import _lsh_kernels
 
     n = int(keys.shape[0])
+    keys = np.ascontiguousarray(keys, dtype=np.uint64)
     codes: list[I64] = []
     truncated = 0
     for band in range(keys.shape[1]):
-        band_codes, band_truncated = _lsh_kernels.band_pair_codes(
-            np.ascontiguousarray(keys[rows, band]), rows, n, max_bucket
-        )
+        band_codes, band_truncated = _lsh_kernels.band_pair_codes(keys, band, rows, n, max_bucket)
         codes.append(band_codes)
         truncated += int(band_truncated)
     code: I64 = _lsh_kernels.sorted_unique(np.concatenate(codes), n * n)
