@@ -11,10 +11,12 @@ the stage that needs them.
 
 from __future__ import annotations
 
+import mmap
 import os
 import tempfile
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from pathlib import Path
 from types import TracebackType
 
@@ -24,7 +26,7 @@ import numpy.typing as npt
 from ._arrays import concat_ptr, ranges
 from .signatures import Features
 
-__all__ = ["HOLD_BYTES", "FeatureSpill", "RaggedStore", "SpillBeyond"]
+__all__ = ["HOLD_BYTES", "FeatureSpill", "MappedColumn", "RaggedStore", "SpillBeyond"]
 
 I64 = npt.NDArray[np.int64]
 Array = npt.NDArray[np.generic]
@@ -150,51 +152,36 @@ class RaggedStore:
             del buf
         return out_ptr, cols
 
-    def span_size(self, rows: I64) -> int:
-        """Values per column that :meth:`read_spans` reads for ``rows``."""
-        _check_ascending(rows)
-        return _Spans(self.ptr[rows], self.ptr[rows + 1]).size
+    @contextmanager
+    def mapped(self, column: int = 0) -> Iterator[MappedColumn]:
+        """Map one column file into memory, read-only, for the duration of a block.
 
-    def read_spans(
-        self, rows: I64, out: Sequence[Array] | None = None
-    ) -> tuple[I64, I64, list[Array]]:
-        """Read the given rows as they lie on disk, unwanted values between them included.
-
-        Like :meth:`read_rows` (one read per run of nearby rows), without packing the
-        wanted values together: a caller that indexes rows by their bounds saves that
-        copy and the index it needs.
+        Values are read where the operating system's page cache holds them, without
+        copying them into the process; pages enter the resident set as they are touched
+        and leave it through :meth:`MappedColumn.release`.
 
         Parameters
         ----------
-        rows : int64 array
-            Row numbers, ascending and distinct.
-        out : sequence of arrays, optional
-            One per column, each of at least :meth:`span_size` values, to read into
-            (from its start); by default new arrays are allocated.
+        column : int, default 0
+            Which column.
 
-        Returns
-        -------
-        begin, end : (len(rows),) int64
-            Row ``rows[k]`` is ``column[begin[k]:end[k]]`` of every returned column.
-        columns : list of arrays
-            The first :meth:`span_size` values of each array read into.
-
-        Raises
+        Yields
         ------
-        ValueError
-            If ``rows`` is not strictly ascending or ``out`` is too small.
+        MappedColumn
+            All values of the column, ``ptr[-1]`` of them.
         """
-        _check_ascending(rows)
-        starts, stops = self.ptr[rows], self.ptr[rows + 1]
-        plan = _Spans(starts, stops)
-        cols = []
-        for k, (fd, dt) in enumerate(zip(self._fds, self.dtypes, strict=True)):
-            buf = np.empty(plan.size, dt) if out is None else out[k][: plan.size]
-            if buf.size < plan.size or buf.dtype != dt:
-                raise ValueError(f"column {k} needs {plan.size} values of {dt}")
-            plan.read(fd, buf)
-            cols.append(buf)
-        return plan.begin, plan.begin + (stops - starts), cols
+        dtype = self.dtypes[column]
+        size = int(self.ptr[-1]) * dtype.itemsize
+        if size == 0:
+            yield MappedColumn(np.zeros(0, dtype), None)
+            return
+        mm = mmap.mmap(self._fds[column], size, access=mmap.ACCESS_READ)
+        mapped = MappedColumn(np.frombuffer(mm, dtype), mm)
+        try:
+            yield mapped
+        finally:
+            mapped.values = np.zeros(0, dtype)
+            mm.close()
 
     def close(self) -> None:
         """Close the column files (their removal is the directory owner's)."""
@@ -206,6 +193,33 @@ class RaggedStore:
         buf = np.empty(stop - start, dtype)
         _read_into(fd, buf, start * dtype.itemsize)
         return buf
+
+
+class MappedColumn:
+    """A column file mapped by :meth:`RaggedStore.mapped`.
+
+    Attributes
+    ----------
+    values : 1-D array
+        The column's values (valid inside the ``with`` block only).
+    """
+
+    def __init__(self, values: Array, mm: mmap.mmap | None) -> None:
+        self.values = values
+        self._mm = mm
+
+    def release(self, start: int, stop: int) -> None:
+        """Let the pages wholly inside values ``start .. stop - 1`` leave the resident set.
+
+        They are read again (from the page cache, or the file) if touched later.
+        """
+        if self._mm is None:
+            return
+        size = self.values.dtype.itemsize
+        first = -(-start * size // mmap.PAGESIZE) * mmap.PAGESIZE
+        last = stop * size // mmap.PAGESIZE * mmap.PAGESIZE
+        if last > first:
+            self._mm.madvise(mmap.MADV_DONTNEED, first, last - first)
 
 
 def _check_ascending(rows: I64) -> None:

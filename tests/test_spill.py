@@ -66,18 +66,24 @@ def test_store_gives_back_the_rows_it_was_given(tmp_path, max_len) -> None:
         assert v.dtype == np.uint32
         assert c.dtype == np.uint16
 
-        begin, end, (sv, sc) = store.read_spans(rows)
-        assert sv.size == sc.size == store.span_size(rows) >= v.size
-        assert np.array_equal(end - begin, np.diff(ptr)[rows])
-        for k, r in enumerate(rows.tolist()):
-            assert np.array_equal(sv[begin[k] : end[k]], all_values[ptr[r] : ptr[r + 1]])
-            assert np.array_equal(sc[begin[k] : end[k]], all_counts[ptr[r] : ptr[r + 1]])
-        into = [np.zeros(sv.size + 5, np.uint32), np.zeros(sv.size + 5, np.uint16)]
-        b2, e2, cols = store.read_spans(rows, into)
-        assert np.array_equal(b2, begin)
-        assert np.array_equal(e2, end)
-        assert np.shares_memory(cols[0], into[0])
-        assert np.array_equal(cols[0], sv)
+    store.close()
+
+
+def test_mapped_column_holds_the_values_and_lets_pages_go(tmp_path) -> None:
+    store = RaggedStore(tmp_path, "x", [np.uint32, np.uint16])
+    with store.mapped() as empty:
+        assert empty.values.size == 0
+        empty.release(0, 10)
+    values = np.arange(5000, dtype=np.uint32)
+    counts = (np.arange(5000) % 7).astype(np.uint16)
+    store.append(np.array([0, 3000, 5000]), values, counts)
+    with store.mapped(1) as column:
+        assert np.array_equal(column.values, counts)
+    with store.mapped() as column:
+        column.release(0, 5000)  # dropped pages come back from the file when read again
+        column.release(17, 18)  # less than a page: nothing to let go
+        assert np.array_equal(column.values, values)
+    assert column.values.size == 0  # no view outlives the mapping
     store.close()
 
 
@@ -88,10 +94,6 @@ def test_store_refuses_unsorted_rows_and_mismatched_columns(tmp_path) -> None:
         store.read_rows(np.array([1, 0]))
     with pytest.raises(ValueError, match="ascending"):
         store.read_rows(np.array([1, 1]))
-    with pytest.raises(ValueError, match="ascending"):
-        store.read_spans(np.array([1, 0]))
-    with pytest.raises(ValueError, match="needs 3 values"):
-        store.read_spans(np.array([0, 1]), [np.zeros(2, np.uint32)])
     with pytest.raises(ValueError, match="columns"):
         store.append(np.array([0, 1]), np.zeros(1, np.uint32), np.zeros(1, np.uint32))
     with pytest.raises(ValueError, match="shape"):
