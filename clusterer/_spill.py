@@ -3,7 +3,8 @@
 A :class:`RaggedStore` holds rows of one or more parallel columns (e.g. term ids with
 their body and title counts) that share one row pointer. The pointer stays in memory;
 the values go to one file per column as batches are appended, and rows are read back
-on demand with positioned reads. The files live in the operating system's page cache
+on demand with positioned reads, or a whole column is mapped (:meth:`RaggedStore.mapped`)
+and its pages let go as they are done with. The files live in the operating system's page cache
 as far as memory allows, outside the process's resident set, so a 1M-article corpus
 does not hold gigabytes of shingles and term counts in RAM between featurisation and
 the stage that needs them.
