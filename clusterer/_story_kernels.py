@@ -14,7 +14,7 @@ import numpy as np
 import numpy.typing as npt
 from numba import njit, prange
 
-__all__ = ["strong_window_pairs", "top_k_positions"]
+__all__ = ["RING_LIMIT", "strong_window_pairs", "top_k_positions"]
 
 I64 = npt.NDArray[np.int64]
 F64 = npt.NDArray[np.float64]
@@ -70,33 +70,18 @@ def top_k_positions(ptr: I64, weights: npt.NDArray[np.float32], k: int) -> I64:
 
 
 @njit(inline="always", cache=True)
-def _cosine(ptr: Any, features: Any, weights: Any, a: int, b: int) -> float:
-    a0, a1 = ptr[a], ptr[a + 1]
-    b0, b1 = ptr[b], ptr[b + 1]
-    acc = 0.0
-    i, j = a0, b0
-    while i < a1 and j < b1:
-        if features[i] == features[j]:
-            acc += float(weights[i]) * float(weights[j])
-            i += 1
-            j += 1
-        elif features[i] < features[j]:
-            i += 1
-        else:
-            j += 1
-    return acc
+def _final_score(acc: float, days: Any, decay: float, a: int, b: int) -> float:
+    """Return the story similarity of a pair whose TF-IDF cosine is ``acc``.
 
-
-@njit(inline="always", cache=True)
-def _score(ptr: Any, features: Any, weights: Any, days: Any, decay: float, a: int, b: int) -> float:
-    lo, hi = min(a, b), max(a, b)
-    cos = _cosine(ptr, features, weights, lo, hi)
+    The date decay and the clipping to [0, 1] of ``similarity.story_similarity``, in
+    float64 as it computes them.
+    """
     factor = 1.0
     if decay > 0.0:
-        gap = abs(days[lo] - days[hi])
+        gap = abs(days[a] - days[b])
         if not np.isnan(gap):
             factor = 1.0 / (1.0 + np.sqrt(gap / decay))
-    s = cos * factor
+    s = acc * factor
     if s < 0.0:
         s = 0.0
     if s > 1.0:
@@ -129,27 +114,17 @@ def _score_dense(
     a: int,
     b: int,
 ) -> float:
-    """Return ``_score(a, b)`` with row ``a`` scattered into ``bits`` and ``dense``.
+    """Return the story similarity of rows ``a`` and ``b``, ``a`` scattered in ``dense``.
 
-    The same products are summed in the same (ascending feature) order, so the
-    float64 result is the same.
+    The products of shared features are summed in ascending feature order, as
+    ``cosine_pairs`` sums them, so the float64 result is the same.
     """
     acc = 0.0
     for j in range(ptr[b], ptr[b + 1]):
         f = features[j]
         if bits[f >> 6] & (np.uint64(1) << np.uint64(f & 63)):
             acc += dense[f] * float(weights[j])
-    factor = 1.0
-    if decay > 0.0:
-        gap = abs(days[a] - days[b])
-        if not np.isnan(gap):
-            factor = 1.0 / (1.0 + np.sqrt(gap / decay))
-    s = acc * factor
-    if s < 0.0:
-        s = 0.0
-    if s > 1.0:
-        s = 1.0
-    return s
+    return _final_score(acc, days, decay, a, b)
 
 
 @njit(cache=True)
@@ -183,6 +158,194 @@ def _list_pairs(
     return k
 
 
+# Largest ring of window terms per thread before the windowed index gives way to the
+# per-pair scatter (only reached with very long rows and a large ``term_neighbours``).
+RING_LIMIT = 1 << 22
+
+
+@njit(inline="always", cache=True)
+def _window_end(
+    p: int, end: int, nan_start: int, e: int, days: Any, max_gap: float, cap: int
+) -> int:
+    """End of the contiguous window ``p + 1 .. end`` of posting ``p``, given the previous end.
+
+    The window of ``_list_pairs``: following dated postings within ``max_gap`` days,
+    or (for an undated ``p``) the following postings, at most ``cap`` of them. Ends
+    never decrease with ``p`` (days ascend), so each list is scanned once.
+    """
+    if p >= nan_start:
+        return min(p + 1 + cap, e)
+    q = max(end, p + 1)
+    while q < nan_start and q - p - 1 < cap and days[q] - days[p] <= max_gap:
+        q += 1
+    return q
+
+
+@njit(cache=True)
+def _score_list(
+    s: int,
+    e: int,
+    docs: Any,
+    post_days: Any,
+    max_gap: float,
+    cap: int,
+    ptr: Any,
+    features: Any,
+    weights: Any,
+    days: Any,
+    decay: float,
+    threshold: float,
+    flags: Any,
+    word0: int,
+    ring: tuple[Any, Any, Any, Any],
+    heads: tuple[Any, Any],
+    acc: Any,
+    bits: Any,
+    dense: Any,
+) -> int:
+    """Flag the window pairs of list ``s:e`` reaching ``threshold``; return their count.
+
+    Pair ``j`` of the list (in the order of ``_list_pairs``) is bit ``j`` from word
+    ``word0`` of ``flags``. The rows of the current window are held in a small hash
+    index (feature -> entries, newest first), so the left row's terms find the window
+    rows sharing them directly: the work per posting is its terms plus the products
+    that are really there, instead of every term of up to ``cap`` neighbours. Each
+    cosine sums the same float64 products in the same ascending feature order as
+    ``_score_dense``. Undated postings that a dated posting pairs with after its dated window
+    are scored by the scatter of ``_score_dense``.
+    """
+    e_feat, e_pos, e_w, e_next = ring
+    head, head_pos = heads
+    size = e_feat.shape[0]
+    mask = head.shape[0] - 1
+    nan_start = e
+    while nan_start > s and np.isnan(post_days[nan_start - 1]):
+        nan_start -= 1
+    j = 0
+    count = 0
+    end = s
+    inserted = s  # postings [s, inserted) are in the index
+    slot = 0  # next ring entry to write
+    for p in range(s, e):
+        end = _window_end(p, end, nan_start, e, post_days, max_gap, cap)
+        inserted = max(inserted, p + 1)
+        while inserted < end:
+            b = docs[inserted]
+            for i in range(ptr[b], ptr[b + 1]):
+                f = features[i]
+                h = (np.uint64(f) * np.uint64(0x9E3779B1)) & np.uint64(mask)
+                prev = head[h]
+                # Link to the bucket's newest entry only while it is live and intact.
+                if prev >= 0 and head_pos[h] > p and e_pos[prev] == head_pos[h]:
+                    e_next[slot] = prev
+                else:
+                    e_next[slot] = -1
+                e_feat[slot] = f
+                e_pos[slot] = inserted
+                e_w[slot] = float(weights[i])
+                head[h] = slot
+                head_pos[h] = inserted
+                slot += 1
+                if slot == size:
+                    slot = 0
+            inserted += 1
+        width = end - p - 1
+        if width > 0:
+            for q in range(width):
+                acc[q] = 0.0
+            a = docs[p]
+            for i in range(ptr[a], ptr[a + 1]):
+                f = features[i]
+                h = (np.uint64(f) * np.uint64(0x9E3779B1)) & np.uint64(mask)
+                at = head[h]
+                if at < 0 or head_pos[h] <= p or e_pos[at] != head_pos[h]:
+                    continue
+                wa = float(weights[i])
+                while True:
+                    if e_feat[at] == f:
+                        acc[e_pos[at] - p - 1] += wa * e_w[at]
+                    nxt = e_next[at]
+                    # Entries of a chain are newest first: stop at an expired or
+                    # overwritten one.
+                    if nxt < 0 or e_pos[nxt] <= p or e_pos[nxt] > e_pos[at]:
+                        break
+                    at = nxt
+            for q in range(width):
+                c = acc[q]
+                if not (c >= 0.0 and c < threshold):  # the decay only lowers a score
+                    b = docs[p + 1 + q]
+                    if _final_score(c, days, decay, a, b) >= threshold:
+                        flags[word0 + (j >> 6)] |= np.uint64(1) << np.uint64(j & 63)
+                        count += 1
+                j += 1
+        if p < nan_start and width < cap and nan_start < e:
+            extra = min(cap - width, e - nan_start)
+            a = docs[p]
+            _set_row(ptr, features, weights, bits, dense, a, True)
+            for q in range(nan_start, nan_start + extra):
+                if (
+                    _score_dense(ptr, features, weights, bits, dense, days, decay, a, docs[q])
+                    >= threshold
+                ):
+                    flags[word0 + (j >> 6)] |= np.uint64(1) << np.uint64(j & 63)
+                    count += 1
+                j += 1
+            _set_row(ptr, features, weights, bits, dense, a, False)
+    return count
+
+
+@njit(cache=True)
+def _list_size(s: int, e: int, post_days: Any, max_gap: float, cap: int) -> int:
+    """Count the window pairs of list ``s:e`` (those ``_list_pairs`` enumerates)."""
+    nan_start = e
+    while nan_start > s and np.isnan(post_days[nan_start - 1]):
+        nan_start -= 1
+    total = 0
+    end = s
+    for p in range(s, e):
+        end = _window_end(p, end, nan_start, e, post_days, max_gap, cap)
+        width = end - p - 1
+        total += width
+        if p < nan_start and width < cap:
+            total += min(cap - width, e - nan_start)
+    return total
+
+
+@njit(cache=True)
+def _emit_list(
+    s: int,
+    e: int,
+    docs: Any,
+    post_days: Any,
+    max_gap: float,
+    cap: int,
+    flags: Any,
+    word0: int,
+    left: Any,
+    right: Any,
+    w: int,
+) -> None:
+    """Write the flagged pairs of list ``s:e`` as ``(min, max)`` from position ``w``."""
+    nan_start = e
+    while nan_start > s and np.isnan(post_days[nan_start - 1]):
+        nan_start -= 1
+    j = 0
+    end = s
+    for p in range(s, e):
+        end = _window_end(p, end, nan_start, e, post_days, max_gap, cap)
+        width = end - p - 1
+        extra = 0
+        if p < nan_start and width < cap:
+            extra = min(cap - width, e - nan_start)
+        for k in range(width + extra):
+            if flags[word0 + (j >> 6)] & (np.uint64(1) << np.uint64(j & 63)):
+                q = p + 1 + k if k < width else nan_start + k - width
+                left[w] = min(docs[p], docs[q])
+                right[w] = max(docs[p], docs[q])
+                w += 1
+            j += 1
+
+
 @njit(parallel=True, cache=True)
 def strong_window_pairs(
     post_ptr: I64,
@@ -197,20 +360,23 @@ def strong_window_pairs(
     decay: float,
     threshold: float,
     n_features: int,
+    ring_limit: int,
 ) -> tuple[I64, I64]:
     """Return the window pairs whose story similarity reaches ``threshold``.
 
     Scores each pair as it is enumerated instead of listing all pairs first; the
     output may repeat a pair (one per shared posting list) and is ``(min, max)``.
-    ``decay <= 0`` switches the date decay off.
+    ``decay <= 0`` switches the date decay off. Lists are scored through a hash index
+    of their window rows (``_score_list``) when that index holds at most
+    ``ring_limit`` terms (``RING_LIMIT``), else pair by pair.
     """
     n_lists = post_ptr.shape[0] - 1
-    none = np.empty(0, dtype=np.int64)
     raw = np.zeros(n_lists + 1, dtype=np.int64)
+    longest = 1
+    for t in range(n_lists):
+        longest = max(longest, post_ptr[t + 1] - post_ptr[t])
     for t in prange(n_lists):
-        raw[t + 1] = _list_pairs(
-            post_ptr[t], post_ptr[t + 1], docs, post_days, max_gap, cap, none, none, 0
-        )
+        raw[t + 1] = _list_size(post_ptr[t], post_ptr[t + 1], post_days, max_gap, cap)
     # One flag bit per enumerated pair: the pairs are scored once, then compacted. Each
     # list owns whole 64-bit words, so threads never update the same word.
     words = np.zeros(n_lists + 1, dtype=np.int64)
@@ -219,16 +385,69 @@ def strong_window_pairs(
         raw[t + 1] += raw[t]
     flags = np.zeros(words[n_lists], dtype=np.uint64)
     kept = np.zeros(n_lists + 1, dtype=np.int64)
+    # The window index holds at most min(cap, longest list) rows of at most
+    # `row_max` terms, plus the row being added.
+    row_max = 1
+    for i in range(ptr.shape[0] - 1):
+        row_max = max(row_max, ptr[i + 1] - ptr[i])
+    window = min(cap, longest)
+    ring_size = (window + 1) * row_max
+    indexed = ring_size <= ring_limit
+    if not indexed:
+        ring_size = 1
+    table = 1024
+    while table < 2 * ring_size:
+        table *= 2
+    # Chunks of about equal numbers of pairs (a few long lists hold many of them).
     n_chunks = min(n_lists, 64)
+    bounds = np.zeros(n_chunks + 1, dtype=np.int64)
+    t = 0
+    for c in range(1, n_chunks):
+        goal = raw[n_lists] * c // n_chunks
+        while t < n_lists and raw[t] < goal:
+            t += 1
+        bounds[c] = t
+    bounds[n_chunks] = n_lists
     for c in prange(n_chunks):
-        # Per-chunk scratch: the current left row scattered into a dense array, with a
-        # bitmap of its features (small enough to stay in cache) guarding the reads.
+        # Per-chunk scratch: the window index, the window's cosines, and (for the
+        # scatter) the left row in a dense array with a bitmap of its features.
+        ring = (
+            np.empty(ring_size, dtype=np.uint32),
+            np.empty(ring_size, dtype=np.int64),
+            np.empty(ring_size, dtype=np.float64),
+            np.empty(ring_size, dtype=np.int64),
+        )
+        heads = (np.full(table, -1, dtype=np.int64), np.full(table, -1, dtype=np.int64))
+        acc = np.empty(max(window, 1), dtype=np.float64)
         bits = np.zeros((n_features >> 6) + 1, dtype=np.uint64)
         dense = np.empty(n_features, dtype=np.float64)
-        for t in range(c * n_lists // n_chunks, (c + 1) * n_lists // n_chunks):
-            m = raw[t + 1] - raw[t]
-            if m == 0:
+        for t in range(bounds[c], bounds[c + 1]):
+            if raw[t + 1] == raw[t]:
                 continue
+            if indexed:
+                kept[t + 1] = _score_list(
+                    post_ptr[t],
+                    post_ptr[t + 1],
+                    docs,
+                    post_days,
+                    max_gap,
+                    cap,
+                    ptr,
+                    features,
+                    weights,
+                    days,
+                    decay,
+                    threshold,
+                    flags,
+                    words[t],
+                    ring,
+                    heads,
+                    acc,
+                    bits,
+                    dense,
+                )
+                continue
+            m = raw[t + 1] - raw[t]
             la = np.empty(m, dtype=np.int64)
             lb = np.empty(m, dtype=np.int64)
             _list_pairs(post_ptr[t], post_ptr[t + 1], docs, post_days, max_gap, cap, la, lb, 0)
@@ -254,16 +473,18 @@ def strong_window_pairs(
     left = np.empty(kept[n_lists], dtype=np.int64)
     right = np.empty(kept[n_lists], dtype=np.int64)
     for t in prange(n_lists):
-        if kept[t + 1] == kept[t]:
-            continue
-        m = raw[t + 1] - raw[t]
-        la = np.empty(m, dtype=np.int64)
-        lb = np.empty(m, dtype=np.int64)
-        _list_pairs(post_ptr[t], post_ptr[t + 1], docs, post_days, max_gap, cap, la, lb, 0)
-        w = kept[t]
-        for j in range(m):
-            if flags[words[t] + (j >> 6)] & (np.uint64(1) << np.uint64(j & 63)):
-                left[w] = min(la[j], lb[j])
-                right[w] = max(la[j], lb[j])
-                w += 1
+        if kept[t + 1] > kept[t]:
+            _emit_list(
+                post_ptr[t],
+                post_ptr[t + 1],
+                docs,
+                post_days,
+                max_gap,
+                cap,
+                flags,
+                words[t],
+                left,
+                right,
+                kept[t],
+            )
     return left, right

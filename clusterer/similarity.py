@@ -519,6 +519,7 @@ def strong_posting_pairs(
         decay,
         float(edge_threshold(config)),
         int(config.n_features),
+        story_kernels.RING_LIMIT,
     )
     left, right = unique_pairs(left, right, n)
     return left, right, story_similarity(rows, days, left, right, config)

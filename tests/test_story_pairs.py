@@ -8,6 +8,7 @@ import pytest
 
 from clusterer import Article, ClusterConfig
 from clusterer._arrays import unique_codes
+from clusterer._story_kernels import RING_LIMIT, strong_window_pairs
 from clusterer.pipeline import _days
 from clusterer.signatures import featurize
 from clusterer.similarity import (
@@ -61,6 +62,38 @@ def test_fused_scoring_keeps_exactly_the_candidates_reaching_the_threshold(thres
     assert np.array_equal(s_left, left[keep])
     assert np.array_equal(s_right, right[keep])
     assert np.array_equal(s_sim, sim[keep])
+
+
+@pytest.mark.parametrize("decay", [None, 0.3, 2.0])
+def test_windows_cut_by_date_keep_exactly_the_candidates_reaching_the_threshold(decay) -> None:
+    """Short date windows (a few days) end lists' windows before ``term_neighbours``."""
+    config = ClusterConfig(
+        story_threshold=0.2, term_neighbours=30, candidate_terms=8, date_decay_days=decay
+    )
+    rows, days, eligible = _setup(500, 3, config)
+    left, right = story_candidates(rows, days, eligible, config)
+    sim = story_similarity(rows, days, left, right, config)
+    keep = sim >= edge_threshold(config)
+    s_left, s_right, s_sim = strong_story_pairs(rows, days, eligible, config)
+    assert 0 < s_left.size < left.size
+    assert np.array_equal(s_left, left[keep])
+    assert np.array_equal(s_right, right[keep])
+    assert np.array_equal(s_sim, sim[keep])
+
+
+def test_window_index_finds_what_pair_by_pair_scoring_finds() -> None:
+    """The hash index of window rows and the per-pair scatter flag the same pairs."""
+    config = ClusterConfig(story_threshold=0.1, term_neighbours=40, candidate_terms=10)
+    rows, days, eligible = _setup(600, 4, config)
+    post = _postings(rows, days, eligible, config)
+    assert post is not None
+    ptr, doc, day = post
+    args = (ptr, doc, day, 1e18, 40, rows.ptr, rows.features, rows.weights, days, 60.0, 0.1)
+    got = strong_window_pairs(*args, config.n_features, RING_LIMIT)
+    want = strong_window_pairs(*args, config.n_features, 0)  # index too large: per pair
+    assert want[0].size > 1000
+    assert np.array_equal(got[0], want[0])
+    assert np.array_equal(got[1], want[1])
 
 
 def test_posting_lists_hold_the_top_terms_of_eligible_rows() -> None:
