@@ -14,7 +14,13 @@ import numpy as np
 import numpy.typing as npt
 from numba import njit, prange
 
-__all__ = ["RING_LIMIT", "strong_window_pairs", "top_k_positions"]
+__all__ = [
+    "RING_LIMIT",
+    "distinct_pairs",
+    "posting_order",
+    "strong_window_pairs",
+    "top_k_positions",
+]
 
 I64 = npt.NDArray[np.int64]
 F64 = npt.NDArray[np.float64]
@@ -488,3 +494,110 @@ def strong_window_pairs(
                 kept[t],
             )
     return left, right
+
+
+@njit(cache=True)
+def _order_list(order: I64, s: int, e: int, doc: I64, day: F64) -> None:
+    """Sort ``order[s:e]`` by (day, doc), undated (NaN) last, stably."""
+    idx = order[s:e].copy()
+    by_doc = idx[np.argsort(doc[idx], kind="mergesort")]
+    at = s
+    for i in by_doc:
+        if not np.isnan(day[i]):
+            order[at] = i
+            at += 1
+    dated = at - s
+    for i in by_doc:
+        if np.isnan(day[i]):
+            order[at] = i
+            at += 1
+    if dated > 1:
+        part = order[s : s + dated].copy()
+        order[s : s + dated] = part[np.argsort(day[part], kind="mergesort")]
+
+
+@njit(parallel=True, cache=True)
+def posting_order(term: I64, doc: I64, day: F64) -> tuple[I64, I64]:
+    """Group postings by term, each group ordered by (day, doc) with unknown days last.
+
+    The order of ``np.lexsort((doc, day, term))`` without its whole-array sorts: a
+    counting sort by term (terms are small non-negative ids), then a sort of each list.
+
+    Returns
+    -------
+    ptr : int64 array
+        Group pointer, terms ascending.
+    order : int64 array
+        Posting positions in group order.
+    """
+    m = term.shape[0]
+    top = 0
+    for i in range(m):
+        top = max(top, term[i])
+    start = np.zeros(top + 2, dtype=np.int64)
+    for i in range(m):
+        start[term[i] + 1] += 1
+    n_lists = 0
+    for t in range(top + 1):
+        if start[t + 1] > 0:
+            n_lists += 1
+        start[t + 1] += start[t]
+    ptr = np.empty(n_lists + 1, dtype=np.int64)
+    at = 0
+    for t in range(top + 1):
+        if start[t + 1] > start[t]:
+            ptr[at] = start[t]
+            at += 1
+    ptr[n_lists] = m
+    order = np.empty(m, dtype=np.int64)
+    for i in range(m):
+        order[start[term[i]]] = i
+        start[term[i]] += 1
+    for t in prange(n_lists):
+        if ptr[t + 1] - ptr[t] > 1:
+            _order_list(order, ptr[t], ptr[t + 1], doc, day)
+    return ptr, order
+
+
+@njit(parallel=True, cache=True)
+def distinct_pairs(left: I64, right: I64, n: int) -> tuple[I64, I64]:
+    """Distinct ``(left, right)`` pairs sorted by left, then right, for rows below ``n``.
+
+    What sorting ``left * n + right`` and dropping repeats gives, in linear passes: a
+    counting sort by left row, then a sort of each row's (short) list of partners.
+    """
+    m = left.shape[0]
+    start = np.zeros(n + 1, dtype=np.int64)
+    for i in range(m):
+        start[left[i] + 1] += 1
+    for r in range(n):
+        start[r + 1] += start[r]
+    fill = start[:n].copy()
+    partner = np.empty(m, dtype=np.int64)
+    for i in range(m):
+        partner[fill[left[i]]] = right[i]
+        fill[left[i]] += 1
+    kept = np.zeros(n + 1, dtype=np.int64)
+    for r in prange(n):
+        s, e = start[r], start[r + 1]
+        if e == s:
+            continue
+        partner[s:e].sort()
+        count = 1
+        for i in range(s + 1, e):
+            if partner[i] != partner[i - 1]:
+                count += 1
+        kept[r + 1] = count
+    for r in range(n):
+        kept[r + 1] += kept[r]
+    out_left = np.empty(kept[n], dtype=np.int64)
+    out_right = np.empty(kept[n], dtype=np.int64)
+    for r in prange(n):
+        s, e = start[r], start[r + 1]
+        at = kept[r]
+        for i in range(s, e):
+            if i == s or partner[i] != partner[i - 1]:
+                out_left[at] = r
+                out_right[at] = partner[i]
+                at += 1
+    return out_left, out_right

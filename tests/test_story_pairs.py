@@ -7,13 +7,14 @@ import numpy as np
 import pytest
 
 from clusterer import Article, ClusterConfig
-from clusterer._arrays import unique_codes
-from clusterer._story_kernels import RING_LIMIT, strong_window_pairs
+from clusterer._arrays import unique_codes, unique_pairs
+from clusterer._story_kernels import RING_LIMIT, distinct_pairs, strong_window_pairs
 from clusterer.pipeline import _days
 from clusterer.signatures import featurize
 from clusterer.similarity import (
     _postings,
     edge_threshold,
+    posting_lists,
     story_candidates,
     story_similarity,
     strong_story_pairs,
@@ -147,3 +148,34 @@ def test_top_per_row_is_the_stable_sort_choice(k: int, kind: str) -> None:
         order = np.argsort(-w[ptr[r] : ptr[r + 1]], kind="stable")[:k]
         want.extend(sorted(int(ptr[r]) + order))
     assert np.array_equal(top_per_row(ptr, w, k), np.array(want, np.int64))
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_posting_lists_order_is_the_lexsort_order(seed: int) -> None:
+    """Counting sort by term + per-list sort = lexsort by (term, day, doc), NaN days last."""
+    rng = np.random.default_rng(seed)
+    m = 5000
+    term = rng.integers(0, 300, m)
+    doc = rng.permutation(m).astype(np.int64)  # not in row order, as the Dask engine may pass
+    day = rng.integers(0, 20, m).astype(np.float64)  # many equal days
+    day[rng.random(m) < 0.1] = np.nan
+    day[rng.random(m) < 0.05] = -0.0
+    ptr, got_doc, got_day = posting_lists(term, doc, day)
+    by = np.lexsort((doc, day, term))
+    bounds = np.flatnonzero(np.diff(term[by])) + 1
+    assert np.array_equal(ptr, np.concatenate(([0], bounds, [m])))
+    assert np.array_equal(got_doc, doc[by])
+    assert np.array_equal(got_day, day[by], equal_nan=True)
+
+
+@pytest.mark.parametrize("size", [0, 1, 2, 10000])
+def test_distinct_pairs_is_unique_pairs(size: int) -> None:
+    rng = np.random.default_rng(size)
+    n = 500
+    left = rng.integers(0, n - 1, size)
+    right = left + rng.integers(1, 40, size).clip(max=n - 1 - left)
+    right = np.where(right > left, right, left + 1)
+    want = unique_pairs(left.copy(), right.copy(), n)
+    got = distinct_pairs(left, right, n)
+    assert np.array_equal(got[0], want[0])
+    assert np.array_equal(got[1], want[1])
