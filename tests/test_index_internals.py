@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import zlib
 
 import numpy as np
@@ -252,6 +253,25 @@ def test_connections_checkpoint_every_checkpoint_pages(tmp_path) -> None:  # typ
         index.add(make_articles(5))
         got = index._db.execute("PRAGMA wal_autocheckpoint").fetchone()[0]
     assert got == CHECKPOINT_PAGES
+
+
+def test_writes_are_checkpointed_into_the_file_in_the_background(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    path = str(tmp_path / "x.idx")
+    with StoryIndex.open(path, ClusterConfig()) as index:
+        index.add(make_articles(5, seed=1))
+        index._checkpointer.wait()  # for the checkpoint after that batch
+        before = os.path.getsize(path)
+        runs = index._checkpointer.runs
+        index.add(make_articles(200, seed=2, prefix="b"))
+        index._checkpointer.wait()
+        # far below CHECKPOINT_PAGES: without the thread the batch would still be in the log
+        assert os.path.getsize(path) > before
+        assert runs >= 1
+        assert index._checkpointer.runs > runs
+        assert index._checkpointer.failures == 0
+        with StoryIndex.open(path) as other:  # a second writer is not blocked by it
+            other.add(make_articles(3, seed=3, prefix="c"))
+        assert len(index.query(make_articles(1, seed=4, prefix="q")[0]).id) > 0
 
 
 @pytest.mark.parametrize("seed", [0, 1, 2])

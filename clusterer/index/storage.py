@@ -13,7 +13,10 @@ Storage choices
   copying the batch's pages into the file and syncing it each time. Every ~10 batches
   instead, pages written by several batches (index and story pages) are copied once
   and the file is synced once; ``add`` spent ~15-20 ms less waiting per batch at 100k
-  stored. The log may grow to ~64 MB plus one batch between checkpoints.
+  stored. Since then a writer checkpoints in a background thread after each write
+  (:mod:`clusterer.index.checkpoint`), so the log stays about one batch long and no
+  ``COMMIT`` pays for a checkpoint; the automatic one remains as the bound on the log
+  (~64 MB plus one batch) should that thread fall behind.
 * **One ``BEGIN IMMEDIATE`` transaction per write** (``add``, ``remove``, ``expire``): the
   write lock is taken before anything is read, so two writers serialise (the second
   waits up to ``busy_timeout``) and never decide on a stale snapshot.
@@ -81,7 +84,8 @@ __all__ = [
 FORMAT_VERSION = 3
 APPLICATION_ID = 0x434C5358  # "CLSX"
 
-#: Log pages (4 KB) after which a commit checkpoints the log into the file (~64 MB).
+#: Log pages (4 KB) after which a commit checkpoints the log into the file (~64 MB), when
+#: the background checkpoints (:mod:`clusterer.index.checkpoint`) have not kept it shorter.
 CHECKPOINT_PAGES = 16384
 
 REBUILD = "clusterer index add NEW_INDEX CORPUS..."

@@ -31,6 +31,7 @@ from ..models import Article
 from . import maintenance, views
 from .batch import Batch, Plan, day_of, plan_batch, prepare
 from .cache import TermCache
+from .checkpoint import Checkpointer
 from .derived import Derived
 from .results import check_unique, results
 from .storage import attach, connect, guard, quick_check, read_meta
@@ -73,6 +74,7 @@ class StoryIndex:
         #: Set while a write has changed the in-memory statistics and its committed
         #: rows are not yet in the lookups; found set, they are rebuilt from the file.
         self._dirty = False
+        self._checkpointer = Checkpointer(path)
 
     # -- opening ------------------------------------------------------------------------
     @classmethod
@@ -160,6 +162,7 @@ class StoryIndex:
     # -- context ------------------------------------------------------------------------
     def close(self) -> None:
         """Close the file (idempotent)."""
+        self._checkpointer.close()
         if self._conn is not None:
             self._conn.close()
             self._conn = None
@@ -235,6 +238,7 @@ class StoryIndex:
                 self._sync()
                 yield self._db
                 self._db.execute("COMMIT")
+                self._checkpointer.request()
             except BaseException:
                 # in-memory statistics and lookups may be ahead of the file: rebuild them
                 self._version = None
