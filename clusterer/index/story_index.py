@@ -18,7 +18,8 @@ from __future__ import annotations
 import math
 import os
 import sqlite3
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from datetime import datetime
 from types import TracebackType
@@ -75,6 +76,7 @@ class StoryIndex:
         #: rows are not yet in the lookups; found set, they are rebuilt from the file.
         self._dirty = False
         self._checkpointer = Checkpointer(path)
+        self._committer: ThreadPoolExecutor | None = None
 
     # -- opening ------------------------------------------------------------------------
     @classmethod
@@ -163,6 +165,9 @@ class StoryIndex:
     def close(self) -> None:
         """Close the file (idempotent)."""
         self._checkpointer.close()
+        if self._committer is not None:
+            self._committer.shutdown()
+            self._committer = None
         if self._conn is not None:
             self._conn.close()
             self._conn = None
@@ -231,13 +236,14 @@ class StoryIndex:
                 self._db.execute("COMMIT")
 
     @contextmanager
-    def _write(self) -> Iterator[sqlite3.Connection]:
+    def _write(self, beside: Callable[[], None] | None = None) -> Iterator[sqlite3.Connection]:
+        """Run a write transaction; ``beside`` runs while it commits (see :meth:`_commit`)."""
         with guard(self.path):
             self._db.execute("BEGIN IMMEDIATE")
             try:
                 self._sync()
                 yield self._db
-                self._db.execute("COMMIT")
+                self._commit(beside)
                 self._checkpointer.request()
             except BaseException:
                 # in-memory statistics and lookups may be ahead of the file: rebuild them
@@ -246,6 +252,29 @@ class StoryIndex:
                 if self._db.in_transaction:
                     self._db.execute("ROLLBACK")
                 raise
+
+    def _commit(self, beside: Callable[[], None] | None) -> None:
+        """Commit; run ``beside`` (in-memory work only) meanwhile on this thread.
+
+        ``COMMIT`` writes and syncs the batch's log pages (~25 ms for 1,000 articles at
+        100k stored) with the GIL released, so it runs on a worker thread while this one
+        updates the lookups. ``beside`` must not touch the connection; it finishes
+        before the commit's outcome is known, so its changes are undone with the rest
+        (the lookups are rebuilt) if the commit fails. Either error is raised after
+        both have ended, the commit's first.
+        """
+        if beside is None:
+            self._db.execute("COMMIT")
+            return
+        if self._committer is None:
+            self._committer = ThreadPoolExecutor(1, thread_name_prefix="commit")
+        done = self._committer.submit(self._db.execute, "COMMIT")
+        try:
+            beside()
+        finally:
+            failed = done.exception()  # waits: the connection is ours again after this
+            if failed is not None:
+                raise failed
 
     # -- adding and querying ------------------------------------------------------------
     def add(self, articles: Iterable[Article]) -> list[IndexAssignment]:
@@ -277,7 +306,15 @@ class StoryIndex:
             return []
         check_unique(batch_list)
         batch = prepare(batch_list, self.config)
-        with self._write() as conn:
+        done: list[list[IndexAssignment]] = []
+        gone = np.zeros(0, np.int64)
+
+        def bookkeeping() -> None:  # while the batch commits: in memory only
+            self._remember(plan, first_row)
+            self._derived.forget(gone, self._counters["deletions"])
+            done.append(results(plan))
+
+        with self._write(bookkeeping) as conn:
             taken = views.stored_ids(conn, [a.id for a in batch_list])
             if taken:
                 first = sorted(taken)[0]
@@ -289,7 +326,6 @@ class StoryIndex:
             first_row = self._counters["next_article"]
             self._dirty = True
             write_plan(conn, plan, self.config, self._derived.stats, self._counters)
-            gone = np.zeros(0, np.int64)
             if self.window_days is not None:
                 newest = conn.execute("SELECT max(day) FROM articles").fetchone()[0]
                 if newest is not None:
@@ -301,10 +337,8 @@ class StoryIndex:
                         self._derived.stats,
                         self._counters,
                     )
-        self._remember(plan, first_row)
-        self._derived.forget(gone, self._counters["deletions"])
         self._dirty = False
-        return results(plan)
+        return done[0]
 
     def _remember(self, plan: Plan, first: int) -> None:
         """Put a just-committed batch into the in-memory lookups (not read back).
