@@ -18,7 +18,7 @@ import numpy as np
 import numpy.typing as npt
 from numba import njit, prange, uint32, uint64
 
-from ._kernels import _fmix32, _mix64, _scan
+from ._kernels import _fmix32, _mix64, _scan, radix_sort
 
 __all__ = ["radix_sort", "shingle_and_sign", "sign_row", "sign_texts"]
 
@@ -29,34 +29,6 @@ U64 = npt.NDArray[np.uint64]
 
 _SHINGLE_SEED = uint64(0x9E3779B97F4A7C15)
 _NONE = uint32(0xFFFFFFFF)
-
-
-@njit(nogil=True, cache=True)
-def radix_sort(values: U32, work: U32, count: I64) -> None:
-    """Sort ``values`` in place, least significant byte first (four stable passes).
-
-    ``work`` holds at least ``values.size`` items and ``count`` 256; both are scratch.
-    For the few hundred shingles of an article this beats a comparison sort several
-    times over (no data-dependent branches).
-    """
-    m = values.shape[0]
-    src = values
-    dst = work[:m]
-    for shift in range(0, 32, 8):
-        count[:] = 0
-        for s in range(m):
-            count[(src[s] >> shift) & 255] += 1
-        total = 0
-        for c in range(256):
-            here = count[c]
-            count[c] = total
-            total += here
-        for s in range(m):
-            digit = (src[s] >> shift) & 255
-            dst[count[digit]] = src[s]
-            count[digit] += 1
-        src, dst = dst, src
-    # An even number of passes leaves the result back in ``values``.
 
 
 @njit(nogil=True, cache=True)

@@ -12,6 +12,7 @@ from clusterer.signatures import featurize
 
 pytest.importorskip("numba")
 
+from clusterer._kernels import term_counts
 from clusterer._sign_kernels import radix_sort
 from tests.test_signatures import FIELDS, TEXTS, TITLES
 
@@ -29,6 +30,56 @@ def test_radix_sort_matches_numpy(size: int) -> None:
     expected = np.sort(values)
     radix_sort(values, np.empty(size, np.uint32), np.empty(256, np.int64))
     assert np.array_equal(values, expected)
+
+
+def _term_counts_reference(
+    body_ptr: np.ndarray,
+    body: np.ndarray,
+    title_ptr: np.ndarray,
+    title: np.ndarray,
+    nf: int,
+    stop: np.ndarray,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    ptr, feats, bcs, tcs = [0], [], [], []
+    for i in range(body_ptr.size - 1):
+        counts: dict[int, list[int]] = {}
+        for field, (p, h) in enumerate(((body_ptr, body), (title_ptr, title))):
+            for x in h[p[i] : p[i + 1]].tolist():
+                f = (x & 0xFFFFFFFF) % nf
+                if not stop[f]:
+                    counts.setdefault(f, [0, 0])[field] += 1
+        for f in sorted(counts):
+            feats.append(f)
+            bcs.append(min(counts[f][0], 65535))
+            tcs.append(min(counts[f][1], 65535))
+        ptr.append(len(feats))
+    return (
+        np.array(ptr, np.int64),
+        np.array(feats, np.uint32),
+        np.array(bcs, np.uint16),
+        np.array(tcs, np.uint16),
+    )
+
+
+@pytest.mark.parametrize("nf", [2**20, 100003, 2**10])
+def test_term_counts_match_reference(nf: int) -> None:
+    """Both feature reductions (mask for a power of two, else division) and the sort."""
+    rng = np.random.default_rng(nf)
+    lens = rng.integers(0, 300, 40)
+    lens[3] = 0
+    body_ptr = np.concatenate(([0], np.cumsum(lens))).astype(np.int64)
+    body = rng.integers(0, 2**64, int(body_ptr[-1]), dtype=np.uint64)
+    body[: body.size // 3] = body[body.size // 3 : 2 * (body.size // 3)]  # repeats
+    tlens = rng.integers(0, 12, 40)
+    title_ptr = np.concatenate(([0], np.cumsum(tlens))).astype(np.int64)
+    title = body[rng.integers(0, body.size, int(title_ptr[-1]))]  # terms in both fields
+    stop = np.zeros(nf, np.bool_)
+    stop[(body[::7] & np.uint64(0xFFFFFFFF)) % np.uint64(nf)] = True
+    got = term_counts(body_ptr, body, title_ptr, title, nf, stop)
+    want = _term_counts_reference(body_ptr, body, title_ptr, title, nf, stop)
+    for g, w in zip(got, want, strict=True):
+        assert g.dtype == w.dtype
+        assert np.array_equal(g, w)
 
 
 def _signed_only(config: ClusterConfig, titles: list[str], texts: list[str]) -> None:
