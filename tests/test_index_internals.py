@@ -258,11 +258,12 @@ def test_connections_checkpoint_every_checkpoint_pages(tmp_path) -> None:  # typ
 def test_writes_are_checkpointed_into_the_file_in_the_background(tmp_path) -> None:  # type: ignore[no-untyped-def]
     path = str(tmp_path / "x.idx")
     with StoryIndex.open(path, ClusterConfig()) as index:
-        index.add(make_articles(5, seed=1))
-        index._checkpointer.wait()  # for the checkpoint after that batch
+        index.add(make_articles(200, seed=2, prefix="b"))
+        index._checkpointer.wait()
         before = os.path.getsize(path)
         runs = index._checkpointer.runs
-        index.add(make_articles(200, seed=2, prefix="b"))
+        # the next write checkpoints the log of the last one as it begins
+        index.add(make_articles(3, seed=3, prefix="c"))
         index._checkpointer.wait()
         # far below CHECKPOINT_PAGES: without the thread the batch would still be in the log
         assert os.path.getsize(path) > before
@@ -270,8 +271,8 @@ def test_writes_are_checkpointed_into_the_file_in_the_background(tmp_path) -> No
         assert index._checkpointer.runs > runs
         assert index._checkpointer.failures == 0
         with StoryIndex.open(path) as other:  # a second writer is not blocked by it
-            other.add(make_articles(3, seed=3, prefix="c"))
-        assert len(index.query(make_articles(1, seed=4, prefix="q")[0]).id) > 0
+            other.add(make_articles(3, seed=4, prefix="d"))
+        assert len(index.query(make_articles(1, seed=5, prefix="q")[0]).id) > 0
 
 
 @pytest.mark.parametrize("seed", [0, 1, 2])

@@ -5,11 +5,13 @@ Done by SQLite's automatic checkpoint, it ran inside the ``COMMIT`` of every ~10
 batch, which then took ~200 ms instead of ~25 at 100k stored: ~10% of ``add``.
 
 A :class:`Checkpointer` instead runs ``PRAGMA wal_checkpoint(PASSIVE)`` on its own
-connection in a daemon thread after each write, while the caller goes on (SQLite
-releases the GIL while it copies and syncs). A passive checkpoint never takes the
+connection in a daemon thread when a write begins, so the previous writes' log goes
+into the file while this one plans its batch (SQLite releases the GIL while it copies
+and syncs), and not while the caller queries between writes. A passive checkpoint never takes the
 write lock and never waits for readers, so writers and readers of any process go on
 beside it; frames a reader still needs are left for a later one. When the whole log
-is in the file, the next write starts it over, so the log stays about one batch long.
+is in the file, the next commit starts it over, so the log stays about one or two
+batches long.
 
 Checkpoints are crash-safe in SQLite: a process killed during one leaves the log
 valid, and the next connection replays it. The writer's connection keeps SQLite's

@@ -13,8 +13,8 @@ Storage choices
   copying the batch's pages into the file and syncing it each time. Every ~10 batches
   instead, pages written by several batches (index and story pages) are copied once
   and the file is synced once; ``add`` spent ~15-20 ms less waiting per batch at 100k
-  stored. Since then a writer checkpoints in a background thread after each write
-  (:mod:`clusterer.index.checkpoint`), so the log stays about one batch long and no
+  stored. Since then a writer checkpoints in a background thread as each write begins
+  (:mod:`clusterer.index.checkpoint`), so the log stays a batch or two long and no
   ``COMMIT`` pays for a checkpoint; the automatic one remains as the bound on the log
   (~64 MB plus one batch) should that thread fall behind.
 * **One ``BEGIN IMMEDIATE`` transaction per write** (``add``, ``remove``, ``expire``): the

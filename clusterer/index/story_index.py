@@ -240,11 +240,13 @@ class StoryIndex:
         """Run a write transaction; ``beside`` runs while it commits (see :meth:`_commit`)."""
         with guard(self.path):
             self._db.execute("BEGIN IMMEDIATE")
+            # the log up to the last commit goes into the file while this write plans
+            # (not right after a commit, where it would compete with the caller's queries)
+            self._checkpointer.request()
             try:
                 self._sync()
                 yield self._db
                 self._commit(beside)
-                self._checkpointer.request()
             except BaseException:
                 # in-memory statistics and lookups may be ahead of the file: rebuild them
                 self._version = None
