@@ -12,6 +12,7 @@ the stage that needs them.
 
 from __future__ import annotations
 
+import contextlib
 import mmap
 import os
 import tempfile
@@ -182,7 +183,12 @@ class RaggedStore:
             yield mapped
         finally:
             mapped.values = np.zeros(0, dtype)
-            mm.close()
+            mapped._mm = None
+            # A view of the map may still be referenced (a caller's array, a frame kept
+            # by an exception or a first-time kernel compile): then the map, clean file
+            # pages only, is unmapped when that view goes.
+            with contextlib.suppress(BufferError):
+                mm.close()
 
     def close(self) -> None:
         """Close the column files (their removal is the directory owner's)."""

@@ -87,6 +87,20 @@ def test_mapped_column_holds_the_values_and_lets_pages_go(tmp_path) -> None:
     store.close()
 
 
+def test_a_view_kept_past_the_mapping_does_not_break_closing(tmp_path) -> None:
+    # The 1M benchmark once failed with "cannot close exported pointers exist": a view
+    # of the map was still referenced when the block ended.
+    store = RaggedStore(tmp_path, "x", [np.uint32])
+    values = np.arange(3000, dtype=np.uint32)
+    store.append(np.array([0, 1000, 3000]), values)
+    with store.mapped() as column:
+        kept = column.values[1000:2000]
+    assert np.array_equal(kept, values[1000:2000])  # still readable: unmapped when it goes
+    column.release(0, 3000)  # after the block: nothing to let go
+    del kept
+    store.close()
+
+
 def test_store_refuses_unsorted_rows_and_mismatched_columns(tmp_path) -> None:
     store = RaggedStore(tmp_path, "x", [np.uint32])
     store.append(np.array([0, 2, 3]), np.arange(3, dtype=np.uint32))
