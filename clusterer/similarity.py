@@ -16,7 +16,7 @@ import numpy.typing as npt
 
 from . import _kernels as kernels
 from . import _story_kernels as story_kernels
-from ._arrays import unique_codes, unique_pairs
+from ._arrays import unique_pairs
 from ._spill import RaggedStore
 from .config import ClusterConfig
 from .signatures import Features
@@ -28,7 +28,6 @@ __all__ = [
     "edge_threshold",
     "estimated_jaccard",
     "exact_jaccard",
-    "exact_jaccard_stored",
     "max_story_gap",
     "posting_lists",
     "story_candidates",
@@ -71,59 +70,6 @@ def _jaccard(
     if at_least is None:
         return np.asarray(kernels.jaccard_pairs(ptr, values, left, right))
     return np.asarray(kernels.jaccard_at_least(ptr, values, left, right, float(at_least)))
-
-
-def exact_jaccard_stored(
-    shingles: RaggedStore,
-    left: I64,
-    right: I64,
-    chunk_values: int = 1 << 25,
-    at_least: float | None = None,
-) -> F64:
-    """:func:`exact_jaccard` of shingle sets kept in a :class:`~clusterer._spill.RaggedStore`.
-
-    Pairs are taken in order of their left row, in chunks whose rows hold at most about
-    ``chunk_values`` shingles; each chunk's rows are read once and compared by the same
-    kernel, so the values equal those of :func:`exact_jaccard`.
-
-    Parameters
-    ----------
-    shingles : RaggedStore
-        One column of sorted distinct shingle hashes per article.
-    left, right : int64 arrays
-        Row pairs.
-    chunk_values : int, default 2**25
-        Shingles read per chunk (bounds memory: 4 bytes each).
-    at_least : float, optional
-        As for :func:`exact_jaccard`.
-
-    Returns
-    -------
-    float64 array
-        One value per pair.
-    """
-    out = np.empty(left.size, np.float64)
-    lengths = np.diff(shingles.ptr)
-    order = np.argsort(left, kind="stable")
-    cost = np.cumsum(lengths[left[order]] + lengths[right[order]])
-    start = 0
-    while start < order.size:
-        base = cost[start - 1] if start else 0
-        stop = int(np.searchsorted(cost, base + chunk_values, side="right"))
-        stop = min(max(stop, start + 1), order.size)
-        pick = order[start:stop]
-        a, b = left[pick], right[pick]
-        rows = unique_codes(np.concatenate((a, b)))
-        ptr, (values,) = shingles.read_rows(rows)
-        out[pick] = _jaccard(
-            ptr,
-            np.asarray(values, np.uint32),
-            np.searchsorted(rows, a),
-            np.searchsorted(rows, b),
-            at_least,
-        )
-        start = stop
-    return out
 
 
 def estimated_jaccard(
