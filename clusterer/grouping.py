@@ -29,6 +29,7 @@ __all__ = [
     "canonical_labels",
     "components",
     "link_stories",
+    "story_duplicates",
 ]
 
 I64 = npt.NDArray[np.int64]
@@ -461,3 +462,34 @@ def attach_singletons(
     new_scores = scores.copy()
     new_scores[s] = mean
     return Attachments(canonical_labels(new_labels), new_scores, s, t, mean, required)
+
+
+def story_duplicates(
+    left: I64, right: I64, jaccard: F64, story_sims: F64, threshold: float
+) -> tuple[I64, I64, F64]:
+    """Keep the near-duplicate pairs that may tie two articles into one story.
+
+    Duplicate groups are must-links of the story stage: a group is never split across
+    stories. A verified pair whose own story similarity is below ``threshold`` is the
+    same text under unrelated headlines and dates (a site's boilerplate left where the
+    extraction found no article, "Chat with us in Facebook Messenger..." on two video
+    pages of two events), which would tie two events together; such pairs are dropped
+    before the groups are formed. Copies of one report keep their story similarity
+    (cosine ~0.9 on their shared body) far above any story threshold.
+
+    Parameters
+    ----------
+    left, right, jaccard : arrays
+        Verified near-duplicate pairs and their Jaccard similarity.
+    story_sims : float64 array
+        Story similarity (TF-IDF cosine times date decay) of each pair.
+    threshold : float
+        ``story_threshold``.
+
+    Returns
+    -------
+    left, right, jaccard : arrays
+        The pairs kept, in their input order.
+    """
+    keep = story_sims >= threshold
+    return left[keep], right[keep], jaccard[keep]

@@ -27,7 +27,13 @@ from ._spill import FeatureSpill, RaggedStore, SpillBeyond
 from ._verify import exact_jaccard_blocked
 from .config import ClusterConfig
 from .errors import DuplicateIdError
-from .grouping import Attachments, attach_singletons, components, link_stories
+from .grouping import (
+    Attachments,
+    attach_singletons,
+    components,
+    link_stories,
+    story_duplicates,
+)
 from .headline import headline_of
 from .lsh import Banding, band_keys, candidate_pairs, choose_banding
 from .models import (
@@ -49,7 +55,7 @@ from .similarity import (
     tfidf_rows_stored,
 )
 
-__all__ = ["Progress", "cluster", "cluster_features"]
+__all__ = ["Progress", "cluster", "cluster_features", "duplicate_groups"]
 
 I64 = npt.NDArray[np.int64]
 F64 = npt.NDArray[np.float64]
@@ -258,10 +264,7 @@ def cluster_features(
         features.shingles = np.zeros(0, np.uint32)
 
     t = time.perf_counter()
-    dup_labels = _by_rank(components(n, dup_left, dup_right), rank)
-    dup_score = np.zeros(n)
-    np.maximum.at(dup_score, dup_left, dup_sim)
-    np.maximum.at(dup_score, dup_right, dup_sim)
+    dup_labels, dup_score = duplicate_groups(n, dup_left, dup_right, dup_sim, rank)
     timings["duplicate_groups"] = time.perf_counter() - t
 
     if duplicates_only:
@@ -291,6 +294,16 @@ def cluster_features(
         rows = tfidf_rows(features, config)
     days = _days(meta.dates)
     timings["tfidf"] = time.perf_counter() - t
+    t = time.perf_counter()
+    dup_left, dup_right, dup_sim = story_duplicates(
+        dup_left,
+        dup_right,
+        dup_sim,
+        story_similarity(rows, days, dup_left, dup_right, config),
+        config.story_threshold,
+    )
+    dup_labels, dup_score = duplicate_groups(n, dup_left, dup_right, dup_sim, rank)
+    timings["duplicate_groups"] += time.perf_counter() - t
     if release:
         features.term_features = np.zeros(0, np.uint32)
         features.term_body = np.zeros(0, np.uint16)
@@ -494,6 +507,32 @@ def near_duplicate_pairs(
         sim = estimated_jaccard(features.signatures, left, right)
     keep = sim >= config.duplicate_threshold
     return left[keep], right[keep], sim[keep], truncated
+
+
+def duplicate_groups(n: int, left: I64, right: I64, sim: F64, rank: I64) -> tuple[I64, F64]:
+    """Near-duplicate groups of verified pairs, and each article's best match score.
+
+    Parameters
+    ----------
+    n : int
+        Number of articles.
+    left, right, sim : arrays
+        Verified near-duplicate pairs (article rows) and their Jaccard similarity.
+    rank : (n,) int64
+        Id rank of each article row.
+
+    Returns
+    -------
+    labels : (n,) int64
+        Group per article, numbered by the smallest id rank among its members.
+    score : (n,) float64
+        Highest similarity of each article to another member of its group (0 alone).
+    """
+    labels = _by_rank(components(n, left, right), rank)
+    score = np.zeros(n)
+    np.maximum.at(score, left, sim)
+    np.maximum.at(score, right, sim)
+    return labels, score
 
 
 def _by_rank(labels: I64, rank: I64) -> I64:

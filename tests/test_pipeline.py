@@ -1,4 +1,6 @@
+import dataclasses
 import unicodedata
+from datetime import datetime, timezone
 
 import numpy as np
 import pytest
@@ -199,3 +201,67 @@ def test_headline_only_article_gets_the_same_story_from_the_index(tmp_path) -> N
         q0 = ix.query(articles[0])
     assert got["head"].story_id == q0.story_id
     assert got["bare"].new_story
+
+
+_BOILERPLATE = (
+    "Chat with us in Facebook Messenger. Find out what's happening in the world as it unfolds."
+)
+
+
+def _boilerplate_corpus() -> list[Article]:
+    """Three stories a year apart, each with a video page whose body is only site boilerplate.
+
+    The pages are near-duplicates of each other (the same text) but belong to three
+    stories; ``x0`` is a retitled copy of ``0-0``, which is the same report.
+    """
+    stories = make_corpus(3, n_stories=3, max_copies=1)
+    out = []
+    for a in stories:
+        s = int(a.id.split("-")[0])
+        out.append(dataclasses.replace(a, date=datetime(2021 + s, 3, 1, tzinfo=timezone.utc)))
+    for s in range(3):
+        first = next(a for a in out if a.id == f"{s}-0")
+        out.append(Article(id=f"v{s}", title=first.title, text=_BOILERPLATE, date=first.date))
+    first = out[0]
+    out.append(dataclasses.replace(first, id="x0", title="read this morning briefing"))
+    return out
+
+
+def test_boilerplate_twins_do_not_tie_their_stories() -> None:
+    articles = _boilerplate_corpus()
+    result = cluster(articles)
+    by_id = {a.id: a for a in result.assignments}
+    for s in range(3):  # each page with its own story, none with another's
+        assert by_id[f"v{s}"].story_id == by_id[f"{s}-0"].story_id
+    assert len({by_id[f"{s}-0"].story_id for s in range(3)}) == 3
+    assert len({by_id[f"v{s}"].duplicate_group_id for s in range(3)}) == 3
+    # a copy under another headline is still the same report
+    assert by_id["x0"].duplicate_group_id == by_id["0-0"].duplicate_group_id
+    for group in result.duplicate_groups:  # groups stay nested in stories
+        assert {by_id[m].story_id for m in group.members} == {group.story_id}
+    # --duplicates-only keeps every verified pair: the pages are one group there
+    dups = {a.id: a.duplicate_group_id for a in cluster(articles, duplicates_only=True).assignments}
+    assert dups["v0"] == dups["v1"] == dups["v2"]
+
+
+def test_boilerplate_twins_get_the_same_stories_from_the_index(tmp_path) -> None:
+    from clusterer.index import StoryIndex
+
+    articles = _boilerplate_corpus()
+    batch = {a.id: a.story_id for a in cluster(articles).assignments}
+    assert articles[6].id == "v0"
+    for split in (len(articles), 6):  # one batch; the stories, then the pages and the copy
+        with StoryIndex.open(str(tmp_path / f"ix{split}.db")) as ix:
+            ix.add(articles[:split])
+            if split < len(articles):
+                ix.add(articles[split:])
+            got = {m: s.id for s in ix.stories() for m in s.members}
+        assert _partition_of(got) == _partition_of(batch)
+        assert all(got[f"v{s}"] == got[f"{s}-0"] for s in range(3))
+
+
+def _partition_of(labels: dict[str, int]) -> set[frozenset[str]]:
+    groups: dict[int, set[str]] = {}
+    for k, v in labels.items():
+        groups.setdefault(v, set()).add(k)
+    return {frozenset(g) for g in groups.values()}

@@ -17,7 +17,13 @@ import numpy as np
 import numpy.typing as npt
 
 from ..config import ClusterConfig
-from ..grouping import Attachments, attach_singletons, canonical_labels, components
+from ..grouping import (
+    Attachments,
+    attach_singletons,
+    canonical_labels,
+    components,
+    story_duplicates,
+)
 from ..pipeline import _by_rank
 from . import stages
 from ._dask_graph import _edges, _Graph
@@ -147,25 +153,7 @@ def _attach(
     scores_by_rank[rank] = scores
 
     def score(a: I64, b: I64) -> F64:
-        ra, rb = order[a], order[b]
-        out = np.zeros(a.size)
-        bucket = np.arange(a.size) * nb // max(a.size, 1)  # runs of pairs: a story per bucket
-        extracts = []
-        needs = [np.unique(np.concatenate((ra[bucket == k], rb[bucket == k]))) for k in range(nb)]
-        owners = [np.searchsorted(offsets, m, side="right") - 1 for m in needs]
-        for q, sp in enumerate(sparts):
-            asks = g.scatter([m[own == q] for m, own in zip(needs, owners, strict=True)])
-            extracts.append(g.submit(stages.tfidf_extract, sp, int(offsets[q]), *asks))
-        jobs = []
-        for k in range(nb):
-            sel = bucket == k
-            payload = g.scatter([ra[sel], rb[sel]])
-            jobs.append(
-                g.submit(stages.attach_scores, config, *payload, *[g.item(e, k) for e in extracts])
-            )
-        for k, sim in enumerate(g.gather(jobs)):
-            out[bucket == k] = sim
-        return out
+        return _pair_scores(g, sparts, offsets, order[a], order[b], config, nb)
 
     return attach_singletons(
         by_rank,
@@ -177,3 +165,53 @@ def _attach(
         config.attach_ratio,
         config.attach_floor,
     )
+
+
+def _pair_scores(
+    g: _Graph,
+    sparts: Sequence[Any],
+    offsets: I64,
+    left: I64,
+    right: I64,
+    config: ClusterConfig,
+    nb: int,
+) -> F64:
+    """Story similarity of pairs of global rows, computed on workers.
+
+    The pairs are cut into ``nb`` contiguous runs (pairs that come grouped, by lone
+    article and story, stay together), and each run is scored on a worker with the
+    TF-IDF rows it needs fetched from their partitions.
+    """
+    out = np.zeros(left.size)
+    bucket = np.arange(left.size) * nb // max(left.size, 1)
+    extracts = []
+    needs = [np.unique(np.concatenate((left[bucket == k], right[bucket == k]))) for k in range(nb)]
+    owners = [np.searchsorted(offsets, m, side="right") - 1 for m in needs]
+    for q, sp in enumerate(sparts):
+        asks = g.scatter([m[own == q] for m, own in zip(needs, owners, strict=True)])
+        extracts.append(g.submit(stages.tfidf_extract, sp, int(offsets[q]), *asks))
+    jobs = []
+    for k in range(nb):
+        sel = bucket == k
+        payload = g.scatter([left[sel], right[sel]])
+        jobs.append(
+            g.submit(stages.attach_scores, config, *payload, *[g.item(e, k) for e in extracts])
+        )
+    for k, sim in enumerate(g.gather(jobs)):
+        out[bucket == k] = sim
+    return out
+
+
+def _story_duplicates(
+    g: _Graph,
+    sparts: Sequence[Any],
+    offsets: I64,
+    dups: tuple[I64, I64, F64],
+    config: ClusterConfig,
+    nb: int,
+) -> tuple[I64, I64, F64]:
+    """Keep the duplicate pairs that may tie a story (:func:`story_duplicates`), as locally."""
+    if dups[0].size == 0:
+        return dups
+    sims = _pair_scores(g, sparts, offsets, dups[0], dups[1], config, nb)
+    return story_duplicates(*dups, sims, config.story_threshold)

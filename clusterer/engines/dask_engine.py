@@ -17,6 +17,9 @@ TF-IDF                 W    per-partition bincounts summed on workers, then rows
 story edges            W    top-term postings shuffled by term, each bucket with the
                             TF-IDF rows of its articles; candidates scored as they are
                             enumerated (``strong_posting_pairs``), only edges move
+story duplicates       W/C  duplicate pairs scored on workers (as the attachment pass
+                            scores its pairs); pairs below ``story_threshold`` leave the
+                            groups, which are formed again on the client
 linkage                W/C  components on the client (edge list); whole components
                             grouped into buckets, linked on workers in id-rank order
 attachment             W/C  lone articles decided on the client; their pair scores
@@ -40,14 +43,13 @@ import numpy as np
 import numpy.typing as npt
 
 from ..config import ClusterConfig
-from ..grouping import components
 from ..models import Clustering
-from ..pipeline import _by_rank, _finish, _Meta, attachment_links
+from ..pipeline import _by_rank, _finish, _Meta, attachment_links, duplicate_groups
 from ..readers.options import OnDuplicateId
 from ..signatures import Features
 from . import stages
 from ._dask_graph import _edges, _fetch_and_score, _Graph, client_for
-from ._dask_link import _attach, _link, _local_edge_order, _story_edges
+from ._dask_link import _attach, _link, _local_edge_order, _story_duplicates, _story_edges
 from .partitions import Partition, ReadOptions, count_lines, numbered
 
 I64 = npt.NDArray[np.int64]
@@ -108,7 +110,7 @@ def run_dask(
     def lap(name: str) -> None:
         nonlocal t
         now = time.perf_counter()
-        timings[name] = now - t
+        timings[name] = timings.get(name, 0.0) + now - t
         t = now
 
     split = [p for p in parts if p.kind == "parquet" or sum(q.path == p.path for q in parts) > 1]
@@ -159,10 +161,7 @@ def run_dask(
     dup_left, dup_right, dup_sim = _local_edge_order(dl, dr, ds, copy_l, copy_r, n)
     lap("band_verify")
 
-    dup_labels = _by_rank(components(n, dup_left, dup_right), rank)
-    dup_score = np.zeros(n)
-    np.maximum.at(dup_score, dup_left, dup_sim)
-    np.maximum.at(dup_score, dup_right, dup_sim)
+    dup_labels, dup_score = duplicate_groups(n, dup_left, dup_right, dup_sim, rank)
     lap("duplicate_groups")
 
     attached = _edges([])
@@ -172,6 +171,11 @@ def run_dask(
     else:
         futs, sparts, (s_left, s_right, s_sim) = _story_edges(g, futs, offsets, config, nb)
         lap("story_candidates_similarity")
+        dup_left, dup_right, dup_sim = _story_duplicates(
+            g, sparts, offsets, (dup_left, dup_right, dup_sim), config, nb
+        )
+        dup_labels, dup_score = duplicate_groups(n, dup_left, dup_right, dup_sim, rank)
+        lap("duplicate_groups")
         # Links below story_threshold (kept down to attach_floor) only serve the pass.
         strong = s_sim >= config.story_threshold
         story_labels, story_scores, cuts = _link(

@@ -6,9 +6,10 @@ The index *continues* that agglomeration: the stored stories a batch reaches are
 starting clusters, never split, and the batch's articles join as singletons.
 
 1. **Near-duplicate groups.** Verified matches (band-key lookups, then exact or
-   estimated Jaccard >= ``duplicate_threshold``) unite groups; matching several stored
-   groups merges them (``group_merged`` events). A group never spans two stories: the
-   stories of merged groups merge (must-link).
+   estimated Jaccard >= ``duplicate_threshold``) whose story similarity also reaches
+   ``story_threshold`` (:func:`clusterer.grouping.story_duplicates`) unite groups;
+   matching several stored groups merges them (``group_merged`` events). A group never
+   spans two stories: the stories of merged groups merge (must-link).
 2. **Components.** Links at or above ``story_threshold`` between a batch article and a
    candidate (stored or in the batch, sharing a top term within the date window), the
    stored stories and the groups connect the pool. Components without a batch article
@@ -41,7 +42,7 @@ import numpy as np
 import numpy.typing as npt
 
 from ..config import ClusterConfig
-from ..grouping import attach_singletons, components
+from ..grouping import attach_singletons, components, story_duplicates
 from ..similarity import TfidfRows, story_similarity
 
 __all__ = ["Decision", "Outcome", "Pool", "assign_batch"]
@@ -175,6 +176,8 @@ def assign_batch(
         Scores and merges; ``pool.story`` and ``pool.group`` hold the final labels.
     """
     n, s, thr = len(pool.ids), pool.stored, config.story_threshold
+    # As in the batch path: a duplicate pair below the story threshold ties no story.
+    dups = story_duplicates(*dups, story_similarity(pool.rows, pool.days, *dups[:2], config), thr)
     group_merges: list[tuple[int, int, int]] = []
     story_merges: list[tuple[int, int, int]] = []
     gl, gr = _stars(pool.group)
