@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import dataclasses
+from datetime import datetime, timezone
+
 import numpy as np
 
 from clusterer import Article
@@ -26,4 +29,26 @@ def make_corpus(
         # an independent report of the same story (same vocabulary, different text)
         other = " ".join(rng.choice(vocab, size=150))
         out.append(Article(id=f"{prefix}{s}-r", title=title, text=other))
+    return out
+
+
+BOILERPLATE = (
+    "Chat with us in Facebook Messenger. Find out what's happening in the world as it unfolds."
+)
+
+
+def boilerplate_corpus() -> list[Article]:
+    """Three stories a year apart, each with a video page whose body is only site boilerplate.
+
+    The pages ``v0``-``v2`` are near-duplicates of each other (the same text) but belong
+    to three stories; ``x0`` is a retitled copy of ``0-0``, which is the same report.
+    """
+    out = []
+    for a in make_corpus(3, n_stories=3, max_copies=1):
+        s = int(a.id.split("-")[0])
+        out.append(dataclasses.replace(a, date=datetime(2021 + s, 3, 1, tzinfo=timezone.utc)))
+    for s in range(3):
+        first = next(a for a in out if a.id == f"{s}-0")
+        out.append(Article(id=f"v{s}", title=first.title, text=BOILERPLATE, date=first.date))
+    out.append(dataclasses.replace(out[0], id="x0", title="read this morning briefing"))
     return out

@@ -522,3 +522,23 @@ def test_interrupt_inside_compiled_code_is_exit_130() -> None:
     assert info.value.exit_code == 130
     with pytest.raises(SystemError), user_errors():
         raise SystemError("unrelated")
+
+
+def test_explain_pair_says_a_boilerplate_twin_ties_no_group(tmp_path: Path) -> None:
+    from tests.corpus_gen import boilerplate_corpus
+
+    records = [
+        {"id": a.id, "title": a.title, "text": a.text, "date": a.date.isoformat()}
+        for a in boilerplate_corpus()
+        if a.date is not None
+    ]
+    src = write_jsonl(tmp_path / "in.jsonl", records)
+    out = tmp_path / "o.jsonl"
+    assert run("cluster", src, "-q", "-o", out).exit_code == 0
+    twins = run("explain", out, "v0", "v1", "-i", src)
+    assert twins.exit_code == 0, twins.output
+    assert "same duplicate group" in twins.stdout
+    assert "yes; below the story threshold, it ties no group" in twins.stdout
+    copy = run("explain", out, "0-0", "x0", "-i", src)
+    assert copy.exit_code == 0, copy.output
+    assert "ties no group" not in copy.stdout

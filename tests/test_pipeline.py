@@ -1,6 +1,4 @@
-import dataclasses
 import unicodedata
-from datetime import datetime, timezone
 
 import numpy as np
 import pytest
@@ -9,7 +7,7 @@ from hypothesis import strategies as st
 from sklearn.base import clone
 
 from clusterer import Article, ClusterConfig, DuplicateIdError, StoryClusterer, cluster
-from tests.corpus_gen import make_corpus
+from tests.corpus_gen import boilerplate_corpus, make_corpus
 
 
 def _assignment(result):  # id -> (story, duplicate group)
@@ -203,32 +201,8 @@ def test_headline_only_article_gets_the_same_story_from_the_index(tmp_path) -> N
     assert got["bare"].new_story
 
 
-_BOILERPLATE = (
-    "Chat with us in Facebook Messenger. Find out what's happening in the world as it unfolds."
-)
-
-
-def _boilerplate_corpus() -> list[Article]:
-    """Three stories a year apart, each with a video page whose body is only site boilerplate.
-
-    The pages are near-duplicates of each other (the same text) but belong to three
-    stories; ``x0`` is a retitled copy of ``0-0``, which is the same report.
-    """
-    stories = make_corpus(3, n_stories=3, max_copies=1)
-    out = []
-    for a in stories:
-        s = int(a.id.split("-")[0])
-        out.append(dataclasses.replace(a, date=datetime(2021 + s, 3, 1, tzinfo=timezone.utc)))
-    for s in range(3):
-        first = next(a for a in out if a.id == f"{s}-0")
-        out.append(Article(id=f"v{s}", title=first.title, text=_BOILERPLATE, date=first.date))
-    first = out[0]
-    out.append(dataclasses.replace(first, id="x0", title="read this morning briefing"))
-    return out
-
-
 def test_boilerplate_twins_do_not_tie_their_stories() -> None:
-    articles = _boilerplate_corpus()
+    articles = boilerplate_corpus()
     result = cluster(articles)
     by_id = {a.id: a for a in result.assignments}
     for s in range(3):  # each page with its own story, none with another's
@@ -247,7 +221,7 @@ def test_boilerplate_twins_do_not_tie_their_stories() -> None:
 def test_boilerplate_twins_get_the_same_stories_from_the_index(tmp_path) -> None:
     from clusterer.index import StoryIndex
 
-    articles = _boilerplate_corpus()
+    articles = boilerplate_corpus()
     batch = {a.id: a.story_id for a in cluster(articles).assignments}
     assert articles[6].id == "v0"
     for split in (len(articles), 6):  # one batch; the stories, then the pages and the copy

@@ -134,10 +134,12 @@ def _explain_pair(
         f"({x.duplicate_group_id} / {y.duplicate_group_id})",
     )
     table.add_row("Jaccard (MinHash estimate)", f"{s.jaccard_estimate:.3f}")
+    # A near-duplicate pair below the story threshold is left out of the groups.
+    untied = "; below the story threshold, it ties no group" if not s.story_link else ""
     table.add_row(
         "Jaccard (exact)",
         f"{s.jaccard_exact:.3f} (near-duplicate at >= {config.duplicate_threshold}: "
-        f"{'yes' if s.near_duplicate else 'no'})",
+        f"{'yes' + untied if s.near_duplicate else 'no'})",
     )
     table.add_row("TF-IDF cosine (title-weighted)", f"{s.tfidf_cosine:.3f}")
     gap = "unknown (a date is missing)" if s.gap_days is None else f"{s.gap_days:.2f} days"
