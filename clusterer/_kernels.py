@@ -15,7 +15,7 @@ import numpy as np
 import numpy.typing as npt
 from numba import njit, prange, uint32, uint64
 
-from ._story_kernels import _list_pairs
+from ._story_kernels import _list_pairs, sparse_dot
 
 __all__ = [
     "band_keys",
@@ -388,20 +388,7 @@ def cosine_pairs(
     m = left.shape[0]
     out = np.zeros(m, dtype=np.float64)
     for k in prange(m):
-        a0, a1 = ptr[left[k]], ptr[left[k] + 1]
-        b0, b1 = ptr[right[k]], ptr[right[k] + 1]
-        acc = 0.0
-        i, j = a0, b0
-        while i < a1 and j < b1:
-            if features[i] == features[j]:
-                acc += float(weights[i]) * float(weights[j])
-                i += 1
-                j += 1
-            elif features[i] < features[j]:
-                i += 1
-            else:
-                j += 1
-        out[k] = acc
+        out[k] = sparse_dot(ptr, features, weights, left[k], right[k])
     return out
 
 

@@ -18,6 +18,8 @@ __all__ = [
     "RING_LIMIT",
     "distinct_pairs",
     "posting_order",
+    "sparse_dot",
+    "story_scores",
     "strong_window_pairs",
     "top_k_positions",
 ]
@@ -103,7 +105,7 @@ def _set_row(
         f = features[i]
         if on:
             bits[f >> 6] |= np.uint64(1) << np.uint64(f & 63)
-            dense[f] = float(weights[i])
+            dense[f] = weights[i]
         else:
             bits[f >> 6] = np.uint64(0)
 
@@ -122,15 +124,63 @@ def _score_dense(
 ) -> float:
     """Return the story similarity of rows ``a`` and ``b``, ``a`` scattered in ``dense``.
 
-    The products of shared features are summed in ascending feature order, as
-    ``cosine_pairs`` sums them, so the float64 result is the same.
+    The products of shared features (float32, as ``cosine_pairs`` forms them) are
+    summed in float64 in ascending feature order, as ``cosine_pairs`` sums them, so
+    the result is the same float64 value (``dense`` is float32).
     """
     acc = 0.0
     for j in range(ptr[b], ptr[b + 1]):
         f = features[j]
         if bits[f >> 6] & (np.uint64(1) << np.uint64(f & 63)):
-            acc += dense[f] * float(weights[j])
+            acc += dense[f] * weights[j]
     return _final_score(acc, days, decay, a, b)
+
+
+@njit(inline="always", cache=True)
+def sparse_dot(ptr: Any, features: Any, weights: Any, a: int, b: int) -> float:
+    """Dot product of CSR rows ``a`` and ``b`` (ascending features, float32 weights).
+
+    The float32 products of shared features, summed in float64 in ascending feature
+    order (the arithmetic every story score uses).
+    """
+    acc = 0.0
+    i, j = ptr[a], ptr[b]
+    a1, b1 = ptr[a + 1], ptr[b + 1]
+    while i < a1 and j < b1:
+        if features[i] == features[j]:
+            acc += weights[i] * weights[j]
+            i += 1
+            j += 1
+        elif features[i] < features[j]:
+            i += 1
+        else:
+            j += 1
+    return acc
+
+
+@njit(parallel=True, cache=True)
+def story_scores(
+    ptr: I64,
+    features: npt.NDArray[np.uint32],
+    weights: npt.NDArray[np.float32],
+    days: F64,
+    decay: float,
+    left: I64,
+    right: I64,
+) -> F64:
+    """Story similarity of each pair: TF-IDF cosine, date decay and clipping in one pass.
+
+    The cosine is ``cosine_pairs``'s (float32 products of shared features summed in
+    float64, ascending features), the decay and clipping ``_final_score``'s (``decay
+    <= 0``: none), so each value is what the NumPy formulation gives, without its
+    whole-array temporaries.
+    """
+    m = left.shape[0]
+    out = np.empty(m, dtype=np.float64)
+    for k in prange(m):
+        a, b = left[k], right[k]
+        out[k] = _final_score(sparse_dot(ptr, features, weights, a, b), days, decay, a, b)
+    return out
 
 
 @njit(cache=True)
@@ -216,9 +266,11 @@ def _score_list(
     index (feature -> entries, newest first), so the left row's terms find the window
     rows sharing them directly: the work per posting is its terms plus the products
     that are really there, instead of every term of up to ``cap`` neighbours. Each
-    cosine sums the same float64 products in the same ascending feature order as
-    ``_score_dense``. Undated postings that a dated posting pairs with after its dated window
-    are scored by the scatter of ``_score_dense``.
+    cosine sums the same float32 products in the same ascending feature order as
+    ``_score_dense`` and ``cosine_pairs``, so a pair is kept exactly when its
+    ``similarity.story_similarity`` reaches ``threshold``. Undated postings that a
+    dated posting pairs with after its dated window are scored by the scatter of
+    ``_score_dense``.
     """
     e_feat, e_pos, e_w, e_next = ring
     head, head_pos = heads
@@ -248,7 +300,7 @@ def _score_list(
                     e_next[slot] = -1
                 e_feat[slot] = f
                 e_pos[slot] = inserted
-                e_w[slot] = float(weights[i])
+                e_w[slot] = weights[i]
                 head[h] = slot
                 head_pos[h] = inserted
                 slot += 1
@@ -266,7 +318,7 @@ def _score_list(
                 at = head[h]
                 if at < 0 or head_pos[h] <= p or e_pos[at] != head_pos[h]:
                     continue
-                wa = float(weights[i])
+                wa = weights[i]
                 while True:
                     if e_feat[at] == f:
                         acc[e_pos[at] - p - 1] += wa * e_w[at]
@@ -420,13 +472,13 @@ def strong_window_pairs(
         ring = (
             np.empty(ring_size, dtype=np.uint32),
             np.empty(ring_size, dtype=np.int64),
-            np.empty(ring_size, dtype=np.float64),
+            np.empty(ring_size, dtype=np.float32),
             np.empty(ring_size, dtype=np.int64),
         )
         heads = (np.full(table, -1, dtype=np.int64), np.full(table, -1, dtype=np.int64))
         acc = np.empty(max(window, 1), dtype=np.float64)
         bits = np.zeros((n_features >> 6) + 1, dtype=np.uint64)
-        dense = np.empty(n_features, dtype=np.float64)
+        dense = np.empty(n_features, dtype=np.float32)
         for t in range(bounds[c], bounds[c + 1]):
             if raw[t + 1] == raw[t]:
                 continue

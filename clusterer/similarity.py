@@ -506,5 +506,16 @@ def story_similarity(
     float64 array
         Similarity in [0, 1] per pair.
     """
-    cos = np.asarray(kernels.cosine_pairs(rows.ptr, rows.features, rows.weights, left, right))
-    return np.clip(cos * date_decay(days[left], days[right], config), 0.0, 1.0)
+    decay = -1.0 if config.date_decay_days is None else float(config.date_decay_days)
+    # One compiled pass: the cosine of cosine_pairs times date_decay, clipped to [0, 1].
+    return np.asarray(
+        story_kernels.story_scores(
+            rows.ptr,
+            rows.features,
+            rows.weights,
+            np.ascontiguousarray(days, np.float64),
+            decay,
+            np.ascontiguousarray(left, np.int64),
+            np.ascontiguousarray(right, np.int64),
+        )
+    )

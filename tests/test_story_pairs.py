@@ -8,11 +8,13 @@ import pytest
 
 from clusterer import Article, ClusterConfig
 from clusterer._arrays import unique_codes, unique_pairs
+from clusterer._kernels import cosine_pairs
 from clusterer._story_kernels import RING_LIMIT, distinct_pairs, strong_window_pairs
 from clusterer.pipeline import _days
 from clusterer.signatures import featurize
 from clusterer.similarity import (
     _postings,
+    date_decay,
     edge_threshold,
     posting_lists,
     story_candidates,
@@ -179,3 +181,25 @@ def test_distinct_pairs_is_unique_pairs(size: int) -> None:
     got = distinct_pairs(left, right, n)
     assert np.array_equal(got[0], want[0])
     assert np.array_equal(got[1], want[1])
+
+
+@pytest.mark.parametrize("decay", [None, 2.0, 60.0])
+def test_story_similarity_is_cosine_times_date_decay_clipped(decay) -> None:
+    """The one-pass kernel gives the NumPy formulation's values exactly."""
+    config = ClusterConfig(date_decay_days=decay)
+    rows, days, _ = _setup(300, 5, config)
+    rng = np.random.default_rng(5)
+    left = rng.integers(0, 300, 20000)
+    right = rng.integers(0, 300, 20000)
+    assert np.isnan(days).any()
+    cos = cosine_pairs(rows.ptr, rows.features, rows.weights, left, right)
+    for k in range(0, left.size, 97):  # the cosine, written out: float32 products
+        a = slice(rows.ptr[left[k]], rows.ptr[left[k] + 1])
+        b = slice(rows.ptr[right[k]], rows.ptr[right[k] + 1])
+        _, ia, ib = np.intersect1d(rows.features[a], rows.features[b], return_indices=True)
+        products = rows.weights[a][ia] * rows.weights[b][ib]
+        assert cos[k] == sum(float(x) for x in products)
+    want = np.clip(cos * date_decay(days[left], days[right], config), 0.0, 1.0)
+    got = story_similarity(rows, days, left, right, config)
+    assert (want > 0.3).sum() > 100
+    assert np.array_equal(got, want)
