@@ -416,10 +416,13 @@ def window_pairs(
 
 
 @njit(parallel=True, cache=True)
-def band_keys(signatures: U32, bands: int, rows: int) -> U64:
-    """64-bit key of each band of each signature (the arithmetic of ``lsh.band_keys``)."""
+def band_keys(signatures: U32, bands: int, rows: int, by_band: bool = False) -> U64:
+    """64-bit key of each band of each signature (the arithmetic of ``lsh.band_keys``).
+
+    ``(n, bands)``, or with ``by_band`` its transpose ``(bands, n)``, C-contiguous.
+    """
     n = signatures.shape[0]
-    keys = np.empty((n, bands), dtype=np.uint64)
+    keys = np.empty((bands, n) if by_band else (n, bands), dtype=np.uint64)
     golden = uint64(0x9E3779B97F4A7C15)
     mult = uint64(0xFF51AFD7ED558CCD)
     for i in prange(n):
@@ -429,5 +432,8 @@ def band_keys(signatures: U32, bands: int, rows: int) -> U64:
                 h ^= uint64(signatures[i, col])
                 h *= mult
                 h ^= h >> uint64(29)
-            keys[i, band] = h
+            if by_band:
+                keys[band, i] = h
+            else:
+                keys[i, band] = h
     return keys

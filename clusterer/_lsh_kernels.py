@@ -27,11 +27,14 @@ _SHORT = 32
 def _group_by_key(
     keys: U64, band: int, rows: I64
 ) -> tuple[U64, I64]:  # pragma: no cover - compiled
-    """Stable sort of ``rows`` by their key in ``band``: equal keys adjacent, rows ascending."""
+    """Stable sort of ``rows`` by their key in ``band``: equal keys adjacent, rows ascending.
+
+    ``keys`` is ``(bands, n)``: the keys of one band are contiguous.
+    """
     m = rows.shape[0]
     k = np.empty(m, np.uint64)
     for i in range(m):
-        k[i] = keys[rows[i], band]
+        k[i] = keys[band, rows[i]]
     bits = 1
     while bits < 24 and (1 << (bits + 3)) < m:
         bits += 1
@@ -83,8 +86,8 @@ def band_pair_codes(
 ) -> tuple[I64, int]:  # pragma: no cover - compiled
     """Codes ``left * n + right`` of the pairs one band lists, and its oversized buckets.
 
-    Band ``band`` of ``keys`` is grouped among ``rows``. Members of a bucket are in row
-    order; each is paired with the next ``window`` ones.
+    Band ``band`` of ``keys`` (``(bands, n)``) is grouped among ``rows``. Members of a
+    bucket are in row order; each is paired with the next ``window`` ones.
     """
     sk, sr = _group_by_key(keys, band, rows)
     m = sk.shape[0]

@@ -10,6 +10,7 @@ candidates are the price paid for it.
 
 from __future__ import annotations
 
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
 import numpy as np
@@ -105,7 +106,9 @@ def choose_banding(threshold: float, num_perm: int, recall: float) -> Banding:
     return Banding(best[1], best[2])
 
 
-def band_keys(signatures: npt.NDArray[np.uint32], banding: Banding) -> U64:
+def band_keys(
+    signatures: npt.NDArray[np.uint32], banding: Banding, *, by_band: bool = False
+) -> U64:
     """Hash each band of each signature to a 64-bit key.
 
     Parameters
@@ -114,6 +117,10 @@ def band_keys(signatures: npt.NDArray[np.uint32], banding: Banding) -> U64:
         MinHash signatures.
     banding : Banding
         Bands and rows.
+    by_band : bool, default False
+        Lay the keys out band after band in memory (the result is then the transpose of
+        a C-contiguous ``(bands, n)`` array), which :func:`candidate_pairs` reads one
+        band at a time without striding over the others. The values are the same.
 
     Returns
     -------
@@ -126,10 +133,23 @@ def band_keys(signatures: npt.NDArray[np.uint32], banding: Banding) -> U64:
         from . import _kernels
 
         out: U64 = _kernels.band_keys(
-            np.ascontiguousarray(signatures, dtype=np.uint32), banding.bands, banding.rows
+            np.ascontiguousarray(signatures, dtype=np.uint32),
+            banding.bands,
+            banding.rows,
+            by_band,
         )
-        return out
-    keys = np.empty((n, banding.bands), dtype=np.uint64)
+        return out.T if by_band else out
+    return _band_keys_numpy(signatures, banding, by_band)
+
+
+def _band_keys_numpy(signatures: npt.NDArray[np.uint32], banding: Banding, by_band: bool) -> U64:
+    """:func:`band_keys` in NumPy (the reference the kernel is tested against)."""
+    n = signatures.shape[0]
+    keys = (
+        np.empty((banding.bands, n), np.uint64).T
+        if by_band
+        else np.empty((n, banding.bands), np.uint64)
+    )
     with np.errstate(over="ignore"):
         for band in range(banding.bands):
             h = np.full(n, np.uint64(0x9E3779B97F4A7C15) * np.uint64(band + 1), dtype=np.uint64)
@@ -198,16 +218,34 @@ def _candidate_pairs_kernel(keys: U64, rows: I64, max_bucket: int) -> tuple[I64,
     from . import _lsh_kernels
 
     n = int(keys.shape[0])
-    keys = np.ascontiguousarray(keys, dtype=np.uint64)
-    codes: list[I64] = []
-    truncated = 0
-    for band in range(keys.shape[1]):
-        band_codes, band_truncated = _lsh_kernels.band_pair_codes(keys, band, rows, n, max_bucket)
-        codes.append(band_codes)
-        truncated += int(band_truncated)
-    code: I64 = _lsh_kernels.sorted_unique(np.concatenate(codes), n * n)
-    del codes
+    # Band-major (no copy when the keys were made ``by_band``): a band is read in order.
+    by_band = np.ascontiguousarray(keys.T, dtype=np.uint64)
+
+    def one_band(band: int) -> tuple[I64, int]:
+        codes, truncated = _lsh_kernels.band_pair_codes(by_band, band, rows, n, max_bucket)
+        return codes, int(truncated)
+
+    # The kernel releases the GIL: bands are listed on the threads numba may use, and
+    # their codes joined in band order.
+    threads = min(_threads(), by_band.shape[0])
+    if threads > 1:
+        with ThreadPoolExecutor(threads) as pool:
+            per_band = list(pool.map(one_band, range(by_band.shape[0])))
+    else:
+        per_band = [one_band(band) for band in range(by_band.shape[0])]
+    truncated = sum(t for _, t in per_band)
+    joined = np.concatenate([c for c, _ in per_band])
+    del per_band
+    code: I64 = _lsh_kernels.sorted_unique(joined, n * n)
+    del joined
     return code // n, code % n, truncated
+
+
+def _threads() -> int:
+    """Threads the compiled kernels may use (``ClusterConfig.workers`` sets them)."""
+    import numba
+
+    return int(numba.get_num_threads())
 
 
 def _candidate_pairs_numpy(keys: U64, rows: I64, max_bucket: int) -> tuple[I64, I64, int]:

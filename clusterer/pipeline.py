@@ -493,7 +493,7 @@ def near_duplicate_pairs(
     rep[order] = order[np.flatnonzero(first)][np.cumsum(first) - 1] if order.size else order
     copy_left, copy_right = rep[order[~first]], order[~first]
     representative = eligible & (rep == np.arange(n))
-    keys = band_keys(features.signatures, banding_for(config))
+    keys = band_keys(features.signatures, banding_for(config), by_band=True)
     left, right, truncated = candidate_pairs(keys, representative)
     left = np.concatenate((left, np.minimum(copy_left, copy_right)))
     right = np.concatenate((right, np.maximum(copy_left, copy_right)))

@@ -3,6 +3,7 @@ import pytest
 
 from clusterer.lsh import (
     Banding,
+    _band_keys_numpy,
     _candidate_pairs_kernel,
     _candidate_pairs_numpy,
     band_keys,
@@ -47,6 +48,20 @@ def test_band_keys_equal_iff_bands_equal() -> None:
     assert keys[0, 1] != keys[1, 1]
     assert keys[0, 1] == keys[2, 1]
     assert keys[0, 0] != keys[0, 1]  # band number is mixed in
+
+
+@pytest.mark.parametrize("by_band", [False, True])
+def test_band_keys_kernel_and_layouts_give_the_numpy_values(by_band: bool) -> None:
+    rng = np.random.default_rng(3)
+    sig = rng.integers(0, 2**32, (500, 128)).astype(np.uint32)
+    banding = Banding(32, 4)
+    want = _band_keys_numpy(sig, banding, by_band=False)
+    got = band_keys(sig, banding, by_band=by_band)
+    assert got.shape == want.shape == (500, 32)
+    assert np.array_equal(got, want)
+    assert np.array_equal(_band_keys_numpy(sig, banding, by_band=True), want)
+    # band-major: one band's keys are contiguous
+    assert got.T.flags.c_contiguous == by_band
 
 
 def test_candidate_pairs_distinct_and_eligible_only() -> None:
@@ -126,6 +141,11 @@ def test_kernel_lists_the_pairs_of_the_numpy_reference(
     assert np.array_equal(kl, nl)
     assert np.array_equal(kr, nr)
     assert kt == nt > 0
+    # Keys laid out band after band (as the pipeline makes them) list the same pairs.
+    fl, fr, ft = _candidate_pairs_kernel(np.asfortranarray(keys), rows, max_bucket)
+    assert np.array_equal(fl, nl)
+    assert np.array_equal(fr, nr)
+    assert ft == nt
 
 
 # Fixed seeds: this is a statistical check (five Jaccard bands per seed), so random
