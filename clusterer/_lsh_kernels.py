@@ -4,15 +4,17 @@
 Sorting a million 64-bit keys per band (and tens of millions of pair codes) with
 ``np.argsort`` / ``np.sort`` dominated candidate listing at 1M articles; the keys are
 hashes, hence uniform, so one counting pass on their top bits spreads them into small
-buckets that a short stable sort finishes, and pair codes below ``n**2`` are sorted by
-a least-significant-digit radix sort. Both are linear in the data.
+buckets that a short stable sort finishes, and pair codes below ``n**2`` are spread by
+their top bits into parts that a least-significant-digit radix sort finishes in cache
+(one pass over all 20M codes of a 1M corpus, instead of four). Both are linear in the
+data.
 """
 
 from __future__ import annotations
 
 import numpy as np
 import numpy.typing as npt
-from numba import njit
+from numba import njit, prange
 
 __all__ = ["band_pair_codes", "sorted_unique"]
 
@@ -126,36 +128,70 @@ def band_pair_codes(
     return out, truncated
 
 
-@njit(nogil=True, cache=True)
+#: Top bits of a pair code that split the codes into parts sorted one by one.
+_TOP = 8
+#: Bits per least-significant-digit pass inside a part.
+_DIGIT = 11
+
+
+@njit(parallel=True, cache=True)
 def sorted_unique(codes: I64, bound: int) -> I64:  # pragma: no cover - compiled
-    """Sorted distinct values of ``codes``, all in ``0 .. bound - 1`` (radix sort)."""
+    """Sorted distinct values of ``codes``, all in ``0 .. bound - 1`` (radix sort).
+
+    One counting pass spreads the codes by their top bits into ``2**_TOP`` parts; each
+    part, a few megabytes at most for 20M codes, is then radix-sorted on its own (in
+    cache, and the parts on several threads) and repeats are dropped.
+    """
     m = codes.shape[0]
     bits = 1
     while (1 << bits) < bound:
         bits += 1
-    digit = 11
-    passes = (bits + digit - 1) // digit
-    src: I64 = codes.copy()
-    dst: I64 = np.empty(m, np.int64)
-    mask = (1 << digit) - 1
-    for d in range(passes):
-        shift = d * digit
-        count = np.zeros((1 << digit) + 1, np.int64)
-        for i in range(m):
-            count[((src[i] >> shift) & mask) + 1] += 1
-        for b in range(1 << digit):
-            count[b + 1] += count[b]
-        for i in range(m):
-            b = (src[i] >> shift) & mask
-            dst[count[b]] = src[i]
-            count[b] += 1
-        src, dst = dst, src
-    if m == 0:
-        return src
-    keep = 1
-    for i in range(1, m):
-        if src[i] != src[keep - 1]:
-            src[keep] = src[i]
-            keep += 1
-    unique: I64 = src[:keep].copy()
+    shift = max(bits - _TOP, 0)
+    parts = 1 << min(_TOP, bits)
+    start = np.zeros(parts + 1, np.int64)
+    for i in range(m):
+        start[(codes[i] >> shift) + 1] += 1
+    for p in range(parts):
+        start[p + 1] += start[p]
+    fill = start[:-1].copy()
+    spread = np.empty(m, np.int64)
+    for i in range(m):
+        p = codes[i] >> shift
+        spread[fill[p]] = codes[i]
+        fill[p] += 1
+    spare = np.empty(m, np.int64)
+    passes = (shift + _DIGIT - 1) // _DIGIT
+    mask = (1 << _DIGIT) - 1
+    kept = np.zeros(parts, np.int64)
+    for p in prange(parts):
+        lo, hi = start[p], start[p + 1]
+        src = spread[lo:hi]
+        dst = spare[lo:hi]
+        for d in range(passes):
+            low = d * _DIGIT
+            count = np.zeros((1 << _DIGIT) + 1, np.int64)
+            for i in range(hi - lo):
+                count[((src[i] >> low) & mask) + 1] += 1
+            for b in range(1 << _DIGIT):
+                count[b + 1] += count[b]
+            for i in range(hi - lo):
+                b = (src[i] >> low) & mask
+                dst[count[b]] = src[i]
+                count[b] += 1
+            src, dst = dst, src
+        # Distinct values to the front of this part's slice of ``spread``.
+        keep = 0
+        for i in range(hi - lo):
+            if keep == 0 or src[i] != spread[lo + keep - 1]:
+                spread[lo + keep] = src[i]
+                keep += 1
+        kept[p] = keep
+    total = 0
+    for p in range(parts):
+        total += kept[p]
+    unique = np.empty(total, np.int64)
+    at = 0
+    for p in range(parts):
+        unique[at : at + kept[p]] = spread[start[p] : start[p] + kept[p]]
+        at += kept[p]
     return unique

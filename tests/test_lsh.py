@@ -1,6 +1,7 @@
 import numpy as np
 import pytest
 
+from clusterer._lsh_kernels import sorted_unique
 from clusterer.lsh import (
     Banding,
     _band_keys_numpy,
@@ -62,6 +63,15 @@ def test_band_keys_kernel_and_layouts_give_the_numpy_values(by_band: bool) -> No
     assert np.array_equal(_band_keys_numpy(sig, banding, by_band=True), want)
     # band-major: one band's keys are contiguous
     assert got.T.flags.c_contiguous == by_band
+
+
+@pytest.mark.parametrize("bound", [1, 2, 200, 2**20, 10**12])
+@pytest.mark.parametrize("size", [0, 1, 5000])
+def test_sorted_unique_is_np_unique(bound: int, size: int) -> None:
+    rng = np.random.default_rng(size)
+    codes = rng.integers(0, bound, size).astype(np.int64)
+    codes = np.concatenate((codes, codes[: size // 3]))  # repeats
+    assert np.array_equal(sorted_unique(codes, bound), np.unique(codes))
 
 
 def test_candidate_pairs_distinct_and_eligible_only() -> None:
