@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import numpy as np
 import numpy.typing as npt
-from numba import njit, prange
+from numba import njit
 
 __all__ = ["band_pair_codes", "sorted_unique"]
 
@@ -134,13 +134,14 @@ _TOP = 8
 _DIGIT = 11
 
 
-@njit(parallel=True, cache=True)
+@njit(nogil=True, cache=True)
 def sorted_unique(codes: I64, bound: int) -> I64:  # pragma: no cover - compiled
     """Sorted distinct values of ``codes``, all in ``0 .. bound - 1`` (radix sort).
 
     One counting pass spreads the codes by their top bits into ``2**_TOP`` parts; each
     part, a few megabytes at most for 20M codes, is then radix-sorted on its own (in
-    cache, and the parts on several threads) and repeats are dropped.
+    cache) and repeats are dropped. (Sorting the parts on numba's threads was slower and
+    erratic on a busy machine.)
     """
     m = codes.shape[0]
     bits = 1
@@ -163,7 +164,7 @@ def sorted_unique(codes: I64, bound: int) -> I64:  # pragma: no cover - compiled
     passes = (shift + _DIGIT - 1) // _DIGIT
     mask = (1 << _DIGIT) - 1
     kept = np.zeros(parts, np.int64)
-    for p in prange(parts):
+    for p in range(parts):
         lo, hi = start[p], start[p + 1]
         src = spread[lo:hi]
         dst = spare[lo:hi]
