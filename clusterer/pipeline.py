@@ -263,11 +263,10 @@ def cluster_features(
     if release:
         features.shingles = np.zeros(0, np.uint32)
 
-    t = time.perf_counter()
-    dup_labels, dup_score = duplicate_groups(n, dup_left, dup_right, dup_sim, rank)
-    timings["duplicate_groups"] = time.perf_counter() - t
-
     if duplicates_only:
+        t = time.perf_counter()
+        dup_labels, dup_score = duplicate_groups(n, dup_left, dup_right, dup_sim, rank)
+        timings["duplicate_groups"] = time.perf_counter() - t
         return _finish(
             features,
             meta,
@@ -303,7 +302,7 @@ def cluster_features(
         config.story_threshold,
     )
     dup_labels, dup_score = duplicate_groups(n, dup_left, dup_right, dup_sim, rank)
-    timings["duplicate_groups"] += time.perf_counter() - t
+    timings["duplicate_groups"] = time.perf_counter() - t
     if release:
         features.term_features = np.zeros(0, np.uint32)
         features.term_body = np.zeros(0, np.uint16)
