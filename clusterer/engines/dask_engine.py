@@ -161,11 +161,10 @@ def run_dask(
     dup_left, dup_right, dup_sim = _local_edge_order(dl, dr, ds, copy_l, copy_r, n)
     lap("band_verify")
 
-    dup_labels, dup_score = duplicate_groups(n, dup_left, dup_right, dup_sim, rank)
-    lap("duplicate_groups")
-
     attached = _edges([])
     if duplicates_only:  # each duplicate group is its own story, as locally
+        dup_labels, dup_score = duplicate_groups(n, dup_left, dup_right, dup_sim, rank)
+        lap("duplicate_groups")
         story_labels, story_scores, cuts = dup_labels.copy(), np.zeros(n), 0
         s_left, s_right, s_sim = _edges([])
     else:
