@@ -12,7 +12,12 @@ from index_helpers import make_articles
 from clusterer import ClusterConfig
 from clusterer._kernels import cosine_pairs
 from clusterer.index import StoryIndex
-from clusterer.index._posting_kernel import merge_sorted, nearest_pairs, sorted_ranges
+from clusterer.index._posting_kernel import (
+    _sort_unique,
+    merge_sorted,
+    nearest_pairs,
+    sorted_ranges,
+)
 from clusterer.index._score_kernel import frozen_cosines
 from clusterer.index.cache import TermCache
 from clusterer.index.derived import _DAY_BITS, day_keys
@@ -138,6 +143,22 @@ def _check_nearest(k: int, seed: int) -> None:
 @pytest.mark.parametrize("seed", range(4))
 def test_nearest_keeps_the_k_date_nearest(k: int, seed: int) -> None:
     _check_nearest(k, seed)
+
+
+@pytest.mark.parametrize("width", [1, 64, 65, 500, 1 << 40])
+def test_sort_unique_matches_np_unique_on_narrow_and_wide_spans(width: int) -> None:
+    # narrow spans take the bitmap pass, wide ones (1 << 40) the sort
+    rng = np.random.default_rng(width)
+    for n in (1, 2, 63, 64, 300):
+        values = 1000 + rng.integers(0, width, n)
+        values[: n // 3] = 1000 + np.array([0, 63, 64, width - 1])[rng.integers(0, 4, n // 3)]
+        buf = np.concatenate(([7], values, [9])).astype(np.int64)
+        count = _sort_unique(buf, 1, 1 + n)
+        want = np.unique(values)
+        assert count == want.size
+        assert np.array_equal(buf[1 : 1 + count], want)
+        assert buf[0] == 7 and buf[-1] == 9  # only the slice is touched
+    assert _sort_unique(np.zeros(3, np.int64), 1, 1) == 0
 
 
 def test_merge_sorted_orders_by_key_day_and_id() -> None:

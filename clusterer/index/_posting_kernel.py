@@ -35,6 +35,18 @@ def _lower_key(key: I64, lo: int, hi: int, x: int) -> int:  # pragma: no cover
 
 
 @njit(cache=True)
+def _gallop_key(key: I64, lo: int, hi: int, x: int) -> int:  # pragma: no cover
+    """``_lower_key`` for an answer expected near ``lo``: gallop, then bisect."""
+    step = 1
+    bound = lo
+    while bound < hi and key[bound] < x:
+        lo = bound + 1
+        bound = lo + step
+        step *= 2
+    return _lower_key(key, lo, min(bound, hi), x)
+
+
+@njit(cache=True)
 def _lower_day(day: F64, lo: int, hi: int, x: float) -> int:  # pragma: no cover
     while lo < hi:
         mid = (lo + hi) // 2
@@ -76,6 +88,121 @@ def _merge_into(
             j += 1
         n += 1
     return n
+
+
+#: De Bruijn sequence and table: the index of the lowest set bit of a 64-bit word.
+_DEBRUIJN = np.uint64(0x03F79D71B4CB0A89)
+_DEBRUIJN_INDEX = np.array(
+    [
+        0,
+        1,
+        48,
+        2,
+        57,
+        49,
+        28,
+        3,
+        61,
+        58,
+        50,
+        42,
+        38,
+        29,
+        17,
+        4,
+        62,
+        55,
+        59,
+        36,
+        53,
+        51,
+        43,
+        22,
+        45,
+        39,
+        33,
+        30,
+        24,
+        18,
+        12,
+        5,
+        63,
+        47,
+        56,
+        27,
+        60,
+        41,
+        37,
+        16,
+        54,
+        35,
+        52,
+        21,
+        44,
+        32,
+        23,
+        11,
+        46,
+        26,
+        40,
+        15,
+        34,
+        20,
+        31,
+        10,
+        25,
+        14,
+        19,
+        9,
+        13,
+        8,
+        7,
+        6,
+    ],
+    np.int64,
+)
+#: A bitmap pass is used while it scans at most this many words per value.
+_WORDS_PER_VALUE = 4
+
+
+@njit(cache=True)
+def _sort_unique(buf: I64, lo: int, hi: int) -> int:  # pragma: no cover
+    """Sort ``buf[lo:hi]`` (non-negative) in place, dropping repeats; return the count.
+
+    Values spanning a narrow range (the usual case: candidates near in date have near
+    row ids) are set in a bitmap and read back in order, which is several times faster
+    than sorting; wider spans are sorted.
+    """
+    m = hi - lo
+    if m == 0:
+        return 0
+    first = buf[lo]
+    last = buf[lo]
+    for i in range(lo, hi):
+        first = min(first, buf[i])
+        last = max(last, buf[i])
+    words = ((last - first) >> 6) + 1
+    c = 0
+    if words > _WORDS_PER_VALUE * m:
+        seg = np.sort(buf[lo:hi])
+        for i in range(m):
+            if i == 0 or seg[i] != seg[i - 1]:
+                buf[lo + c] = seg[i]
+                c += 1
+        return c
+    bitmap = np.zeros(words, np.uint64)
+    for i in range(lo, hi):
+        v = buf[i] - first
+        bitmap[v >> 6] |= np.uint64(1) << np.uint64(v & 63)
+    for w in range(words):
+        x = bitmap[w]
+        while x:
+            low = x & (~x + np.uint64(1))
+            bit = _DEBRUIJN_INDEX[np.int64((low * _DEBRUIJN) >> np.uint64(58))]
+            buf[lo + c] = first + (w << 6) + bit
+            c += 1
+            x ^= low
+    return c
 
 
 @njit(parallel=True, cache=True)
@@ -128,11 +255,11 @@ def nearest_pairs(
             base = q_term[q] << day_bits
             top = base + (1 << day_bits)
             s0 = _lower_key(key0, 0, key0.shape[0], base)
-            t0 = _lower_key(key0, s0, key0.shape[0], base + 1)
-            e0 = _lower_key(key0, t0, key0.shape[0], top)
+            t0 = _gallop_key(key0, s0, key0.shape[0], base + 1)
+            e0 = _gallop_key(key0, t0, key0.shape[0], top)
             s1 = _lower_key(key1, 0, key1.shape[0], base)
-            t1 = _lower_key(key1, s1, key1.shape[0], base + 1)
-            e1 = _lower_key(key1, t1, key1.shape[0], top)
+            t1 = _gallop_key(key1, s1, key1.shape[0], base + 1)
+            e1 = _gallop_key(key1, t1, key1.shape[0], top)
             if undated_row:  # distance 0 to everything: the lowest row ids
                 ids = np.concatenate((art0[s0:e0], art1[s1:e1]))
                 ids.sort()
@@ -171,13 +298,7 @@ def nearest_pairs(
                 if abs(md[i] - x) <= span:
                     buf[n] = ma[i]
                     n += 1
-        seg = np.sort(buf[cap[r] : n])
-        c = 0
-        for i in range(seg.shape[0]):
-            if i == 0 or seg[i] != seg[i - 1]:
-                buf[cap[r] + c] = seg[i]
-                c += 1
-        count[r] = c
+        count[r] = _sort_unique(buf, cap[r], n)
     total = 0
     for r in range(b):
         total += count[r]
