@@ -281,7 +281,7 @@ def row_crc(*parts: bytes | str | int | float | None) -> int:
     Each part (``repr`` of non-blobs) is followed by a ``0x1f`` separator; the parts
     are joined and checksummed in one call (the same value as chaining the calls).
     """
-    data = [p if isinstance(p, bytes) else repr(p).encode() for p in parts]
+    data = [p if type(p) is bytes else repr(p).encode() for p in parts]
     data.append(b"")
     return zlib.crc32(b"\x1f".join(data))
 

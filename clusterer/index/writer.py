@@ -35,27 +35,33 @@ def write_plan(
     seq = int(conn.execute("SELECT coalesce(max(seq), 0) + 1 FROM batches").fetchone()[0])
     at = datetime.now(timezone.utc).isoformat()
     first = counters["next_article"]
-    rowids = np.arange(first, first + b, dtype=np.int64)
     rows = []
+    # each array is turned into bytes once and sliced per row (one numpy call per row
+    # and column cost more than the slicing)
+    sigs = f.signatures.tobytes()
+    width = 4 * f.signatures.shape[1]
+    shingles = f.shingles.tobytes()
+    sh_at = (4 * f.shingle_ptr).tolist()
+    feats, body, title = (x.tobytes() for x in (f.term_features, f.term_body, f.term_title))
+    t_at = f.term_ptr.tolist()
+    stories = pool.story[s:].tolist()
+    groups = pool.group[s:].tolist()
+    empties = (~batch.eligible).astype(np.int64).tolist()
     for k, a in enumerate(batch.articles):
         day = None if math.isnan(batch.days[k]) else float(batch.days[k])
-        empty = int(not batch.eligible[k])
-        sig = f.signatures[k].tobytes()
-        sh = f.shingles[f.shingle_ptr[k] : f.shingle_ptr[k + 1]].tobytes()
-        t0, t1 = f.term_ptr[k], f.term_ptr[k + 1]
-        terms = (
-            f.term_features[t0:t1].tobytes()
-            + f.term_body[t0:t1].tobytes()
-            + f.term_title[t0:t1].tobytes()
-        )
+        empty = empties[k]
+        sig = sigs[k * width : (k + 1) * width]
+        sh = shingles[sh_at[k] : sh_at[k + 1]]
+        t0, t1 = t_at[k], t_at[k + 1]
+        terms = feats[4 * t0 : 4 * t1] + body[2 * t0 : 2 * t1] + title[2 * t0 : 2 * t1]
         top = plan.tops[k].tobytes()
         rows.append(
             (
-                int(rowids[k]),
+                first + k,
                 a.id,
                 seq,
-                int(pool.story[s + k]),
-                int(pool.group[s + k]),
+                stories[k],
+                groups[k],
                 day,
                 None if a.date is None else a.date.isoformat(),
                 a.title,
