@@ -12,6 +12,7 @@ from index_helpers import make_articles
 from clusterer import ClusterConfig
 from clusterer._kernels import cosine_pairs
 from clusterer.index import StoryIndex
+from clusterer.index._assign_kernel import merge_average
 from clusterer.index._posting_kernel import (
     _sort_unique,
     merge_sorted,
@@ -157,7 +158,8 @@ def test_sort_unique_matches_np_unique_on_narrow_and_wide_spans(width: int) -> N
         want = np.unique(values)
         assert count == want.size
         assert np.array_equal(buf[1 : 1 + count], want)
-        assert buf[0] == 7 and buf[-1] == 9  # only the slice is touched
+        assert buf[0] == 7  # only the slice is touched
+        assert buf[-1] == 9
     assert _sort_unique(np.zeros(3, np.int64), 1, 1) == 0
 
 
@@ -317,3 +319,45 @@ def test_row_crc_is_the_chain_of_parts_and_separators() -> None:
         crc = zlib.crc32(b"\x1f", crc)
     assert row_crc(*parts) == crc
     assert row_crc(*parts[:-1], b"toq") != crc
+
+
+def _merge_average_reference(
+    agg: np.ndarray, size: np.ndarray, lab: np.ndarray, thr: float
+) -> None:
+    """The NumPy loop that ``merge_average`` replaces."""
+    alive = np.ones(size.size, bool)
+    while alive.sum() > 1:
+        link = agg / np.outer(size, size)
+        link[~alive, :] = -1.0
+        link[:, ~alive] = -1.0
+        np.fill_diagonal(link, -1.0)
+        a, b = (int(x) for x in np.unravel_index(int(np.argmax(link)), link.shape))
+        if link[a, b] < thr:
+            break
+        a, b = min(a, b), max(a, b)
+        agg[a, :] += agg[b, :]
+        agg[:, a] += agg[:, b]
+        size[a] += size[b]
+        alive[b] = False
+        lab[lab == b] = a
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_merge_average_matches_the_numpy_loop(seed: int) -> None:
+    rng = np.random.default_rng(seed)
+    m = int(rng.integers(1, 40))
+    init = rng.integers(0, max(1, m // 2), m)
+    _, lab = np.unique(init, return_inverse=True)
+    lab = lab.astype(np.int64)
+    k = int(lab.max()) + 1
+    full = np.round(rng.random((m, m)), 1 if seed % 2 else 6)  # coarse values: many ties
+    full = np.triu(full, 1) + np.triu(full, 1).T
+    onehot = np.zeros((m, k))
+    onehot[np.arange(m), lab] = 1.0
+    agg = onehot.T @ full @ onehot
+    size = onehot.sum(axis=0)
+    want = (agg.copy(), size.copy(), lab.copy())
+    _merge_average_reference(*want, 0.3)
+    merge_average(agg, size, lab, 0.3)
+    for got, ref in zip((agg, size, lab), want, strict=True):
+        assert np.array_equal(got, ref)

@@ -44,6 +44,7 @@ import numpy.typing as npt
 from ..config import ClusterConfig
 from ..grouping import attach_singletons, components, story_duplicates
 from ..similarity import TfidfRows, story_similarity
+from ._assign_kernel import merge_average
 
 __all__ = ["Decision", "Outcome", "Pool", "assign_batch"]
 
@@ -248,11 +249,22 @@ def _agglomerate(
             ra = lab == a
             for b in range(a + 1, k):
                 agg[a, b] = agg[b, a] = full[np.ix_(ra, lab == b)].min()
+        _merge_complete(agg, size, lab, thr)
     else:
-        agg = onehot.T @ full @ onehot
+        merge_average(onehot.T @ full @ onehot, size, lab, thr)
+    same = lab[:, None] == lab[None, :]
+    np.fill_diagonal(same, False)
+    count = same.sum(axis=1)
+    mean = np.divide((full * same).sum(axis=1), count, out=np.zeros(m), where=count > 0)
+    return _first_rows(rows, lab), mean
+
+
+def _merge_complete(agg: F64, size: F64, lab: I64, thr: float) -> None:
+    """Merge clusters in place by complete linkage while it is at least ``thr``."""
+    k = size.size
     alive = np.ones(k, bool)
     while alive.sum() > 1:
-        link = agg.copy() if method == "complete" else agg / np.outer(size, size)
+        link = agg.copy()
         link[~alive, :] = -1.0
         link[:, ~alive] = -1.0
         np.fill_diagonal(link, -1.0)
@@ -260,20 +272,11 @@ def _agglomerate(
         if link[a, b] < thr:
             break
         a, b = min(a, b), max(a, b)
-        if method == "complete":
-            agg[a, :] = np.minimum(agg[a, :], agg[b, :])
-            agg[:, a] = agg[a, :]
-        else:
-            agg[a, :] += agg[b, :]
-            agg[:, a] += agg[:, b]
+        agg[a, :] = np.minimum(agg[a, :], agg[b, :])
+        agg[:, a] = agg[a, :]
         size[a] += size[b]
         alive[b] = False
         lab[lab == b] = a
-    same = lab[:, None] == lab[None, :]
-    np.fill_diagonal(same, False)
-    count = same.sum(axis=1)
-    mean = np.divide((full * same).sum(axis=1), count, out=np.zeros(m), where=count > 0)
-    return _first_rows(rows, lab), mean
 
 
 def _attach(
