@@ -94,8 +94,8 @@ def run(
     Returns
     -------
     dict
-        ``fill_per_s``, ``add_per_s`` (at ``n_stored``), ``query_p50_ms``,
-        ``query_p99_ms``, ``bytes_per_article`` and the parameters.
+        ``fill_per_s``, ``add_per_s`` (at ``n_stored``; also per timed batch),
+        ``query_p50_ms``, ``query_p99_ms``, ``bytes_per_article`` and the parameters.
     """
     extra = measure_batches * batch_size
     total = n_stored + extra + n_queries
@@ -136,6 +136,7 @@ def run(
             "fill_per_s": round(n_stored / fill_s, 1) if n_stored else 0.0,
             "add_per_s": round(extra / add_s, 1),
             "add_per_s_median_batch": round(batch_size / sorted(per_batch)[len(per_batch) // 2], 1),
+            "add_per_s_batches": [round(batch_size / t, 1) for t in per_batch],
             "query_p50_ms": round(lat[len(lat) // 2], 2),
             "query_p99_ms": round(lat[min(len(lat) - 1, int(len(lat) * 0.99))], 2),
             "bytes_per_article": stats.bytes_per_article,
