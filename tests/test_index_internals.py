@@ -13,6 +13,7 @@ from clusterer import ClusterConfig
 from clusterer._kernels import cosine_pairs
 from clusterer.index import StoryIndex
 from clusterer.index._assign_kernel import merge_average
+from clusterer.index._bits import distinct_sorted
 from clusterer.index._posting_kernel import (
     _sort_unique,
     merge_sorted,
@@ -361,3 +362,17 @@ def test_merge_average_matches_the_numpy_loop(seed: int) -> None:
     merge_average(agg, size, lab, 0.3)
     for got, ref in zip((agg, size, lab), want, strict=True):
         assert np.array_equal(got, ref)
+
+
+def test_distinct_sorted_matches_np_unique_and_leaves_the_bitmap_zeroed() -> None:
+    rng = np.random.default_rng(3)
+    bits = np.zeros((1 << 14) + 1, np.uint64)
+    for values in (
+        rng.integers(0, 1 << 20, 5000),
+        np.array([0, 63, 64, 127, (1 << 20) - 1, 63, 0]),
+        np.zeros(0, np.int64),
+    ):
+        got = distinct_sorted(values.astype(np.uint32), bits)
+        assert got.dtype == np.int64
+        assert np.array_equal(got, np.unique(values))
+        assert not bits.any()

@@ -17,6 +17,8 @@ import numpy as np
 import numpy.typing as npt
 from numba import njit, prange
 
+from ._bits import set_bits_sorted
+
 __all__ = ["merge_sorted", "nearest_pairs", "sorted_ranges"]
 
 I64 = npt.NDArray[np.int64]
@@ -90,77 +92,6 @@ def _merge_into(
     return n
 
 
-#: De Bruijn sequence and table: the index of the lowest set bit of a 64-bit word.
-_DEBRUIJN = np.uint64(0x03F79D71B4CB0A89)
-_DEBRUIJN_INDEX = np.array(
-    [
-        0,
-        1,
-        48,
-        2,
-        57,
-        49,
-        28,
-        3,
-        61,
-        58,
-        50,
-        42,
-        38,
-        29,
-        17,
-        4,
-        62,
-        55,
-        59,
-        36,
-        53,
-        51,
-        43,
-        22,
-        45,
-        39,
-        33,
-        30,
-        24,
-        18,
-        12,
-        5,
-        63,
-        47,
-        56,
-        27,
-        60,
-        41,
-        37,
-        16,
-        54,
-        35,
-        52,
-        21,
-        44,
-        32,
-        23,
-        11,
-        46,
-        26,
-        40,
-        15,
-        34,
-        20,
-        31,
-        10,
-        25,
-        14,
-        19,
-        9,
-        13,
-        8,
-        7,
-        6,
-    ],
-    np.int64,
-)
 #: A bitmap pass is used while it scans at most this many words per value.
 _WORDS_PER_VALUE = 4
 
@@ -182,8 +113,8 @@ def _sort_unique(buf: I64, lo: int, hi: int) -> int:  # pragma: no cover
         first = min(first, buf[i])
         last = max(last, buf[i])
     words = ((last - first) >> 6) + 1
-    c = 0
     if words > _WORDS_PER_VALUE * m:
+        c = 0
         seg = np.sort(buf[lo:hi])
         for i in range(m):
             if i == 0 or seg[i] != seg[i - 1]:
@@ -194,15 +125,7 @@ def _sort_unique(buf: I64, lo: int, hi: int) -> int:  # pragma: no cover
     for i in range(lo, hi):
         v = buf[i] - first
         bitmap[v >> 6] |= np.uint64(1) << np.uint64(v & 63)
-    for w in range(words):
-        x = bitmap[w]
-        while x:
-            low = x & (~x + np.uint64(1))
-            bit = _DEBRUIJN_INDEX[np.int64((low * _DEBRUIJN) >> np.uint64(58))]
-            buf[lo + c] = first + (w << 6) + bit
-            c += 1
-            x ^= low
-    return c
+    return set_bits_sorted(bitmap, first, buf, lo, False) - lo
 
 
 @njit(parallel=True, cache=True)

@@ -8,6 +8,7 @@ import numpy.typing as npt
 from ..config import ClusterConfig
 from ..signatures import Features
 from ..similarity import TfidfRows, tfidf_rows
+from ._bits import distinct_sorted
 
 __all__ = ["Scratch", "Weigher"]
 
@@ -20,16 +21,13 @@ class Scratch:
     """Term-indexed work arrays reused across batches of one index (one thread)."""
 
     def __init__(self, n_features: int) -> None:
-        self.mark = np.zeros(n_features, np.bool_)
+        self.bits = np.zeros((n_features >> 6) + 1, np.uint64)  # zero between calls
         self.lut = np.zeros(n_features, np.uint32)
         self.idf = np.zeros(n_features, np.float32)
 
     def distinct(self, terms: U32) -> I64:
-        """Sorted distinct term ids (a mark pass: no sort, no hashing)."""
-        self.mark[terms] = True
-        uniq = np.flatnonzero(self.mark)
-        self.mark[uniq] = False
-        return uniq
+        """Sorted distinct term ids (a bitmap pass: no sort, no hashing)."""
+        return distinct_sorted(terms, self.bits)
 
 
 class Weigher:
@@ -45,11 +43,13 @@ class Weigher:
     ) -> None:
         self.df = df
         # the batch's distinct terms (sorted) and counts; for a large batch a bincount
-        # over the term space is cheaper than sorting its ~150k term ids
+        # over the term space is cheaper than sorting its ~150k term ids, and is kept:
+        # counts are then looked up, not searched for
+        self.per_term: I64 | None = None
         if batch_terms.size * 64 > df.size:
-            per_term = np.bincount(batch_terms, minlength=df.size)
-            self.extra_terms = np.flatnonzero(per_term).astype(batch_terms.dtype)
-            self.extra_counts = per_term[self.extra_terms]
+            self.per_term = np.bincount(batch_terms, minlength=df.size)
+            self.extra_terms = scratch.distinct(batch_terms).astype(batch_terms.dtype)
+            self.extra_counts = self.per_term[self.extra_terms]
         else:
             self.extra_terms, self.extra_counts = np.unique(batch_terms, return_counts=True)
         self.n_docs = n_docs
@@ -58,6 +58,8 @@ class Weigher:
 
     def counts(self, terms: I64) -> I64:
         """Document frequencies (stored + batch) of sorted distinct ``terms``."""
+        if self.per_term is not None:
+            return np.asarray(self.df[terms] + self.per_term[terms], np.int64)
         out: I64 = np.array(self.df[terms], np.int64)
         if self.extra_terms.size and terms.size:
             at = np.searchsorted(terms, self.extra_terms)
