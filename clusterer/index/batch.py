@@ -77,6 +77,7 @@ class Batch:
     keys: npt.NDArray[np.uint64]
     eligible: npt.NDArray[np.bool_]  # body tokens: takes part in near-duplicate groups
     story_eligible: npt.NDArray[np.bool_]  # title or body terms: takes part in stories
+    key_order: I64  # stable order of the band keys of eligible rows (flattened, as int64)
 
 
 def prepare(articles: list[Article], config: ClusterConfig) -> Batch:
@@ -93,14 +94,16 @@ def prepare(articles: list[Article], config: ClusterConfig) -> Batch:
     ordered = [articles[i] for i in order]
     feats = featurize([headline(a) for a in ordered], [a.text for a in ordered], config)
     keys = band_keys(feats.signatures, banding_for(config))
+    eligible = feats.n_tokens > 0
     return Batch(
         ordered,
         order,
         feats,
         np.array([days[i] for i in order], np.float64),
         keys,
-        feats.n_tokens > 0,
+        eligible,
         feats.has_terms(),
+        np.argsort(keys[eligible].view(np.int64).ravel(), kind="stable"),
     )
 
 
@@ -112,6 +115,7 @@ class Plan:
     pool: Pool
     outcome: Outcome
     tops: list[U32]
+    term_counts: I64 | None = None  # per term id: articles of the batch using it, if counted
 
 
 #: Phase-1 scores may differ from the pool's in the last float32 bit; a candidate this
@@ -213,7 +217,7 @@ def plan_batch(
     strong = _strong_candidates(conn, p_row, p_art, batch, brows, weigh, cache, config)
 
     # Near-duplicates: stored band matches and earlier batch rows, verified.
-    d_row, d_art = band_matches(derived, batch.keys, batch.eligible)
+    d_row, d_art = band_matches(derived, batch.keys, batch.eligible, batch.key_order)
     near = fetch_rows(conn, np.unique(d_art), config.num_perm)
     i_left, i_right, _ = candidate_pairs(batch.keys, batch.eligible)
     left, right, jac = _verify(
@@ -255,7 +259,7 @@ def plan_batch(
         np.concatenate((stored.empty, ~batch.eligible)),
     )
     outcome = assign_batch(pool, dups, links, config, next_story, next_group)
-    return Plan(batch, pool, outcome, tops)
+    return Plan(batch, pool, outcome, tops, weigh.per_term)
 
 
 def _scores(

@@ -226,6 +226,7 @@ class Derived:
         empty: npt.NDArray[np.bool_],
         keys: npt.NDArray[np.uint64],
         tops: list[npt.NDArray[np.uint32]],
+        key_order: I64 | None = None,
     ) -> None:
         """Add committed rows (ascending ids above :attr:`seen`) to the lookups.
 
@@ -244,6 +245,8 @@ class Derived:
             Band keys of the rows' signatures.
         tops : list of uint32 arrays
             Top terms of each row.
+        key_order : int64 array, optional
+            Stable sorting order of ``keys[~empty]`` flattened as int64, if known.
         """
         if rowid.size == 0:
             return
@@ -256,8 +259,9 @@ class Derived:
         live = ~empty
         bkeys = keys[live].view(np.int64).ravel()
         owners = np.repeat(rowid[live], keys.shape[1])
-        order = np.argsort(bkeys, kind="stable")
-        self._bands.add(_Sorted(bkeys[order], np.zeros(0, np.float64), owners[order]))
+        if key_order is None:
+            key_order = np.argsort(bkeys, kind="stable")
+        self._bands.add(_Sorted(bkeys[key_order], np.zeros(0, np.float64), owners[key_order]))
         lens = np.array([t.size for t in tops], np.int64)
         terms = _flat(tops)
         pdays = np.nan_to_num(np.repeat(days, lens), nan=UNDATED)

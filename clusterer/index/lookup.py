@@ -120,7 +120,9 @@ def decode_rows(rows: list[tuple[object, ...]], num_perm: int) -> StoredRows:
     )
 
 
-def band_matches(derived: Derived, keys: U64, eligible: npt.NDArray[np.bool_]) -> tuple[I64, I64]:
+def band_matches(
+    derived: Derived, keys: U64, eligible: npt.NDArray[np.bool_], order: I64
+) -> tuple[I64, I64]:
     """Find stored articles sharing a band key with batch rows.
 
     Parameters
@@ -131,6 +133,9 @@ def band_matches(derived: Derived, keys: U64, eligible: npt.NDArray[np.bool_]) -
         Band keys of the batch.
     eligible : (b,) bool
         Batch rows with text.
+    order : int64 array
+        Stable sorting order of ``keys[eligible]`` flattened as int64
+        (:attr:`~clusterer.index.batch.Batch.key_order`).
 
     Returns
     -------
@@ -143,9 +148,8 @@ def band_matches(derived: Derived, keys: U64, eligible: npt.NDArray[np.bool_]) -
     if flat.size == 0:
         empty = np.zeros(0, np.int64)
         return empty, empty
-    order = np.argsort(flat, kind="stable")
     flat, rows = flat[order], rows[order]
-    uniq = np.unique(flat)
+    uniq = flat[np.concatenate(([True], flat[1:] != flat[:-1]))]  # sorted: runs are repeats
     fk, fa = derived.bands(uniq)
     if fk.size == 0:
         empty = np.zeros(0, np.int64)
