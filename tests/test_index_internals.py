@@ -16,6 +16,7 @@ from clusterer.index._assign_kernel import merge_average
 from clusterer.index._bits import distinct_sorted
 from clusterer.index._posting_kernel import (
     _sort_unique,
+    merge_keys,
     merge_sorted,
     nearest_pairs,
     sorted_ranges,
@@ -376,3 +377,14 @@ def test_distinct_sorted_matches_np_unique_and_leaves_the_bitmap_zeroed() -> Non
         assert got.dtype == np.int64
         assert np.array_equal(got, np.unique(values))
         assert not bits.any()
+
+
+def test_merge_keys_orders_as_np_insert() -> None:
+    rng = np.random.default_rng(8)
+    for n0, n1 in ((0, 0), (0, 5), (7, 0), (300, 120)):
+        k0, k1 = np.sort(rng.integers(0, 40, n0)), np.sort(rng.integers(0, 40, n1))
+        a0, a1 = rng.integers(0, 1000, n0), rng.integers(1000, 2000, n1)
+        at = np.searchsorted(k0, k1)
+        key, art = merge_keys(k0, a0, k1, a1)
+        assert np.array_equal(key, np.insert(k0, at, k1))
+        assert np.array_equal(art, np.insert(a0, at, a1))  # equal keys: the new ones first

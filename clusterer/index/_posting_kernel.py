@@ -19,7 +19,7 @@ from numba import njit, prange
 
 from ._bits import set_bits_sorted
 
-__all__ = ["merge_sorted", "nearest_pairs", "sorted_ranges"]
+__all__ = ["merge_keys", "merge_sorted", "nearest_pairs", "sorted_ranges"]
 
 I64 = npt.NDArray[np.int64]
 F64 = npt.NDArray[np.float64]
@@ -264,6 +264,27 @@ def merge_sorted(
             key[o], day[o], art[o] = key1[j], day1[j], art1[j]
             j += 1
     return key, day, art
+
+
+@njit(cache=True)
+def merge_keys(key0: I64, art0: I64, key1: I64, art1: I64) -> tuple[I64, I64]:  # pragma: no cover
+    """Merge two key-sorted (key, row id) segments; on equal keys the second's come first.
+
+    The order ``np.insert(key0, np.searchsorted(key0, key1), key1)`` gives, in one pass
+    (``np.insert`` spent ~1.5 ms on a batch's 32k band keys before copying anything).
+    """
+    n0, n1 = key0.shape[0], key1.shape[0]
+    key = np.empty(n0 + n1, np.int64)
+    art = np.empty(n0 + n1, np.int64)
+    i, j = 0, 0
+    for o in range(n0 + n1):
+        if j < n1 and (i >= n0 or key1[j] <= key0[i]):
+            key[o], art[o] = key1[j], art1[j]
+            j += 1
+        else:
+            key[o], art[o] = key0[i], art0[i]
+            i += 1
+    return key, art
 
 
 @njit(cache=True)

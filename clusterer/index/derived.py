@@ -21,10 +21,12 @@ and their term rows go to the :class:`~clusterer.index.cache.TermCache` on the w
 
 Structure: (key, row id) for bands, sorted by key, and (term-day key, day, row id) for
 postings, sorted by all three, so that within a term the dated postings are in date
-order. Each lives in two segments, a large main one and a small recent one that a
-batch is merged into (merged into the main one once it holds a quarter of it); a
-deletion drops the entries of deleted rows at once (they must not take the place of
-live neighbours in a posting lookup).
+order. Each lives in segments of decreasing size, a large main one and a small recent
+one that a batch is merged into (merged into the one before once it holds a quarter of
+it): two for postings, three for band keys (~30 per article, so merging a batch into a
+recent segment of up to a quarter of the main one cost ~9 ms per batch at 100k
+stored). A deletion drops the entries of deleted rows at once (they must not take the
+place of live neighbours in a posting lookup).
 """
 
 from __future__ import annotations
@@ -38,7 +40,7 @@ import numpy.typing as npt
 from ..config import ClusterConfig
 from ..lsh import band_keys
 from ..pipeline import banding_for
-from ._posting_kernel import merge_sorted, nearest_pairs, sorted_ranges
+from ._posting_kernel import merge_keys, merge_sorted, nearest_pairs, sorted_ranges
 from .cache import TermCache
 from .lookup import fetch_where
 from .storage import UNDATED
@@ -89,10 +91,8 @@ class _Sorted:
         """
         if self.day.size or other.day.size:
             return _Sorted(*merge_sorted(self.key, self.day, self.article, *other.fields()))
-        at = np.searchsorted(self.key, other.key)
-        return _Sorted(
-            np.insert(self.key, at, other.key), self.day, np.insert(self.article, at, other.article)
-        )
+        key, article = merge_keys(self.key, self.article, other.key, other.article)
+        return _Sorted(key, self.day, article)
 
     def fields(self) -> tuple[I64, F64, I64]:
         return self.key, self.day, self.article
@@ -103,17 +103,22 @@ class _Sorted:
 
 
 class _Levels:
-    """A sorted multiset in two segments: a large main one and a small recent one."""
+    """A sorted multiset in segments of decreasing size (the last receives new entries).
 
-    def __init__(self) -> None:
-        self.segments = [_Sorted.empty(), _Sorted.empty()]
+    A segment is merged into the one before it once it holds :data:`MERGE_SHARE` of it
+    (and at least :data:`MIN_MERGE` entries), so an entry is copied a few times in all
+    rather than once per batch while the recent segment grows.
+    """
+
+    def __init__(self, levels: int = 2) -> None:
+        self.segments = [_Sorted.empty() for _ in range(levels)]
 
     def add(self, entries: _Sorted) -> None:
-        main, recent = self.segments
-        recent = recent.merge(entries)
-        if recent.key.size >= max(MIN_MERGE, MERGE_SHARE * main.key.size):
-            main, recent = main.merge(recent), _Sorted.empty()
-        self.segments = [main, recent]
+        segs = self.segments
+        segs[-1] = segs[-1].merge(entries)
+        for i in range(len(segs) - 1, 0, -1):
+            if segs[i].key.size >= max(MIN_MERGE, MERGE_SHARE * segs[i - 1].key.size):
+                segs[i - 1], segs[i] = segs[i - 1].merge(segs[i]), _Sorted.empty()
 
     def keep(self, alive: npt.NDArray[np.bool_]) -> None:
         self.segments = [s.keep(alive) for s in self.segments]
@@ -142,7 +147,9 @@ class Derived:
         self.seen = 0  # highest row id loaded
         self.deletions = -1  # value of the counter the live set was taken at (-1: none)
         self.alive = np.zeros(1, np.bool_)
-        self._bands = _Levels()
+        # bands: ~30 entries per article, three levels (a batch's entries are merged
+        # into a segment of at most a quarter of the middle one, not of the main one)
+        self._bands = _Levels(3)
         self._postings = _Levels()
         #: Document frequencies (row 0) and top-term posting counts (row 1) of live rows.
         self.stats = np.zeros((2, config.n_features), np.int64)
