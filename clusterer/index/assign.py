@@ -37,6 +37,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from itertools import chain
 
 import numpy as np
 import numpy.typing as npt
@@ -343,24 +344,26 @@ def _decide(
     for _, gone, cause in story_merges:
         caused.setdefault(cause, []).append(gone)
     n = len(pool.ids)
-    # every (batch row, other member of its story) pair, scored in one call
+    # every (batch row, other member of its story) pair, scored in one call: stories in
+    # the order of ``members``, then each batch row's story members in ascending order
+    lens = np.fromiter((len(v) for v in members.values()), np.int64, len(members))
+    flat = np.fromiter(chain.from_iterable(members.values()), np.int64, int(lens.sum()))
+    ends = np.cumsum(lens)
+    story = np.repeat(np.arange(lens.size), lens)
     first = np.zeros(n, np.int64)
-    pw: list[I64] = []
-    po: list[I64] = []
-    for rows_of in members.values():
-        m = np.asarray(rows_of, np.int64)
-        first[m] = m.min()
-        mine = m[m >= s]
-        if best_dup:
-            mine = mine[np.array([x not in best_dup for x in mine.tolist()], np.bool_)]
-        if mine.size and m.size > 1:
-            left, right = np.repeat(mine, m.size), np.tile(m, mine.size)
-            pw.append(left[left != right])
-            po.append(right[left != right])
+    if flat.size:
+        first[flat] = np.minimum.reduceat(flat, ends - lens)[story]
     dup_w = np.array(sorted(best_dup), np.int64)
     dup_o = np.array([best_dup[x][1] for x in dup_w.tolist()], np.int64)
-    left = np.concatenate([dup_w, *pw])
-    right = np.concatenate([dup_o, *po])
+    is_dup = np.zeros(n, np.bool_)
+    is_dup[dup_w] = True
+    mine = (flat >= s) & ~is_dup[flat] & (lens[story] > 1)
+    size = lens[story[mine]]
+    pw = np.repeat(flat[mine], size)
+    at = np.repeat(ends[story[mine]] - size - np.cumsum(size) + size, size)
+    po = flat[at + np.arange(int(size.sum()), dtype=np.int64)]
+    left = np.concatenate([dup_w, pw[pw != po]])
+    right = np.concatenate([dup_o, po[pw != po]])
     values = sims(left, right) if left.size else np.zeros(0)
     sim_of: dict[int, float] = dict(zip(dup_w.tolist(), values[: dup_w.size].tolist(), strict=True))
     left, right, values = left[dup_w.size :], right[dup_w.size :], values[dup_w.size :]
