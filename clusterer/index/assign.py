@@ -133,19 +133,27 @@ def _relabel(
     """
     new = old.copy()
     rows = np.flatnonzero(comp >= 0)
-    order = rows[np.argsort(comp[rows], kind="stable")]
-    cuts = np.flatnonzero(np.diff(comp[order])) + 1
-    parts = sorted(np.split(order, cuts), key=lambda p: int(p[0])) if order.size else []
-    for part in parts:
+    order = rows[np.argsort(comp[rows], kind="stable")]  # rows ascending within each
+    if not order.size:
+        return new, counter
+    starts = np.concatenate(([0], np.flatnonzero(np.diff(comp[order])) + 1))
+    sizes = np.diff(np.append(starts, order.size))
+    stored_row = order < stored
+    none = np.iinfo(np.int64).max
+    low = np.minimum.reduceat(np.where(stored_row, old[order], none), starts)
+    high = np.maximum.reduceat(np.where(stored_row, old[order], -1), starts)
+    label = low.copy()
+    by_first = np.argsort(order[starts])  # components in order of their first row
+    fresh = by_first[low[by_first] == none]
+    label[fresh] = counter + np.arange(fresh.size)
+    counter += int(fresh.size)
+    new[order] = np.repeat(label, sizes)
+    for g in by_first[(low[by_first] != none) & (high[by_first] != low[by_first])].tolist():
+        part = order[starts[g] : starts[g] + sizes[g]]
         olds = sorted({int(x) for x in old[part[part < stored]]})
         batch_rows = part[part >= stored]
         cause = int(batch_rows[0]) if batch_rows.size else int(part[0])
-        if olds:
-            new[part] = olds[0]
-            merges.extend((olds[0], gone, cause) for gone in olds[1:])
-        else:
-            new[part] = counter
-            counter += 1
+        merges.extend((olds[0], gone, cause) for gone in olds[1:])
     return new, counter
 
 
