@@ -25,18 +25,19 @@ def results(plan: Plan) -> list[IndexAssignment]:
     """Return one assignment per batch article, in input order."""
     pool, s = plan.pool, plan.pool.stored
     out: list[IndexAssignment | None] = [None] * len(plan.batch.articles)
+    # labels as Python values up front (indexing NumPy arrays per article is slow)
+    story, group, empty = (x[s:].tolist() for x in (pool.story, pool.group, pool.empty))
     for k, (pos, d) in enumerate(zip(plan.batch.order, plan.outcome.decisions, strict=True)):
-        w = s + k
         out[pos] = IndexAssignment(
-            id=pool.ids[w],
-            story_id=int(pool.story[w]),
-            duplicate_group_id=int(pool.group[w]),
+            id=pool.ids[s + k],
+            story_id=story[k],
+            duplicate_group_id=group[k],
             best_match=None if d.best < 0 else pool.ids[d.best],
             jaccard=round(d.jaccard, 6),
             similarity=round(d.similarity, 6),
             story_score=round(d.score, 6),
             new_story=d.new_story,
             merged=tuple(d.merged),
-            empty=bool(pool.empty[w]),
+            empty=empty[k],
         )
     return [a for a in out if a is not None]
