@@ -221,22 +221,28 @@ def _candidate_pairs_kernel(keys: U64, rows: I64, max_bucket: int) -> tuple[I64,
     # Band-major (no copy when the keys were made ``by_band``): a band is read in order.
     by_band = np.ascontiguousarray(keys.T, dtype=np.uint64)
 
-    def one_band(band: int) -> tuple[I64, int]:
-        codes, truncated = _lsh_kernels.band_pair_codes(by_band, band, rows, n, max_bucket)
+    bands = by_band.shape[0]
+    # The kernel releases the GIL: each thread numba may use lists a run of consecutive
+    # bands (allocating its buffers once), and the runs' codes are joined in band order.
+    threads = max(min(_threads(), bands), 1)
+    cuts = [bands * t // threads for t in range(threads + 1)]
+
+    def run(t: int) -> tuple[I64, int]:
+        codes, truncated = _lsh_kernels.band_pair_codes(
+            by_band, cuts[t], cuts[t + 1], rows, n, max_bucket
+        )
         return codes, int(truncated)
 
-    # The kernel releases the GIL: bands are listed on the threads numba may use, and
-    # their codes joined in band order.
-    threads = min(_threads(), by_band.shape[0])
     if threads > 1:
         with ThreadPoolExecutor(threads) as pool:
-            per_band = list(pool.map(one_band, range(by_band.shape[0])))
+            per_run = list(pool.map(run, range(threads)))
     else:
-        per_band = [one_band(band) for band in range(by_band.shape[0])]
-    truncated = sum(t for _, t in per_band)
-    joined = np.concatenate([c for c, _ in per_band])
-    del per_band
-    code: I64 = _lsh_kernels.sorted_unique(joined, n * n)
+        per_run = [run(0)]
+    truncated = sum(t for _, t in per_run)
+    joined = np.concatenate([c for c, _ in per_run])
+    del per_run
+    # The joined codes are the sort's second buffer: no fresh copy of them is faulted in.
+    code: I64 = _lsh_kernels.sorted_unique(joined, n * n, True)
     del joined
     return code // n, code % n, truncated
 
