@@ -9,7 +9,9 @@ block are compared held row by held row, those with partner rows in later blocks
 the partners in ascending order, and the pages of each streamed slice and of each
 finished block are let go, so the resident set holds about one block and one slice.
 The pairs are put in that order by counting sorts, linear in rows and pairs (general
-sorts of the millions of pairs of a 1M-article corpus took about a second).
+sorts of the millions of pairs of a 1M-article corpus took about a second), in one
+compiled pass that also hands each block its pairs as slices, so that no per-block
+masks and copies of the pair arrays are made (fresh memory costs page faults).
 """
 
 from __future__ import annotations
@@ -19,7 +21,6 @@ import numpy.typing as npt
 from numba import njit
 
 from . import _kernels as kernels
-from ._arrays import unique_codes
 from ._spill import MappedColumn, RaggedStore
 
 __all__ = ["BLOCK_VALUES", "STREAM_VALUES", "exact_jaccard_blocked"]
@@ -81,28 +82,27 @@ def exact_jaccard_blocked(
     block = _cut(np.diff(ptr)[rows], block_values)
     block_of = np.zeros(n_rows, np.int64)
     block_of[rows] = block
-    block_l, block_r = block_of[left], block_of[right]
-    del block_of
-    swap = block_l > block_r
-    # Each pair goes to the block of its earlier row; ``held`` is that row, ``other`` the
-    # one compared with it.
-    held = np.where(swap, right, left)
-    other = np.where(swap, left, right)
-    held_block = np.minimum(block_l, block_r)
-    del swap, block_l, block_r
     last = int(block[-1])
     block_edges = np.searchsorted(block, np.arange(last + 2))
     last_row = rows[np.maximum(block_edges[1:] - 1, 0)]
-    order = _block_order(held, other, held_block, last_row, n_rows)
-    edges = np.searchsorted(held_block[order], np.arange(last + 2))
+    order, held, other, edges, inside = _block_plan(left, right, block_of, last_row, n_rows)
+    del block_of
     with shingles.mapped() as column:
         for b in range(last + 1):
-            pick = order[edges[b] : edges[b + 1]]
-            if pick.size == 0:
+            s, e = edges[b], edges[b + 1]
+            if s == e:
                 continue
             mine = rows[block_edges[b] : block_edges[b + 1]]
             _block(
-                column, ptr, mine[-1], pick, held[pick], other[pick], stream_values, at_least, out
+                column,
+                ptr,
+                order[s:e],
+                held[s:e],
+                other[s:e],
+                inside[b],
+                stream_values,
+                at_least,
+                out,
             )
             column.release(int(ptr[mine[0]]), int(ptr[mine[-1] + 1]))
     return out
@@ -111,29 +111,31 @@ def exact_jaccard_blocked(
 def _block(
     column: MappedColumn,
     ptr: I64,
-    mine_last: int,
     pick: I64,
     held: I64,
     other: I64,
+    inside: int,
     stream_values: int,
     at_least: float | None,
     out: F64,
 ) -> None:
-    """Compare the pairs ``pick`` of the block ending at row ``mine_last`` into ``out``.
+    """Compare the pairs ``pick`` of one block into ``out``.
 
-    ``other`` is ascending; rows past the block are compared in slices of about
-    ``stream_values`` values, each let go once compared.
+    The first ``inside`` pairs have both rows in the block; the others have ``other``
+    ascending, past the block, and are compared in slices of about ``stream_values``
+    values of those rows, each let go once compared.
     """
-    inside = other <= mine_last
-    if inside.any():
-        out[pick[inside]] = _compare(ptr, column, held[inside], other[inside], at_least)
-    pick, held, other = pick[~inside], held[~inside], other[~inside]
+    if inside:
+        out[pick[:inside]] = _compare(ptr, column, held[:inside], other[:inside], at_least)
+    pick, held, other = pick[inside:], held[inside:], other[inside:]
     if pick.size == 0:
         return
-    wanted = unique_codes(other.copy())
+    # ``other`` is sorted: its distinct rows start where it changes.
+    starts = np.flatnonzero(np.concatenate(([True], other[1:] != other[:-1])))
+    wanted = other[starts]
     part = _cut(np.diff(ptr)[wanted], stream_values)
     part_edges = np.flatnonzero(np.diff(part, prepend=-1, append=part[-1] + 1))
-    pair_edges = np.append(np.searchsorted(other, wanted[part_edges[:-1]]), other.size)
+    pair_edges = np.append(starts[part_edges[:-1]], other.size)
     for p in range(part_edges.size - 1):
         s, e = pair_edges[p], pair_edges[p + 1]
         out[pick[s:e]] = _compare(ptr, column, held[s:e], other[s:e], at_least)
@@ -155,39 +157,73 @@ def _compare(ptr: I64, column: MappedColumn, left: I64, right: I64, at_least: fl
 
 
 @njit(cache=True)
-def _block_order(
-    held: I64, other: I64, held_block: I64, last_row: I64, n_rows: int
-) -> I64:  # pragma: no cover - compiled
+def _block_plan(
+    left: I64, right: I64, block_of: I64, last_row: I64, n_rows: int
+) -> tuple[I64, I64, I64, I64, I64]:  # pragma: no cover - compiled
     """Order of the pairs for :func:`exact_jaccard_blocked`, by two counting sorts.
 
-    Pairs are grouped by ``held_block``; in a block, those whose ``other`` row is in the
-    block too (``other <= last_row[block]``) come first, by ``(held, other)`` (a held
-    row's partners one after another, while it is in cache), then the others by
-    ``other`` (streamed in row order).
+    Each pair goes to the block of its earlier row (by ``block_of``): ``held`` is that
+    row, ``other`` the one compared with it. Pairs are grouped by that block; in a
+    block, those whose ``other`` row is in the block too (``other <= last_row[block]``)
+    come first, by ``(held, other)`` (a held row's partners one after another, while it
+    is in cache), then the others by ``other`` (streamed in row order).
+
+    Returns
+    -------
+    order : int64 array
+        Pair numbers in that order.
+    held, other : int64 arrays
+        The pairs' rows, in that order.
+    edges : int64 array
+        Block ``b``'s pairs are ``edges[b] .. edges[b + 1] - 1`` of the order.
+    inside : int64 array
+        How many of them, first, have both rows in the block.
     """
-    m = held.shape[0]
-    by_other = np.empty(m, np.int64)
+    m = left.shape[0]
+    blocks = last_row.shape[0]
+    held = np.empty(m, np.int64)
+    other = np.empty(m, np.int64)
     count = np.zeros(n_rows + 1, np.int64)
     for k in range(m):
-        count[other[k] + 1] += 1
+        a, b = left[k], right[k]
+        if block_of[a] > block_of[b]:
+            a, b = b, a
+        held[k] = a
+        other[k] = b
+        count[b + 1] += 1
     for r in range(n_rows):
         count[r + 1] += count[r]
+    by_other = np.empty(m, np.int64)
     for k in range(m):
         by_other[count[other[k]]] = k
         count[other[k]] += 1
     # Inside pairs sort at 2 * held; the others of block b just after its rows.
-    key = np.empty(m, np.int64)
-    for k in range(m):
-        end = last_row[held_block[k]]
-        key[k] = 2 * held[k] if other[k] <= end else 2 * end + 1
+    edges = np.zeros(blocks + 1, np.int64)
+    inside = np.zeros(blocks, np.int64)
     count = np.zeros(2 * n_rows + 1, np.int64)
     for k in range(m):
-        count[key[k] + 1] += 1
+        block = block_of[held[k]]
+        end = last_row[block]
+        edges[block + 1] += 1
+        if other[k] <= end:
+            inside[block] += 1
+            count[2 * held[k] + 1] += 1
+        else:
+            count[2 * end + 2] += 1
     for r in range(2 * n_rows):
         count[r + 1] += count[r]
+    for b in range(blocks):
+        edges[b + 1] += edges[b]
     order = np.empty(m, np.int64)
     for i in range(m):
         k = by_other[i]
-        order[count[key[k]]] = k
-        count[key[k]] += 1
-    return order
+        end = last_row[block_of[held[k]]]
+        key = 2 * held[k] if other[k] <= end else 2 * end + 1
+        order[count[key]] = k
+        count[key] += 1
+    # by_other is spent: it takes the held rows in order, and held the other rows.
+    for i in range(m):
+        by_other[i] = held[order[i]]
+    for i in range(m):
+        held[i] = other[order[i]]
+    return order, by_other, held, edges, inside
