@@ -1,7 +1,8 @@
+import numba
 import numpy as np
 import pytest
 
-from clusterer._lsh_kernels import sorted_unique
+from clusterer._lsh_kernels import band_pair_codes, sorted_unique
 from clusterer.lsh import (
     Banding,
     _band_keys_numpy,
@@ -156,6 +157,34 @@ def test_kernel_lists_the_pairs_of_the_numpy_reference(
     assert np.array_equal(fl, nl)
     assert np.array_equal(fr, nr)
     assert ft == nt
+
+
+def test_a_run_of_bands_lists_what_its_bands_list_one_by_one() -> None:
+    """One kernel call over several bands reuses its buffers from band to band and grows
+    its output (the huge buckets of band 1 list far more than a pair per row): its codes
+    are those of the single-band calls, in band order, and the pairs do not depend on
+    how many threads share the bands."""
+    rng = np.random.default_rng(7)
+    n, bands = 3000, 6
+    keys = rng.integers(0, 400, (n, bands)).astype(np.uint64) * np.uint64(0x9E3779B97F4A7C15)
+    keys[:, 1] = rng.integers(0, 2, n).astype(np.uint64)  # two huge buckets
+    rows = np.flatnonzero(rng.random(n) < 0.9).astype(np.int64)
+    by_band = np.ascontiguousarray(keys.T)
+    codes, truncated = band_pair_codes(by_band, 0, bands, rows, n, 256)
+    singles = [band_pair_codes(by_band, b, b + 1, rows, n, 256) for b in range(bands)]
+    assert codes.size > rows.size * bands  # the output had to grow
+    assert np.array_equal(codes, np.concatenate([c for c, _ in singles]))
+    assert truncated == sum(t for _, t in singles) == 2
+    want = _candidate_pairs_numpy(keys, rows, 256)
+    before = numba.get_num_threads()
+    try:
+        for threads in sorted({1, min(2, numba.config.NUMBA_NUM_THREADS)}):
+            numba.set_num_threads(threads)
+            got = _candidate_pairs_kernel(keys, rows, 256)
+            assert all(np.array_equal(g, w) for g, w in zip(got[:2], want[:2], strict=True))
+            assert got[2] == want[2]
+    finally:
+        numba.set_num_threads(before)
 
 
 # Fixed seeds: this is a statistical check (five Jaccard bands per seed), so random
