@@ -52,6 +52,7 @@ def run_job(
             tw = time.perf_counter()
             write_assignments(result, out, "jsonl")
             timings = {**result.timings, "write": time.perf_counter() - tw}
+            cpu = dict(result.cpu_timings)
             labels["dup"] = np.array([a.duplicate_group_id for a in result.assignments])
             table = result.link_table
             if table is not None:
@@ -65,12 +66,14 @@ def run_job(
             groups, timings, pairs = datasketch_pass(read_articles([corpus]), out, way=way)
             labels["dup"] = groups
             labels["pairs"] = pairs
+            cpu = {}
         seconds = time.perf_counter() - t0
     np.savez(workdir / f"{system}.npz", **labels)  # type: ignore[arg-type]
     return {
         "system": system,
         "seconds": seconds,
         "stages": timings,
+        "stages_cpu": cpu,
         "peak_rss_mb": rss.peak / 2**20,
         "output_mb": out.stat().st_size / 2**20,
     }

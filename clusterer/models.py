@@ -257,7 +257,12 @@ class Clustering:
     config : Mapping[str, Any]
         ``ClusterConfig.to_dict()`` of the run.
     timings : Mapping[str, float]
-        Seconds per stage.
+        Seconds per stage (wall clock).
+    cpu_timings : Mapping[str, float]
+        Process CPU seconds (all threads) of the stages after featurisation, which run
+        one after another (band_verify, tfidf, duplicate_groups, story_candidates, link,
+        attach, assemble; the Dask engine, whose stages run on its workers, records only
+        assemble).
     """
 
     assignments: tuple[Assignment, ...]
@@ -267,6 +272,7 @@ class Clustering:
     rejects: tuple[Reject, ...] = ()
     config: Mapping[str, Any] = field(default_factory=dict)
     timings: Mapping[str, float] = field(default_factory=dict)
+    cpu_timings: Mapping[str, float] = field(default_factory=dict)
 
     @property
     def n_articles(self) -> int:

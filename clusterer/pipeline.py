@@ -246,6 +246,7 @@ def cluster_features(
     ``spill``, shingles and term counts are read from its stores instead of ``features``.
     """
     timings = dict(timings or {})
+    clock = _Clock(timings)
     n = len(features)
     rank = np.empty(n, np.int64)
     rank[np.argsort(np.array(meta.ids, dtype=object), kind="stable")] = np.arange(n)
@@ -255,18 +256,18 @@ def cluster_features(
     else:
         story_eligible = features.has_terms()
 
-    t = time.perf_counter()
+    clock.start()
     dup_left, dup_right, dup_sim, truncated = near_duplicate_pairs(
         features, eligible, config, spill.shingles if spill else None
     )
-    timings["band_verify"] = time.perf_counter() - t
+    clock.stop("band_verify")
     if release:
         features.shingles = np.zeros(0, np.uint32)
 
     if duplicates_only:
-        t = time.perf_counter()
+        clock.start()
         dup_labels, dup_score = duplicate_groups(n, dup_left, dup_right, dup_sim, rank)
-        timings["duplicate_groups"] = time.perf_counter() - t
+        clock.stop("duplicate_groups")
         return _finish(
             features,
             meta,
@@ -284,16 +285,17 @@ def cluster_features(
             np.zeros(0, bool),
             0,
             truncated,
+            cpu=clock.cpu,
         )
 
-    t = time.perf_counter()
+    clock.start()
     if spill is not None and spill.terms is not None:
         rows = tfidf_rows_stored(spill.terms, spill.df, config)
     else:
         rows = tfidf_rows(features, config)
     days = _days(meta.dates)
-    timings["tfidf"] = time.perf_counter() - t
-    t = time.perf_counter()
+    clock.stop("tfidf")
+    clock.start()
     dup_left, dup_right, dup_sim = story_duplicates(
         dup_left,
         dup_right,
@@ -302,21 +304,21 @@ def cluster_features(
         config.story_threshold,
     )
     dup_labels, dup_score = duplicate_groups(n, dup_left, dup_right, dup_sim, rank)
-    timings["duplicate_groups"] = time.perf_counter() - t
+    clock.stop("duplicate_groups")
     if release:
         features.term_features = np.zeros(0, np.uint32)
         features.term_body = np.zeros(0, np.uint16)
         features.term_title = np.zeros(0, np.uint16)
-    t = time.perf_counter()
+    clock.start()
     # Candidates are scored as they are enumerated; only those reaching the edge
     # threshold are kept (the same pairs as story_candidates + story_similarity +
     # threshold). Links below story_threshold only serve the attachment pass.
     s_left, s_right, s_sim = strong_story_pairs(rows, days, story_eligible, config)
     keep = s_sim >= edge_threshold(config)
     s_left, s_right, s_sim = s_left[keep], s_right[keep], s_sim[keep]
-    timings["story_candidates"] = time.perf_counter() - t
+    clock.stop("story_candidates")
 
-    t = time.perf_counter()
+    clock.start()
     order = np.argsort(rank)  # rows in id order: ties in the linkage break by id
 
     def score(a: I64, b: I64) -> F64:
@@ -333,8 +335,8 @@ def cluster_features(
         config.linkage,
         config.max_block,
     )
-    timings["link"] = time.perf_counter() - t
-    t = time.perf_counter()
+    clock.stop("link")
+    clock.start()
     attached = attach_singletons(
         result.labels,
         result.scores,
@@ -347,7 +349,7 @@ def cluster_features(
     )
     story_labels = _by_rank(attached.labels[rank], rank)
     story_scores = attached.scores[rank]
-    timings["attach"] = time.perf_counter() - t
+    clock.stop("attach")
     strong = s_sim >= config.story_threshold
     s_left, s_right, s_sim = s_left[strong], s_right[strong], s_sim[strong]
     return _finish(
@@ -368,7 +370,31 @@ def cluster_features(
         result.cuts,
         truncated,
         attachment_links(attached, order),
+        cpu=clock.cpu,
     )
+
+
+class _Clock:
+    """Wall and process CPU seconds of the stages that run one after another.
+
+    CPU time is of the whole process (all threads); nothing else of the run works
+    while these stages do, so it is the stage's own, and steadier than wall time on
+    a loaded machine.
+    """
+
+    def __init__(self, wall: dict[str, float], cpu: dict[str, float] | None = None) -> None:
+        self.wall = wall
+        self.cpu: dict[str, float] = {} if cpu is None else cpu
+        self._wall0 = self._cpu0 = 0.0
+
+    def start(self) -> None:
+        """Start timing a stage."""
+        self._wall0, self._cpu0 = time.perf_counter(), time.process_time()
+
+    def stop(self, name: str) -> None:
+        """Record the stage started last as ``name``."""
+        self.wall[name] = time.perf_counter() - self._wall0
+        self.cpu[name] = time.process_time() - self._cpu0
 
 
 _EMPTY_EDGES = (np.zeros(0, np.int64), np.zeros(0, np.int64), np.zeros(0, np.float64))
@@ -392,6 +418,8 @@ def _finish(
     cuts: int,
     truncated: int,
     attached: tuple[I64, I64, F64] = _EMPTY_EDGES,
+    *,
+    cpu: dict[str, float] | None = None,
 ) -> Clustering:
     """Build the result object from the stage outputs.
 
@@ -401,7 +429,8 @@ def _finish(
     """
     s_left, s_right, s_sim = story_edges
     a_left, a_right, a_sim = attached
-    t = time.perf_counter()
+    clock = _Clock(timings, cpu)
+    clock.start()
     table = LinkTable(
         np.concatenate((dup_left, s_left, a_left)),
         np.concatenate((dup_right, s_right, a_right)),
@@ -418,7 +447,7 @@ def _finish(
     clustering = _assemble(
         meta, features, dup_labels, dup_score, story_labels, story_scores, table, config
     )
-    timings["assemble"] = time.perf_counter() - t
+    clock.stop("assemble")
     stats = {"lsh_truncated_buckets": truncated, "oversized_components_cut": cuts}
     return Clustering(
         clustering.assignments,
@@ -428,6 +457,7 @@ def _finish(
         tuple(rejects),
         {**config.to_dict(), "stats": stats},
         timings,
+        clock.cpu,
     )
 
 

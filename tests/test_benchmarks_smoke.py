@@ -76,10 +76,15 @@ def test_report_and_readme(tmp_path: Path) -> None:
                     "n": n,
                     "seconds": sec * (30 if system == "ds-bulk" else 1),
                     "stages": {"read": sec / 2, "link": sec / 2},
+                    "stages_cpu": {"link": sec * (1.0 if n == 100 else 12.0)},
                 }
             )
     assert growth(recs)["total"] == pytest.approx(1.0)
+    cpu = growth(recs, key="stages_cpu")
+    assert cpu["link"] == pytest.approx(np.log10(120.0))
+    assert "read" not in cpu
     text = render(recs)
+    assert "| link | 5.00 | 50% | 200 | 0 | 1.00 | 120.00 | 2.08 |" in text
     assert "30.0x" in text
     readme = tmp_path / "README.md"
     readme.write_text(f"# x\n\n## Benchmarks\n\n{START}\nold\n{END}\n\n## Next\n")

@@ -147,6 +147,11 @@ def test_timings_cover_every_stage() -> None:
     result = cluster(make_corpus(0))
     for stage in ("read", "normalise", "band_verify", "story_candidates", "link", "assemble"):
         assert stage in result.timings
+    sequential = ("band_verify", "tfidf", "duplicate_groups", "story_candidates", "link")
+    for stage in (*sequential, "attach", "assemble"):
+        assert result.cpu_timings[stage] >= 0.0
+    only = cluster(make_corpus(0), duplicates_only=True)
+    assert set(only.cpu_timings) == {"band_verify", "duplicate_groups", "assemble"}
 
 
 _QUAKE = [
