@@ -14,6 +14,8 @@ import numpy as np
 import numpy.typing as npt
 from numba import njit, prange
 
+from ._prefetch import prefetch
+
 __all__ = [
     "RING_LIMIT",
     "distinct_pairs",
@@ -218,6 +220,9 @@ def _list_pairs(
 # per-pair scatter (only reached with very long rows and a large ``term_neighbours``).
 RING_LIMIT = 1 << 22
 
+# Postings per chunk of lists whose window positions fit the index's int32 fields.
+_POSITIONS = (1 << 31) - 1
+
 
 @njit(inline="always", cache=True)
 def _window_end(
@@ -237,6 +242,30 @@ def _window_end(
     return q
 
 
+# Postings ahead of the one being added to the window index whose rows are prefetched.
+_AHEAD = 6
+
+
+@njit(inline="always", cache=True)
+def _prefetch_row(ptr: Any, features: Any, weights: Any, docs: Any, at: int, e: int) -> None:
+    """Ask for the row of posting ``at`` (and the row pointer of posting ``at + _AHEAD``).
+
+    At a million articles the rows of a posting list lie far apart in memory; each one
+    added to the window index would otherwise be a wait on main memory.
+    """
+    if at < e:
+        c = docs[at]
+        c0, c1 = ptr[c], ptr[c + 1]
+        for x in range(c0, c1, 16):  # one hint per 64-byte line of 4-byte values
+            prefetch(features, x)
+            prefetch(weights, x)
+        if c1 > c0:
+            prefetch(features, c1 - 1)
+            prefetch(weights, c1 - 1)
+        if at + _AHEAD < e:
+            prefetch(ptr, docs[at + _AHEAD])
+
+
 @njit(cache=True)
 def _score_list(
     s: int,
@@ -253,8 +282,7 @@ def _score_list(
     threshold: float,
     flags: Any,
     word0: int,
-    ring: tuple[Any, Any, Any, Any],
-    heads: tuple[Any, Any],
+    index: tuple[Any, Any, Any, int],
     acc: Any,
     bits: Any,
     dense: Any,
@@ -271,11 +299,18 @@ def _score_list(
     ``similarity.story_similarity`` reaches ``threshold``. Undated postings that a
     dated posting pairs with after its dated window are scored by the scatter of
     ``_score_dense``.
+
+    ``index`` is ``(entries, entry_weights, heads, base)``: a ring of four int32 per
+    entry (feature, weight bits, next entry, position of the next entry), its float32
+    view, two int32 per hash bucket (newest entry, its position) and the posting that
+    positions count from. Positions only grow within a chunk of lists, so an entry is
+    live exactly when its position is past the current posting; the ring holds the
+    terms of ``cap + 1`` rows, so a live entry is never overwritten. A chain step
+    therefore needs one entry, read in one cache line, and no check of its successor.
     """
-    e_feat, e_pos, e_w, e_next = ring
-    head, head_pos = heads
-    size = e_feat.shape[0]
-    mask = head.shape[0] - 1
+    ent, entw, head, base = index
+    size = ent.shape[0] >> 2
+    mask = np.uint64((head.shape[0] >> 1) - 1)
     nan_start = e
     while nan_start > s and np.isnan(post_days[nan_start - 1]):
         nan_start -= 1
@@ -287,22 +322,25 @@ def _score_list(
     for p in range(s, e):
         end = _window_end(p, end, nan_start, e, post_days, max_gap, cap)
         inserted = max(inserted, p + 1)
+        here = p - base  # entries at or before this position have left the window
         while inserted < end:
+            _prefetch_row(ptr, features, weights, docs, inserted + _AHEAD, e)
             b = docs[inserted]
+            pos = inserted - base
             for i in range(ptr[b], ptr[b + 1]):
                 f = features[i]
-                h = (np.uint64(f) * np.uint64(0x9E3779B1)) & np.uint64(mask)
-                prev = head[h]
-                # Link to the bucket's newest entry only while it is live and intact.
-                if prev >= 0 and head_pos[h] > p and e_pos[prev] == head_pos[h]:
-                    e_next[slot] = prev
+                h = ((np.uint64(f) * np.uint64(0x9E3779B1)) & mask) << np.uint64(1)
+                k = slot << 2
+                ent[k] = f
+                entw[k + 1] = weights[i]
+                if head[h + 1] > here:  # link to the bucket's newest entry while live
+                    ent[k + 2] = head[h]
+                    ent[k + 3] = head[h + 1]
                 else:
-                    e_next[slot] = -1
-                e_feat[slot] = f
-                e_pos[slot] = inserted
-                e_w[slot] = weights[i]
+                    ent[k + 2] = -1
+                    ent[k + 3] = -1
                 head[h] = slot
-                head_pos[h] = inserted
+                head[h + 1] = pos
                 slot += 1
                 if slot == size:
                     slot = 0
@@ -314,20 +352,21 @@ def _score_list(
             a = docs[p]
             for i in range(ptr[a], ptr[a + 1]):
                 f = features[i]
-                h = (np.uint64(f) * np.uint64(0x9E3779B1)) & np.uint64(mask)
-                at = head[h]
-                if at < 0 or head_pos[h] <= p or e_pos[at] != head_pos[h]:
+                h = ((np.uint64(f) * np.uint64(0x9E3779B1)) & mask) << np.uint64(1)
+                pos = head[h + 1]
+                if pos <= here:
                     continue
+                at = head[h]
                 wa = weights[i]
-                while True:
-                    if e_feat[at] == f:
-                        acc[e_pos[at] - p - 1] += wa * e_w[at]
-                    nxt = e_next[at]
-                    # Entries of a chain are newest first: stop at an expired or
-                    # overwritten one.
-                    if nxt < 0 or e_pos[nxt] <= p or e_pos[nxt] > e_pos[at]:
+                fi = np.int32(f)
+                while True:  # entries newest first, until one has left the window
+                    k = at << 2
+                    if ent[k] == fi:
+                        acc[pos - here - 1] += wa * entw[k + 1]
+                    pos = ent[k + 3]
+                    if pos <= here:
                         break
-                    at = nxt
+                    at = ent[k + 2]
             for q in range(width):
                 c = acc[q]
                 if not (c >= 0.0 and c < threshold):  # the decay only lowers a score
@@ -469,20 +508,19 @@ def strong_window_pairs(
     for c in prange(n_chunks):
         # Per-chunk scratch: the window index, the window's cosines, and (for the
         # scatter) the left row in a dense array with a bitmap of its features.
-        ring = (
-            np.empty(ring_size, dtype=np.uint32),
-            np.empty(ring_size, dtype=np.int64),
-            np.empty(ring_size, dtype=np.float32),
-            np.empty(ring_size, dtype=np.int64),
-        )
-        heads = (np.full(table, -1, dtype=np.int64), np.full(table, -1, dtype=np.int64))
+        ent = np.empty(4 * ring_size, dtype=np.int32)
+        head = np.full(2 * table, -1, dtype=np.int32)
+        base = post_ptr[bounds[c]]
+        # Positions are int32 counts from the chunk's first posting.
+        fits = post_ptr[bounds[c + 1]] - base < _POSITIONS
+        index = (ent, ent.view(np.float32), head, base)
         acc = np.empty(max(window, 1), dtype=np.float64)
         bits = np.zeros((n_features >> 6) + 1, dtype=np.uint64)
         dense = np.empty(n_features, dtype=np.float32)
         for t in range(bounds[c], bounds[c + 1]):
             if raw[t + 1] == raw[t]:
                 continue
-            if indexed:
+            if indexed and fits:
                 kept[t + 1] = _score_list(
                     post_ptr[t],
                     post_ptr[t + 1],
@@ -498,8 +536,7 @@ def strong_window_pairs(
                     threshold,
                     flags,
                     words[t],
-                    ring,
-                    heads,
+                    index,
                     acc,
                     bits,
                     dense,
