@@ -75,6 +75,7 @@ def run(
     n_queries: int = 300,
     measure_batches: int = 5,
     corpus: str | None = None,
+    workers: int = 1,
 ) -> dict[str, Any]:
     """Fill an index with ``n_stored`` articles, then time further adds and queries.
 
@@ -90,6 +91,9 @@ def run(
         Batches timed after the fill.
     corpus : str, optional
         JSON Lines file to read the articles from (file order); synthetic by default.
+    workers : int, default 1
+        ``ClusterConfig.workers``: threads of the compiled kernels of ``add`` and
+        ``query`` (the index's SQLite commit and checkpoints have their own threads).
 
     Returns
     -------
@@ -112,7 +116,7 @@ def run(
     )
     with tempfile.TemporaryDirectory() as tmp:
         path = os.path.join(tmp, "bench.idx")
-        with StoryIndex.open(path, ClusterConfig()) as index:
+        with StoryIndex.open(path, ClusterConfig(workers=workers)) as index:
             t0 = time.perf_counter()
             for i in range(0, len(fill), batch_size):
                 index.add(fill[i : i + batch_size])
@@ -143,6 +147,7 @@ def run(
             "articles": stats.articles,
             "stories": stats.stories,
             "corpus": os.path.basename(corpus) if corpus else "synthetic_articles(seed=1)",
+            "workers": workers,
         }
 
 
@@ -170,11 +175,14 @@ def main() -> None:
     parser.add_argument("--batch", type=int, default=1000)
     parser.add_argument("--queries", type=int, default=300)
     parser.add_argument("--corpus", help="JSON Lines articles (default: synthetic)")
+    parser.add_argument("--workers", type=int, default=1, help="kernel threads (default 1)")
     parser.add_argument("--label", default="", help="free text stored with the result")
     parser.add_argument("--record", action="store_true", help="append to results/index.jsonl")
     args = parser.parse_args()
     before = context()
-    result = run(args.stored, args.batch, n_queries=args.queries, corpus=args.corpus)
+    result = run(
+        args.stored, args.batch, n_queries=args.queries, corpus=args.corpus, workers=args.workers
+    )
     line = {**result, **before, "load_after": context()["load"], "label": args.label}
     print(json.dumps(line))
     if args.record:

@@ -86,6 +86,20 @@ def test_config_mismatch_names_rebuild(path: str) -> None:
     StoryIndex.open(path, ClusterConfig(workers=2)).close()  # result-neutral field
 
 
+def test_workers_override_changes_no_answer(tmp_path: Path) -> None:
+    arts = make_articles(300, seed=3)
+    answers = []
+    for workers in (1, 2):
+        file = str(tmp_path / f"w{workers}.idx")
+        StoryIndex.open(file).close()  # created with the default config (workers=1)
+        with StoryIndex.open(file, workers=workers) as ix:
+            assert ix.config.workers == workers
+            answers.append(ix.add(arts[:200]) + ix.add(arts[200:]))
+        with StoryIndex.open(file) as ix:
+            assert ix.config.workers == 1  # the override is not stored
+    assert answers[0] == answers[1]
+
+
 def test_missing_file_without_create(path: str) -> None:
     with pytest.raises(IndexFileError, match="no index at"):
         StoryIndex.open(path, create=False)

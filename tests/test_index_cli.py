@@ -48,8 +48,8 @@ def test_five_commands(tmp_path: Path, corpus: Path, app: object) -> None:
         assert res.exit_code == 0, res.output
         return res.output
 
-    assert "added 60 articles" in run("add", idx, str(corpus))
-    out = run("query", idx, str(corpus), "--json")
+    assert "added 60 articles" in run("add", idx, str(corpus), "--workers", "2")
+    out = run("query", idx, str(corpus), "--json", "--workers", "1")
     rows = [json.loads(line) for line in out.splitlines()]
     assert len(rows) == 60
     assert all("story_id" in r for r in rows)

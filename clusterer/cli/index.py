@@ -20,6 +20,8 @@ from clusterer import Article, ClusterConfig, ConfigError, read_articles
 from clusterer.errors import param_message
 from clusterer.index import StoryIndex
 
+from ._options import Workers
+
 __all__ = ["index_app"]
 
 index_app = typer.Typer(
@@ -80,6 +82,7 @@ def add_command(
         Path | None, typer.Option("--config", help="ClusterConfig JSON for a new index.")
     ] = None,
     as_json: AsJson = False,
+    workers: Workers = None,
 ) -> None:
     """Add articles to INDEX (created if missing), one transaction per batch."""
     cfg = None
@@ -91,7 +94,7 @@ def add_command(
                 raise
             raise ConfigError(f"cannot read config file {config}: {exc}") from None
     added = new = merged = 0
-    with StoryIndex.open(index, cfg, window_days=window_days) as ix:
+    with StoryIndex.open(index, cfg, window_days=window_days, workers=workers) as ix:
         for batch in _batches(paths, batch_size):
             for a in ix.add(batch):
                 added += 1
@@ -108,9 +111,11 @@ def add_command(
 
 
 @index_app.command("query")
-def query_command(index: IndexPath, paths: Inputs, as_json: AsJson = False) -> None:
+def query_command(
+    index: IndexPath, paths: Inputs, as_json: AsJson = False, workers: Workers = None
+) -> None:
     """Show which story each input article would join, without storing it."""
-    with StoryIndex.open(index, create=False) as ix:
+    with StoryIndex.open(index, create=False, workers=workers) as ix:
         for article in read_articles(paths):
             a = ix.query(article)
             if as_json:

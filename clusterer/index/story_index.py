@@ -15,6 +15,7 @@ See :mod:`clusterer.index.storage` for the file format and durability choices an
 
 from __future__ import annotations
 
+import dataclasses
 import math
 import os
 import sqlite3
@@ -88,6 +89,7 @@ class StoryIndex:
         window_days: float | None = None,
         create: bool = True,
         timeout: float = 60.0,
+        workers: int | None = None,
     ) -> StoryIndex:
         """Create or open an index file.
 
@@ -107,6 +109,10 @@ class StoryIndex:
             Whether a missing file may be created.
         timeout : float, default 60
             Seconds to wait for another process's write lock.
+        workers : int, optional
+            Threads of the compiled kernels for this session, replacing the ``workers``
+            of ``config`` or of the stored config (not stored; answers do not depend on
+            it).
 
         Returns
         -------
@@ -129,7 +135,7 @@ class StoryIndex:
         conn = connect(path, timeout, create=create)
         try:
             with guard(path):
-                index = cls._attach(conn, path, config, window_days)
+                index = cls._attach(conn, path, config, window_days, workers)
         except BaseException:
             conn.close()
             raise
@@ -142,9 +148,13 @@ class StoryIndex:
         path: str,
         config: ClusterConfig | None,
         window_days: float | None,
+        workers: int | None = None,
     ) -> StoryIndex:
         stored = attach(conn, path, config, window_days)
-        index = cls(conn, path, config if config is not None else stored)
+        chosen = config if config is not None else stored
+        if workers is not None:
+            chosen = dataclasses.replace(chosen, workers=workers)
+        index = cls(conn, path, chosen)
         if os.path.getsize(path) <= QUICK_CHECK_BYTES:
             index.check()
         with index._read():
