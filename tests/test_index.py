@@ -256,7 +256,7 @@ def test_term_statistics_follow_every_connection(path: str, evicted: bool) -> No
 def test_interrupted_bookkeeping_is_rebuilt(path: str, monkeypatch: pytest.MonkeyPatch) -> None:
     """A batch committed but not yet put into the lookups is neither lost nor counted twice."""
     arts = make_articles(60, seed=6)
-    with StoryIndex.open(path) as ix:
+    with StoryIndex.open(path, settle_until=0) as ix:  # a settling rebuilds the lookups
         ix.add(arts[:30])
 
         def interrupted(*args: object) -> None:

@@ -63,3 +63,27 @@ def test_five_commands(tmp_path: Path, corpus: Path, app: object) -> None:
 def test_query_missing_index_is_an_error(tmp_path: Path, corpus: Path) -> None:
     res = CliRunner().invoke(index_app, ["query", str(tmp_path / "none.idx"), str(corpus)])
     assert res.exit_code != 0
+
+
+def test_settle_until_option(tmp_path: Path) -> None:
+    """``--settle-until`` is stored and shown by ``stats``; settling reports moved articles."""
+    from benchmarks.synth import write_corpus
+
+    corpus = tmp_path / "synth.jsonl"
+    write_corpus(400, corpus, seed=11)
+    runner = CliRunner()
+    off, on = str(tmp_path / "off.idx"), str(tmp_path / "on.idx")
+    res = runner.invoke(
+        index_app, ["add", off, str(corpus), "--batch-size", "10", "--settle-until", "0"]
+    )
+    assert res.exit_code == 0, res.output
+    assert "moved by settling" not in res.output
+    res = runner.invoke(index_app, ["add", on, str(corpus), "--batch-size", "10"])
+    assert res.exit_code == 0, res.output
+    assert "stored articles moved by settling" in res.output
+    for path, until in ((off, 0), (on, 10000)):
+        stats = json.loads(runner.invoke(index_app, ["stats", path, "--json"]).output)
+        assert stats["settle_until"] == until
+        assert (stats["settles"] > 0) == (until > 0)
+    res = runner.invoke(index_app, ["add", off, str(corpus), "--settle-until", "-1"])
+    assert res.exit_code == 2

@@ -83,6 +83,15 @@ def add_command(
     ] = None,
     as_json: AsJson = False,
     workers: Workers = None,
+    settle_until: Annotated[
+        int | None,
+        typer.Option(
+            min=0,
+            help="While at most this many articles are stored, re-decide all stories with "
+            "the current term statistics each time their number grows by a quarter "
+            "(0: never; stored in the index; default 10000 for a new index).",
+        ),
+    ] = None,
 ) -> None:
     """Add articles to INDEX (created if missing), one transaction per batch."""
     cfg = None
@@ -94,7 +103,10 @@ def add_command(
                 raise
             raise ConfigError(f"cannot read config file {config}: {exc}") from None
     added = new = merged = 0
-    with StoryIndex.open(index, cfg, window_days=window_days, workers=workers) as ix:
+    with StoryIndex.open(
+        index, cfg, window_days=window_days, workers=workers, settle_until=settle_until
+    ) as ix:
+        before = ix.stats().events
         for batch in _batches(paths, batch_size):
             for a in ix.add(batch):
                 added += 1
@@ -103,9 +115,11 @@ def add_command(
                 if as_json:
                     _emit(a)
         stats = ix.stats()
+        moved = sum(e.kind == "moved" for e in ix.events(before)) if stats.events > before else 0
     typer.echo(
-        f"added {added} articles: {new} new stories, {merged} story merges; "
-        f"index holds {stats.articles} articles in {stats.stories} stories",
+        f"added {added} articles: {new} new stories, {merged} story merges"
+        + (f", {moved} stored articles moved by settling" if moved else "")
+        + f"; index holds {stats.articles} articles in {stats.stories} stories",
         err=as_json,
     )
 

@@ -29,8 +29,10 @@ starting clusters, never split, and the batch's articles join as singletons.
    Clusters of new articles get fresh ids in canonical order (date, then id).
 
 Everything is decided from the batch as a whole, so the order of articles inside a
-batch does not matter; across batches, stored stories are never split, which is where
-arrival order can make the result differ from clustering everything at once.
+batch does not matter; across batches, stored stories are never split here, which is
+where arrival order can make the result differ from clustering everything at once.
+While the index is young, :mod:`clusterer.index.settle` re-decides all of it from time
+to time, since then the term statistics move most between batches.
 """
 
 from __future__ import annotations

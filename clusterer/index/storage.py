@@ -199,7 +199,10 @@ def connect(path: str, timeout: float, *, create: bool) -> sqlite3.Connection:
 
 
 def create_schema(
-    conn: sqlite3.Connection, config: ClusterConfig, window_days: float | None
+    conn: sqlite3.Connection,
+    config: ClusterConfig,
+    window_days: float | None,
+    settle_until: int | None = None,
 ) -> None:
     """Create tables and metadata in an empty database (caller holds the write lock)."""
     # executescript() would COMMIT the caller's transaction: run the statements one by one.
@@ -214,11 +217,14 @@ def create_schema(
         "seed": str(config.seed),
         "num_perm": str(config.num_perm),
         "window_days": json.dumps(window_days),
+        "settle_until": json.dumps(settle_until),
         "next_story": "0",
         "next_group": "0",
         "next_article": "1",
         "n_docs": "0",
         "deletions": "0",
+        "settled_at": "0",
+        "settles": "0",
     }
     conn.executemany("INSERT INTO meta VALUES (?, ?)", sorted(meta.items()))
 
@@ -287,7 +293,11 @@ def row_crc(*parts: bytes | str | int | float | None) -> int:
 
 
 def attach(
-    conn: sqlite3.Connection, path: str, config: ClusterConfig | None, window_days: float | None
+    conn: sqlite3.Connection,
+    path: str,
+    config: ClusterConfig | None,
+    window_days: float | None,
+    settle_until: int | None = None,
 ) -> ClusterConfig:
     """Create the schema in an empty file or check an existing one; return its config.
 
@@ -300,7 +310,7 @@ def attach(
     try:
         fresh = not conn.execute("SELECT count(*) FROM sqlite_master").fetchone()[0]
         if fresh:
-            create_schema(conn, config or ClusterConfig(), window_days)
+            create_schema(conn, config or ClusterConfig(), window_days, settle_until)
         meta = read_meta(conn, path)
         stored = stored_config(meta, path)
         if config is not None:
@@ -308,6 +318,11 @@ def attach(
         if window_days is not None and not fresh:
             conn.execute(
                 "UPDATE meta SET value = ? WHERE key = 'window_days'", (to_json(window_days),)
+            )
+        if settle_until is not None and not fresh:
+            # format 3 files written before settling existed lack the key
+            conn.execute(
+                "INSERT OR REPLACE INTO meta VALUES ('settle_until', ?)", (to_json(settle_until),)
             )
         conn.execute("COMMIT")
     except BaseException:

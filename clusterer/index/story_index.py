@@ -30,7 +30,7 @@ import numpy as np
 from ..config import ClusterConfig
 from ..errors import DuplicateIdError, IndexFileError
 from ..models import Article
-from . import maintenance, views
+from . import maintenance, settle, views
 from .batch import Batch, Plan, day_of, plan_batch, prepare
 from .cache import TermCache
 from .checkpoint import Checkpointer
@@ -69,6 +69,8 @@ class StoryIndex:
         self.path = path
         self.config = config
         self.window_days: float | None = None
+        self.settle_until = settle.DEFAULT_SETTLE_UNTIL
+        self._settles_seen = -1  # value of the ``settles`` counter the lookups were built at
         self._version: int | None = None
         self._counters: dict[str, int] = {}
         self._cache = TermCache(config.num_perm, config.title_weight, config.n_features)
@@ -90,6 +92,7 @@ class StoryIndex:
         create: bool = True,
         timeout: float = 60.0,
         workers: int | None = None,
+        settle_until: int | None = None,
     ) -> StoryIndex:
         """Create or open an index file.
 
@@ -113,6 +116,11 @@ class StoryIndex:
             Threads of the compiled kernels for this session, replacing the ``workers``
             of ``config`` or of the stored config (not stored; answers do not depend on
             it).
+        settle_until : int, optional
+            While at most this many articles are stored, every doubling of their number
+            re-decides all stored stories with the current term statistics (see
+            :mod:`clusterer.index.settle`); 0 never does. Stored in the file; None keeps
+            the stored value (a new index: :data:`~clusterer.index.settle.DEFAULT_SETTLE_UNTIL`).
 
         Returns
         -------
@@ -132,10 +140,18 @@ class StoryIndex:
             raise ConfigError(
                 param_message("StoryIndex", "window_days", "a float > 0 or None", window_days)
             )
+        if settle_until is not None and (
+            isinstance(settle_until, bool) or not isinstance(settle_until, int) or settle_until < 0
+        ):
+            from ..errors import ConfigError, param_message
+
+            raise ConfigError(
+                param_message("StoryIndex", "settle_until", "an int >= 0 or None", settle_until)
+            )
         conn = connect(path, timeout, create=create)
         try:
             with guard(path):
-                index = cls._attach(conn, path, config, window_days, workers)
+                index = cls._attach(conn, path, config, window_days, workers, settle_until)
         except BaseException:
             conn.close()
             raise
@@ -149,8 +165,9 @@ class StoryIndex:
         config: ClusterConfig | None,
         window_days: float | None,
         workers: int | None = None,
+        settle_until: int | None = None,
     ) -> StoryIndex:
-        stored = attach(conn, path, config, window_days)
+        stored = attach(conn, path, config, window_days, settle_until)
         chosen = config if config is not None else stored
         if workers is not None:
             chosen = dataclasses.replace(chosen, workers=workers)
@@ -215,8 +232,13 @@ class StoryIndex:
             k: int(meta[k])
             for k in ("next_story", "next_group", "next_article", "n_docs", "deletions")
         }
+        # absent from format 3 files written before settling existed
+        for k in ("settled_at", "settles"):
+            self._counters[k] = int(meta.get(k, "0"))
         window = views.json_value(meta["window_days"])
         self.window_days = None if window is None else float(window)
+        until = views.json_value(meta.get("settle_until", "null"))
+        self.settle_until = settle.DEFAULT_SETTLE_UNTIL if until is None else int(until)
         self._version = version
         self._sync_derived()
 
@@ -224,7 +246,11 @@ class StoryIndex:
         """Bring the in-memory lookups and term statistics up to the counters just read."""
         if self._dirty:  # an earlier write stopped between its changes and their bookkeeping
             self._reset_derived()
-        c, d = self._counters, self._derived
+        c = self._counters
+        if c["settles"] != self._settles_seen:  # a settling rewrote the stored top terms
+            self._reset_derived()
+            self._settles_seen = c["settles"]
+        d = self._derived
         if c["next_article"] - 1 > d.seen or c["deletions"] != d.deletions:
             d.sync(self._db, c["deletions"], self._cache)
 
@@ -320,10 +346,16 @@ class StoryIndex:
         batch = prepare(batch_list, self.config)
         done: list[list[IndexAssignment]] = []
         gone = np.zeros(0, np.int64)
+        settled: settle.Settled | None = None
 
         def bookkeeping() -> None:  # while the batch commits: in memory only
-            self._remember(plan, first_row)
-            self._derived.forget(gone, self._counters["deletions"])
+            if settled is None:
+                self._remember(plan, first_row)
+                self._derived.forget(gone, self._counters["deletions"])
+            else:  # top terms were rewritten: the next transaction reloads the lookups
+                settle.relabel_plan(plan, settled, first_row)
+                self._reset_derived()
+                self._settles_seen = self._counters["settles"]
             done.append(results(plan))
 
         with self._write(bookkeeping) as conn:
@@ -336,6 +368,7 @@ class StoryIndex:
                 )
             plan = self._plan(conn, batch)
             first_row = self._counters["next_article"]
+            stored_before = self._counters["n_docs"]
             self._dirty = True
             write_plan(conn, plan, self.config, self._derived.stats, self._counters)
             if self.window_days is not None:
@@ -349,6 +382,8 @@ class StoryIndex:
                         self._derived.stats,
                         self._counters,
                     )
+            if settle.due(stored_before, self._counters, self.settle_until):
+                settled = settle.settle(conn, self.config, self._counters)
         self._dirty = False
         return done[0]
 
@@ -463,7 +498,9 @@ class StoryIndex:
     def stats(self) -> IndexStats:
         """Return counts, date span, window and file size of the index."""
         with self._read() as conn:
-            return views.stats(conn, self.path, self.window_days)
+            return views.stats(
+                conn, self.path, self.window_days, self.settle_until, self._counters["settles"]
+            )
 
     def __repr__(self) -> str:
         state = "closed" if self._conn is None else "open"

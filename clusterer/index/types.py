@@ -19,7 +19,9 @@ class IndexAssignment:
     story_id : int
         Story of the article. Story ids are stable: an id handed out once keeps
         naming the same story; when stories merge, the older (smaller) id survives and
-        :meth:`StoryIndex.resolve` maps the absorbed one to it.
+        :meth:`StoryIndex.resolve` maps the absorbed one to it. An article's id changes
+        otherwise only when a young index settles, and then with a ``moved`` event
+        (:meth:`StoryIndex.events`).
     duplicate_group_id : int
         Near-duplicate group (nested in the story).
     best_match : str or None
@@ -63,15 +65,19 @@ class IndexEvent:
         Event number, increasing; pass the last one seen as ``since`` to poll.
     kind : str
         ``"merged"``: story ``absorbed`` joined story ``survivor`` (the absorbed id now
-        resolves to the survivor); ``"group_merged"``: the same for near-duplicate
-        groups. The index never splits stories, so ``"split"`` does not occur in this
-        format version.
+        resolves to the survivor). The next two occur only when a young index settles
+        (:mod:`clusterer.index.settle`): ``"split"``: some members of story
+        ``survivor`` now form a new story ``absorbed``; ``"moved"``: ``article`` left
+        story ``absorbed`` for story ``survivor`` (every article whose id changes other
+        than by a merge of its whole story gets one). ``"group_merged"``,
+        ``"group_split"`` and ``"group_moved"``: the same for near-duplicate groups.
     survivor : int
         The id that lives on (always the older, smaller one).
     absorbed : int
         The id that was folded into it.
     article : str
-        The article whose arrival caused the event.
+        The article whose arrival caused the event (settling: an article of the
+        absorbed story, the first of the split-off one, or the one that moved).
     at : datetime
         Wall-clock time (UTC) of the batch that recorded it.
     batch : int
@@ -137,6 +143,11 @@ class IndexStats:
         Date span of the dated articles.
     window_days : float or None
         Sliding window (None: unbounded).
+    settle_until : int
+        Articles stored up to which the index settles (0: never; see
+        :mod:`clusterer.index.settle`).
+    settles : int
+        Settlings so far.
     file_bytes : int
         Size of the database file plus its write-ahead log.
     bytes_per_article : float
@@ -153,5 +164,7 @@ class IndexStats:
     oldest: datetime | None
     newest: datetime | None
     window_days: float | None
+    settle_until: int
+    settles: int
     file_bytes: int
     bytes_per_article: float

@@ -140,7 +140,13 @@ def events(conn: sqlite3.Connection, since: int | datetime | None) -> list[Index
     ]
 
 
-def stats(conn: sqlite3.Connection, path: str, window_days: float | None) -> IndexStats:
+def stats(
+    conn: sqlite3.Connection,
+    path: str,
+    window_days: float | None,
+    settle_until: int,
+    settles: int,
+) -> IndexStats:
     """Return counts, date span and file size."""
     n, lo, hi = conn.execute("SELECT count(*), min(day), max(day) FROM articles").fetchone()
     n_stories = conn.execute("SELECT count(*) FROM stories").fetchone()[0]
@@ -159,6 +165,8 @@ def stats(conn: sqlite3.Connection, path: str, window_days: float | None) -> Ind
         oldest=_epoch(lo),
         newest=_epoch(hi),
         window_days=window_days,
+        settle_until=settle_until,
+        settles=settles,
         file_bytes=size,
         bytes_per_article=round(size / n, 1) if n else 0.0,
     )

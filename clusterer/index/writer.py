@@ -93,7 +93,7 @@ def write_plan(
     counters["next_group"] = out.next_group
     counters["n_docs"] += b
     conn.executemany(
-        "UPDATE meta SET value = ? WHERE key = ?", [(str(v), k) for k, v in counters.items()]
+        "INSERT OR REPLACE INTO meta VALUES (?, ?)", [(k, str(v)) for k, v in counters.items()]
     )
 
 
