@@ -66,7 +66,7 @@ def test_query_missing_index_is_an_error(tmp_path: Path, corpus: Path) -> None:
 
 
 def test_settle_until_option(tmp_path: Path) -> None:
-    """``--settle-until`` is stored and shown by ``stats``; settling reports moved articles."""
+    """``--settle-until`` is stored and shown by ``stats``; moved articles are reported."""
     from benchmarks.synth import write_corpus
 
     corpus = tmp_path / "synth.jsonl"
@@ -77,10 +77,9 @@ def test_settle_until_option(tmp_path: Path) -> None:
         index_app, ["add", off, str(corpus), "--batch-size", "10", "--settle-until", "0"]
     )
     assert res.exit_code == 0, res.output
-    assert "moved by settling" not in res.output
     res = runner.invoke(index_app, ["add", on, str(corpus), "--batch-size", "10"])
     assert res.exit_code == 0, res.output
-    assert "stored articles moved by settling" in res.output
+    assert "stored articles moved to another story" in res.output
     for path, until in ((off, 0), (on, 10000)):
         stats = json.loads(runner.invoke(index_app, ["stats", path, "--json"]).output)
         assert stats["settle_until"] == until

@@ -115,10 +115,11 @@ def add_command(
                 if as_json:
                     _emit(a)
         stats = ix.stats()
-        moved = sum(e.kind == "moved" for e in ix.events(before)) if stats.events > before else 0
+        changes = ix.events(before) if stats.events > before else []
+        moved = len({e.article for e in changes if e.kind == "moved"})
     typer.echo(
         f"added {added} articles: {new} new stories, {merged} story merges"
-        + (f", {moved} stored articles moved by settling" if moved else "")
+        + (f", {moved} stored articles moved to another story" if moved else "")
         + f"; index holds {stats.articles} articles in {stats.stories} stories",
         err=as_json,
     )

@@ -63,9 +63,10 @@ from ..signatures import Features
 from .batch import Batch, Plan, plan_batch
 from .cache import TermCache
 from .derived import Derived
+from .identity import reconcile
 from .lookup import StoredRows, fetch_where
 from .storage import row_crc
-from .writer import record_merges, write_stories
+from .writer import record_merges, record_moves, write_stories
 
 __all__ = ["DEFAULT_SETTLE_UNTIL", "GROWTH", "Settled", "due", "relabel_plan", "settle"]
 
@@ -152,70 +153,6 @@ def _as_batch(rows: StoredRows, order: I64, config: ClusterConfig) -> Batch:
     )
 
 
-@dataclass
-class _Mapping:
-    final: I64  # final id per row
-    merges: list[tuple[int, int, int]]  # (survivor, absorbed, row of an article that moved)
-    splits: list[tuple[int, int, int]]  # (story split from, new id, row of its first member)
-    moved: list[tuple[int, int, int]]  # (new id, old id, row)
-    counter: int
-
-
-def reconcile(old: I64, new: I64, counter: int) -> _Mapping:
-    """Map a new partition of the rows onto their old ids (see the module notes).
-
-    Parameters
-    ----------
-    old : (n,) int64
-        Current ids (>= 0).
-    new : (n,) int64
-        Labels of the new partition (>= 0; their order sets the order of fresh ids).
-    counter : int
-        First free id.
-
-    Returns
-    -------
-    _Mapping
-        Final id per row, the identity changes, and the next free id.
-    """
-    pairs, counts = np.unique(np.stack((old, new)), axis=1, return_counts=True)
-    heir: dict[int, tuple[int, int]] = {}  # old id -> (count, new label)
-    for o, c, k in zip(pairs[0].tolist(), pairs[1].tolist(), counts.tolist(), strict=True):
-        if o not in heir or k > heir[o][0] or (k == heir[o][0] and c < heir[o][1]):
-            heir[o] = (k, c)
-    inherits: dict[int, list[int]] = {}
-    for o in sorted(heir):
-        inherits.setdefault(heir[o][1], []).append(o)
-    final_of: dict[int, int] = {}
-    first_row: dict[int, int] = {}
-    for row, c in enumerate(new.tolist()):
-        first_row.setdefault(c, row)
-    merges: list[tuple[int, int, int]] = []
-    splits: list[tuple[int, int, int]] = []
-    survivor_of: dict[int, int] = {}  # absorbed old id -> the id it resolves to
-    for c in sorted(first_row):
-        owned = inherits.get(c)
-        if owned:
-            final_of[c] = owned[0]
-            for gone in owned[1:]:
-                survivor_of[gone] = owned[0]
-                at = np.flatnonzero((old == gone) & (new == c))
-                merges.append((owned[0], gone, int(at[0])))
-        else:
-            final_of[c] = counter
-            counter += 1
-    final = np.array([final_of[c] for c in new.tolist()], np.int64)
-    for c in sorted(first_row):
-        if c in inherits:
-            continue
-        members = np.flatnonzero(new == c)
-        origins, sizes = np.unique(old[members], return_counts=True)
-        splits.append((int(origins[np.argmax(sizes)]), final_of[c], int(members[0])))
-    expected = np.array([survivor_of.get(o, o) for o in old.tolist()], np.int64)
-    moved = [(int(final[r]), int(old[r]), int(r)) for r in np.flatnonzero(final != expected)]
-    return _Mapping(final, merges, splits, moved, counter)
-
-
 def settle(conn: sqlite3.Connection, config: ClusterConfig, counters: dict[str, int]) -> Settled:
     """Re-decide every stored story with the current statistics (inside a write).
 
@@ -267,15 +204,8 @@ def settle(conn: sqlite3.Connection, config: ClusterConfig, counters: dict[str, 
     at = datetime.now(timezone.utc).isoformat()
     names = dict(enumerate(rows.ids))
     record_merges(conn, stories.merges, groups.merges, names, seq, at)
-    events = []
-    for kind, m in (("", stories), ("group_", groups)):
-        events += [(seq, at, kind + "split", a, b, names[r]) for a, b, r in m.splits]
-        events += [(seq, at, kind + "moved", a, b, names[r]) for a, b, r in m.moved]
-    conn.executemany(
-        "INSERT INTO events(batch, at, kind, survivor, absorbed, article) "
-        "VALUES (?, ?, ?, ?, ?, ?)",
-        events,
-    )
+    for prefix, m in (("", stories), ("group_", groups)):
+        record_moves(conn, prefix, m.splits, m.moved, names, seq, at)
     _rewrite_rows(conn, rows, stories.final, groups.final, tops)
     changed = _changed_stories(rows.story, stories.final)
     members: dict[int, list[int]] = {}

@@ -13,7 +13,7 @@ from ..config import ClusterConfig
 from .batch import Plan
 from .storage import row_crc
 
-__all__ = ["record_merges", "write_plan", "write_stories"]
+__all__ = ["record_merges", "record_moves", "write_plan", "write_stories"]
 
 I64 = npt.NDArray[np.int64]
 
@@ -124,6 +124,28 @@ def record_merges(
             )
             if kind == "story":
                 conn.execute("DELETE FROM stories WHERE id = ?", (gone,))
+
+
+def record_moves(
+    conn: sqlite3.Connection,
+    prefix: str,
+    splits: list[tuple[int, int, int]],
+    moves: list[tuple[int, int, int]],
+    names: dict[int, str],
+    seq: int,
+    at: str,
+) -> None:
+    """Log ``split`` and ``moved`` events of a settling (``prefix`` ``"group_"`` for groups).
+
+    The rows' new ids are written by the caller.
+    """
+    events = [(seq, at, prefix + "split", a, b, names[r]) for a, b, r in splits]
+    events += [(seq, at, prefix + "moved", a, b, names[r]) for a, b, r in moves]
+    conn.executemany(
+        "INSERT INTO events(batch, at, kind, survivor, absorbed, article) "
+        "VALUES (?, ?, ?, ?, ?, ?)",
+        events,
+    )
 
 
 def write_stories(
