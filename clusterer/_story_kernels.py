@@ -179,10 +179,37 @@ def story_scores(
     """
     m = left.shape[0]
     out = np.empty(m, dtype=np.float64)
-    for k in prange(m):
-        a, b = left[k], right[k]
-        out[k] = _final_score(sparse_dot(ptr, features, weights, a, b), days, decay, a, b)
+    if m < _SCATTER_PAIRS:
+        for k in prange(m):
+            a, b = left[k], right[k]
+            out[k] = _final_score(sparse_dot(ptr, features, weights, a, b), days, decay, a, b)
+        return out
+    # Many pairs (sorted by left row when they come from ``distinct_pairs``): each left
+    # row is scattered once into a dense array with a bitmap of its features, and the
+    # right rows are looked up in it (``_score_dense``, the same sums) instead of each
+    # pair being merged, whose branches mispredict at every step.
+    n_features = 1
+    for i in range(features.shape[0]):
+        n_features = max(n_features, np.int64(features[i]) + 1)
+    n_blocks = 64
+    for c in prange(n_blocks):
+        k0, k1 = m * c // n_blocks, m * (c + 1) // n_blocks
+        bits = np.zeros((n_features >> 6) + 1, dtype=np.uint64)
+        dense = np.empty(n_features, dtype=np.float32)
+        current = -1
+        for k in range(k0, k1):
+            a = left[k]
+            if a != current:
+                if current >= 0:
+                    _set_row(ptr, features, weights, bits, dense, current, False)
+                current = a
+                _set_row(ptr, features, weights, bits, dense, current, True)
+            out[k] = _score_dense(ptr, features, weights, bits, dense, days, decay, a, right[k])
     return out
+
+
+# Pairs from which ``story_scores`` scatters left rows rather than merging each pair.
+_SCATTER_PAIRS = 1 << 16
 
 
 @njit(cache=True)

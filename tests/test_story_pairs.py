@@ -9,7 +9,12 @@ import pytest
 from clusterer import Article, ClusterConfig
 from clusterer._arrays import unique_codes, unique_pairs
 from clusterer._kernels import cosine_pairs
-from clusterer._story_kernels import RING_LIMIT, distinct_pairs, strong_window_pairs
+from clusterer._story_kernels import (
+    _SCATTER_PAIRS,
+    RING_LIMIT,
+    distinct_pairs,
+    strong_window_pairs,
+)
 from clusterer.pipeline import _days
 from clusterer.signatures import featurize
 from clusterer.similarity import (
@@ -184,13 +189,21 @@ def test_distinct_pairs_is_unique_pairs(size: int) -> None:
 
 
 @pytest.mark.parametrize("decay", [None, 2.0, 60.0])
-def test_story_similarity_is_cosine_times_date_decay_clipped(decay) -> None:
-    """The one-pass kernel gives the NumPy formulation's values exactly."""
+@pytest.mark.parametrize(("pairs", "by_left"), [(20000, False), (200000, False), (200000, True)])
+def test_story_similarity_is_cosine_times_date_decay_clipped(decay, pairs, by_left) -> None:
+    """The one-pass kernel gives the NumPy formulation's values exactly.
+
+    Below ``_SCATTER_PAIRS`` pairs each pair is merged; above, left rows are scattered
+    (pairs in any order, or sorted by left row as ``distinct_pairs`` gives them).
+    """
+    assert 20000 < _SCATTER_PAIRS < 200000
     config = ClusterConfig(date_decay_days=decay)
     rows, days, _ = _setup(300, 5, config)
     rng = np.random.default_rng(5)
-    left = rng.integers(0, 300, 20000)
-    right = rng.integers(0, 300, 20000)
+    left = rng.integers(0, 300, pairs)
+    right = rng.integers(0, 300, pairs)
+    if by_left:
+        left.sort()
     assert np.isnan(days).any()
     cos = cosine_pairs(rows.ptr, rows.features, rows.weights, left, right)
     for k in range(0, left.size, 97):  # the cosine, written out: float32 products
