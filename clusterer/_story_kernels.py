@@ -696,45 +696,112 @@ def posting_order(term: I64, doc: I64, day: F64) -> tuple[I64, I64]:
     return ptr, order
 
 
+# Rows per bucket of the first pass of ``_group_by_left`` are chosen so that there are
+# at most this many buckets: the write positions of all buckets stay in cache.
+_BUCKETS = 1024
+
+
+@njit(parallel=True, cache=True)
+def _group_by_left(left: I64, right: I64, n: int) -> tuple[I64, I64]:
+    """Group the ``right`` values by ``left`` row: a stable counting sort by left row.
+
+    Returns ``start`` (row pointer, ``n + 1``) and the grouped ``right`` values. A
+    single scatter over a million rows misses the cache at almost every write, so
+    the pairs are first moved into buckets of consecutive rows (at most ``_BUCKETS``,
+    each block of pairs with its own counts, on the threads), then each bucket is
+    grouped by row in a scratch that stays in cache. Both passes keep the order of
+    the pairs within a row.
+    """
+    if n >= 1 << 31:
+        raise ValueError("distinct_pairs: row numbers must be below 2**31")
+    m = left.shape[0]
+    start = np.zeros(n + 1, dtype=np.int64)
+    grouped = np.empty(m, dtype=np.int64)
+    if m == 0:
+        return start, grouped
+    shift = 0
+    while (n - 1) >> shift >= _BUCKETS:
+        shift += 1
+    n_buckets = ((n - 1) >> shift) + 1
+    n_blocks = max(1, min(64, m >> 16))
+    # counts[b * n_buckets + k]: pairs of bucket k in block b, then their write positions.
+    counts = np.zeros(n_blocks * n_buckets, dtype=np.int64)
+    for b in prange(n_blocks):
+        for i in range(m * b // n_blocks, m * (b + 1) // n_blocks):
+            counts[b * n_buckets + (left[i] >> shift)] += 1
+    bucket = np.zeros(n_buckets + 1, dtype=np.int64)
+    total = 0
+    for k in range(n_buckets):
+        for b in range(n_blocks):
+            c = counts[b * n_buckets + k]
+            counts[b * n_buckets + k] = total
+            total += c
+        bucket[k + 1] = total
+    # Pair codes: left row in the high half, right in the low half (rows < 2**31).
+    for b in prange(n_blocks):
+        for i in range(m * b // n_blocks, m * (b + 1) // n_blocks):
+            at = b * n_buckets + (left[i] >> shift)
+            grouped[counts[at]] = (left[i] << 32) | right[i]
+            counts[at] += 1
+    low = np.int64(0xFFFFFFFF)
+    for k in prange(n_buckets):
+        b0, b1 = bucket[k], bucket[k + 1]
+        r0, r1 = k << shift, min(n, (k + 1) << shift)
+        for i in range(b0, b1):  # rows of other buckets are other entries of start
+            start[(grouped[i] >> 32) + 1] += 1
+        fill = np.empty(r1 - r0, dtype=np.int64)
+        at = 0
+        for r in range(r0, r1):
+            fill[r - r0] = at
+            at += start[r + 1]
+        scratch = np.empty(b1 - b0, dtype=np.int64)
+        for i in range(b0, b1):
+            r = (grouped[i] >> 32) - r0
+            scratch[fill[r]] = grouped[i] & low
+            fill[r] += 1
+        grouped[b0:b1] = scratch
+    for r in range(n):
+        start[r + 1] += start[r]
+    return start, grouped
+
+
 @njit(parallel=True, cache=True)
 def distinct_pairs(left: I64, right: I64, n: int) -> tuple[I64, I64]:
     """Distinct ``(left, right)`` pairs sorted by left, then right, for rows below ``n``.
 
     What sorting ``left * n + right`` and dropping repeats gives, in linear passes: a
-    counting sort by left row, then a sort of each row's (short) list of partners.
+    counting sort by left row (``_group_by_left``; rows below ``2**31``), then the
+    repeats of each row's (short) list of partners are dropped and the rest sorted.
     """
-    m = left.shape[0]
-    start = np.zeros(n + 1, dtype=np.int64)
-    for i in range(m):
-        start[left[i] + 1] += 1
-    for r in range(n):
-        start[r + 1] += start[r]
-    fill = start[:n].copy()
-    partner = np.empty(m, dtype=np.int64)
-    for i in range(m):
-        partner[fill[left[i]]] = right[i]
-        fill[left[i]] += 1
+    start, partner = _group_by_left(left, right, n)
     kept = np.zeros(n + 1, dtype=np.int64)
-    for r in prange(n):
-        s, e = start[r], start[r + 1]
-        if e == s:
-            continue
-        partner[s:e].sort()
-        count = 1
-        for i in range(s + 1, e):
-            if partner[i] != partner[i - 1]:
-                count += 1
-        kept[r + 1] = count
+    # Repeats are dropped before sorting, with a bitmap of the partners seen (a row's
+    # list holds each partner several times, once per shared term): each block of rows
+    # keeps the first of each partner at the front of the row's list and sorts only those.
+    n_blocks = min(n, 64)
+    for c in prange(n_blocks):
+        seen = np.zeros((n >> 6) + 1, dtype=np.uint64)
+        for r in range(n * c // n_blocks, n * (c + 1) // n_blocks):
+            s, e = start[r], start[r + 1]
+            d = s
+            for i in range(s, e):
+                v = partner[i]
+                bit = np.uint64(1) << np.uint64(v & 63)
+                if not seen[v >> 6] & bit:
+                    seen[v >> 6] |= bit
+                    partner[d] = v
+                    d += 1
+            for i in range(s, d):
+                seen[partner[i] >> 6] = 0
+            partner[s:d].sort()
+            kept[r + 1] = d - s
     for r in range(n):
         kept[r + 1] += kept[r]
     out_left = np.empty(kept[n], dtype=np.int64)
     out_right = np.empty(kept[n], dtype=np.int64)
     for r in prange(n):
-        s, e = start[r], start[r + 1]
-        at = kept[r]
-        for i in range(s, e):
-            if i == s or partner[i] != partner[i - 1]:
-                out_left[at] = r
-                out_right[at] = partner[i]
-                at += 1
+        s, at = start[r], kept[r]
+        for i in range(kept[r + 1] - at):
+            out_left[at + i] = r
+            out_right[at + i] = partner[s + i]
     return out_left, out_right

@@ -10,6 +10,7 @@ from clusterer import Article, ClusterConfig
 from clusterer._arrays import unique_codes, unique_pairs
 from clusterer._kernels import cosine_pairs
 from clusterer._story_kernels import (
+    _BUCKETS,
     _SCATTER_PAIRS,
     RING_LIMIT,
     distinct_pairs,
@@ -175,10 +176,14 @@ def test_posting_lists_order_is_the_lexsort_order(seed: int) -> None:
     assert np.array_equal(got_day, day[by], equal_nan=True)
 
 
-@pytest.mark.parametrize("size", [0, 1, 2, 10000])
-def test_distinct_pairs_is_unique_pairs(size: int) -> None:
+@pytest.mark.parametrize(
+    ("size", "n"),
+    # The last: rows in buckets of eight (n > _BUCKETS), pairs in blocks of 2**16.
+    [(0, 500), (1, 500), (2, 500), (10000, 500), (300000, 5000)],
+)
+def test_distinct_pairs_is_unique_pairs(size: int, n: int) -> None:
+    assert 500 < _BUCKETS < 5000
     rng = np.random.default_rng(size)
-    n = 500
     left = rng.integers(0, n - 1, size)
     right = left + rng.integers(1, 40, size).clip(max=n - 1 - left)
     right = np.where(right > left, right, left + 1)
@@ -186,6 +191,12 @@ def test_distinct_pairs_is_unique_pairs(size: int) -> None:
     got = distinct_pairs(left, right, n)
     assert np.array_equal(got[0], want[0])
     assert np.array_equal(got[1], want[1])
+
+
+def test_distinct_pairs_refuses_rows_past_its_pair_codes() -> None:
+    none = np.zeros(0, np.int64)
+    with pytest.raises(ValueError, match="below 2"):
+        distinct_pairs(none, none, 1 << 31)
 
 
 @pytest.mark.parametrize("decay", [None, 2.0, 60.0])
