@@ -27,6 +27,7 @@ __all__ = [
     "StoryLinkage",
     "attach_singletons",
     "canonical_labels",
+    "cluster_block",
     "components",
     "link_stories",
     "story_duplicates",
@@ -180,7 +181,7 @@ def link_stories(
         sim = score_pairs(a, b)
         sim = np.where(must_link[a] == must_link[b], 1.0, sim)
         for piece, p0, p1 in zip(batch, pair_ptr[:-1], pair_ptr[1:], strict=True):
-            sub_labels, sub_scores = _cluster_block(piece.size, sim[p0:p1], threshold, method)
+            sub_labels, sub_scores = cluster_block(piece.size, sim[p0:p1], threshold, method)
             labels[piece] = sub_labels + next_label
             scores[piece] = sub_scores
             next_label += int(sub_labels.max()) + 1
@@ -327,8 +328,12 @@ def _flat_labels(tree: F64, m: int, cut: float) -> I64:
     return canonical_labels(parent[:m].astype(np.int64))
 
 
-def _cluster_block(m: int, sim: F64, threshold: float, method: str) -> tuple[I64, F64]:
-    """Agglomerative clustering of one component from its condensed similarity block."""
+def cluster_block(m: int, sim: F64, threshold: float, method: str) -> tuple[I64, F64]:
+    """Cluster one component agglomeratively from its condensed similarity block.
+
+    Returns canonical labels and each member's mean similarity to the others of its
+    cluster; clusters merge while their linkage is at least ``threshold``.
+    """
     if m == 1:
         return np.zeros(1, np.int64), np.zeros(1, np.float64)
     iu, ju = np.triu_indices(m, k=1)

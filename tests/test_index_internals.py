@@ -388,3 +388,25 @@ def test_merge_keys_orders_as_np_insert() -> None:
         key, art = merge_keys(k0, a0, k1, a1)
         assert np.array_equal(key, np.insert(k0, at, k1))
         assert np.array_equal(art, np.insert(a0, at, a1))  # equal keys: the new ones first
+
+
+@pytest.mark.parametrize(("seed", "method"), [(0, "average"), (1, "average"), (2, "complete")])
+def test_scipy_linkage_of_large_components_matches_the_loop(
+    seed: int, method: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Above ``LOOP_CLUSTERS`` starting clusters the linkage runs in SciPy: same result."""
+    from clusterer.index import assign
+
+    rng = np.random.default_rng(seed)
+    m = 150
+    init = rng.integers(0, 90, m)  # ~70 starting clusters, some of several rows
+    iu, ju = np.triu_indices(m, k=1)
+    sim = rng.random(iu.size) ** 8  # distinct values (no ties), a few strong links
+    rows = np.arange(100, 100 + m, dtype=np.int64)
+    monkeypatch.setattr(assign, "LOOP_CLUSTERS", 10_000)
+    loop = assign._agglomerate(rows, init, iu, ju, sim, 0.2, method)
+    monkeypatch.setattr(assign, "LOOP_CLUSTERS", 8)
+    scipy = assign._agglomerate(rows, init, iu, ju, sim, 0.2, method)
+    assert np.array_equal(loop[0], scipy[0])
+    assert np.allclose(loop[1], scipy[1])
+    assert 3 < np.unique(loop[0]).size < np.unique(init).size  # some merges, not all

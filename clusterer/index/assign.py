@@ -45,7 +45,13 @@ import numpy as np
 import numpy.typing as npt
 
 from ..config import ClusterConfig
-from ..grouping import attach_singletons, components, story_duplicates
+from ..grouping import (
+    attach_singletons,
+    cluster_block,
+    components,
+    link_stories,
+    story_duplicates,
+)
 from ..similarity import TfidfRows, story_similarity
 from ._assign_kernel import merge_average
 
@@ -55,6 +61,12 @@ I64 = npt.NDArray[np.int64]
 F64 = npt.NDArray[np.float64]
 PairScorer = Callable[[I64, I64], F64]
 _EMPTY = np.zeros(0, np.int64)
+
+#: Components of more starting clusters than this are linked by SciPy; fewer, by the
+#: compiled greedy loop (:func:`._assign_kernel.merge_average`), which is cheaper for
+#: the few clusters of a typical batch but grows with the cube of their number (a
+#: settling of 9,000 Reuters wires, one component of thousands, took 12 minutes).
+LOOP_CLUSTERS = 64
 
 
 @dataclass
@@ -214,6 +226,9 @@ def assign_batch(
     order = np.argsort(comp, kind="stable")  # rows ascending within each component
     lo, hi = (np.searchsorted(comp[order], np.unique(comp[s:]), side) for side in ("left", "right"))
     groups = [order[a:b] for a, b in zip(lo.tolist(), hi.tolist(), strict=True)]
+    for rows in [g for g in groups if g.size > config.max_block]:
+        final[rows], score[rows] = _link_large(rows, init, links, link_sims, sims, config)
+    groups = [g for g in groups if g.size <= config.max_block]
     tri = [np.triu_indices(g.size, k=1) for g in groups]
     pair_sims = sims(
         np.concatenate([g[iu] for g, (iu, _) in zip(groups, tri, strict=True)] + [_EMPTY]),
@@ -236,6 +251,38 @@ def assign_batch(
     return Outcome(decisions, story_merges, group_merges, next_story, next_group, members)
 
 
+def _link_large(
+    rows: I64,
+    init: I64,
+    links: tuple[I64, I64],
+    link_sims: F64,
+    sims: PairScorer,
+    config: ClusterConfig,
+) -> tuple[I64, F64]:
+    """Link a component larger than ``max_block`` as the batch path does.
+
+    :func:`clusterer.grouping.link_stories` cuts it into blocks of at most
+    ``max_block`` by raising the link threshold, then links each block (its starting
+    clusters, stored stories and groups, are must-links). Only pairs inside a block
+    are scored, never the whole component's.
+    """
+    local = np.full(int(max(rows.max(), links[0].max(initial=0), links[1].max(initial=0))) + 1, -1)
+    local[rows] = np.arange(rows.size)
+    inside = (local[links[0]] >= 0) & (local[links[1]] >= 0)
+    linked = link_stories(
+        rows.size,
+        local[links[0][inside]],
+        local[links[1][inside]],
+        link_sims[inside],
+        init[rows],
+        lambda a, b: sims(rows[a], rows[b]),
+        config.story_threshold,
+        config.linkage,
+        config.max_block,
+    )
+    return _first_rows(rows, linked.labels), linked.scores
+
+
 def _agglomerate(
     rows: I64, init: I64, iu: I64, ju: I64, sim: F64, thr: float, method: str
 ) -> tuple[I64, F64]:
@@ -251,6 +298,26 @@ def _agglomerate(
     full[iu, ju] = sim
     full[ju, iu] = sim
     k = int(lab.max()) + 1
+    if k > LOOP_CLUSTERS:
+        # the batch path's linkage (SciPy, O(m^2)) from singletons, with the pairs inside
+        # a starting cluster at similarity 1 so that those clusters form first; the
+        # linkage between clusters never looks at their inner pairs, so the merges are
+        # those of the loops below, which cost O(k^3)
+        inner = sim.copy()
+        inner[lab[iu] == lab[ju]] = 1.0
+        lab = cluster_block(m, inner, thr, method)[0]
+    else:
+        _merge_loop(full, lab, k, thr, method)
+    same = lab[:, None] == lab[None, :]
+    np.fill_diagonal(same, False)
+    count = same.sum(axis=1)
+    mean = np.divide((full * same).sum(axis=1), count, out=np.zeros(m), where=count > 0)
+    return _first_rows(rows, lab), mean
+
+
+def _merge_loop(full: F64, lab: I64, k: int, thr: float, method: str) -> None:
+    """Merge the ``k`` starting clusters of ``lab`` in place by greedy linkage."""
+    m = lab.size
     onehot = np.zeros((m, k))
     onehot[np.arange(m), lab] = 1.0
     size = onehot.sum(axis=0)
@@ -263,11 +330,6 @@ def _agglomerate(
         _merge_complete(agg, size, lab, thr)
     else:
         merge_average(onehot.T @ full @ onehot, size, lab, thr)
-    same = lab[:, None] == lab[None, :]
-    np.fill_diagonal(same, False)
-    count = same.sum(axis=1)
-    mean = np.divide((full * same).sum(axis=1), count, out=np.zeros(m), where=count > 0)
-    return _first_rows(rows, lab), mean
 
 
 def _merge_complete(agg: F64, size: F64, lab: I64, thr: float) -> None:
