@@ -173,3 +173,26 @@ def test_settle_until_is_stored_and_checked(tmp_path: Path, synth: list[Article]
         assert ix.settle_until == 500
     with pytest.raises(ConfigError, match="settle_until"):
         StoryIndex.open(tmp_path / "bad.idx", settle_until=-1)
+
+
+def test_components_above_max_block_are_cut_as_in_the_batch_path(
+    tmp_path: Path, synth: list[Article], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """One batch into an empty index equals cluster(), also when components get cut."""
+    from clusterer import ClusterConfig
+    from clusterer.index import assign
+
+    calls = []
+    real = assign._link_large
+
+    def spy(rows, *args):  # type: ignore[no-untyped-def]
+        calls.append(rows.size)
+        return real(rows, *args)
+
+    monkeypatch.setattr(assign, "_link_large", spy)
+    config = ClusterConfig(max_block=6)
+    batch = {a.id: a.story_id for a in cluster(synth, config).assignments}
+    with StoryIndex.open(tmp_path / "cut.idx", config) as ix:
+        ix.add(synth)
+        assert _bcubed(_labels(ix), batch) == 1.0
+    assert calls  # some component was larger than max_block
