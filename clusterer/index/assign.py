@@ -264,7 +264,8 @@ def _link_large(
     :func:`clusterer.grouping.link_stories` cuts it into blocks of at most
     ``max_block`` by raising the link threshold, then links each block (its starting
     clusters, stored stories and groups, are must-links). Only pairs inside a block
-    are scored, never the whole component's.
+    are scored, never the whole component's. The scores count the pairs inside a
+    starting cluster as 1, as the batch path counts a group's.
     """
     local = np.full(int(max(rows.max(), links[0].max(initial=0), links[1].max(initial=0))) + 1, -1)
     local[rows] = np.arange(rows.size)
