@@ -100,18 +100,14 @@ def reconcile(old: I64, new: I64, counter: int) -> Mapping:
             final_of[c] = counter
             counter += 1
     final = np.array([final_of[c] for c in new.tolist()], np.int64)
-    splits: list[tuple[int, int, int]] = []
-    best: dict[int, tuple[int, int, int]] = {}  # fresh cluster -> (count, -old, row)
+    # a fresh cluster holding rows that had ids was split off the id most of them had
+    origin: dict[int, tuple[int, int]] = {}  # fresh cluster -> (rows, -old id)
+    first_row: dict[int, int] = {}
     for (o, c), k in zip(row_of, counts.tolist(), strict=True):
-        if c in inherits:
-            continue
-        cand = (k, -o, row_of[(o, c)])
-        if c not in best or cand[:2] > best[c][:2]:
-            best[c] = (cand[0], cand[1], min(cand[2], best[c][2]) if c in best else cand[2])
-        else:
-            best[c] = (best[c][0], best[c][1], min(best[c][2], cand[2]))
-    for c in sorted(best):
-        splits.append((-best[c][1], final_of[c], best[c][2]))
+        if c not in inherits:
+            origin[c] = max(origin.get(c, (k, -o)), (k, -o))
+            first_row[c] = min(first_row.get(c, row_of[(o, c)]), row_of[(o, c)])
+    splits = [(-origin[c][1], final_of[c], first_row[c]) for c in sorted(origin)]
     expected = np.array([survivor_of.get(o, o) for o in old.tolist()], np.int64)
     moved_rows = np.flatnonzero(had & (final != expected))
     moved = [(int(final[r]), int(old[r]), int(r)) for r in moved_rows.tolist()]
