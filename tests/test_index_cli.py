@@ -86,3 +86,26 @@ def test_settle_until_option(tmp_path: Path) -> None:
         assert (stats["settles"] > 0) == (until > 0)
     res = runner.invoke(index_app, ["add", off, str(corpus), "--settle-until", "-1"])
     assert res.exit_code == 2
+
+
+def test_settle_command(tmp_path: Path) -> None:
+    """``index settle`` re-decides the stories and reports what changed."""
+    from benchmarks.synth import write_corpus
+
+    corpus = tmp_path / "synth.jsonl"
+    write_corpus(400, corpus, seed=11)
+    runner = CliRunner()
+    path = str(tmp_path / "s.idx")
+    args = ["add", path, str(corpus), "--batch-size", "10", "--settle-until", "0"]
+    assert runner.invoke(index_app, args).exit_code == 0
+    res = runner.invoke(index_app, ["settle", path])
+    assert res.exit_code == 0, res.output
+    assert res.output.startswith("settled 400 articles: ")
+    assert "articles moved to another story" in res.output
+    stats = json.loads(runner.invoke(index_app, ["stats", path, "--json"]).output)
+    assert stats["settles"] == 1
+    res = runner.invoke(index_app, ["settle", path, "--json"])
+    assert res.exit_code == 0
+    assert "0 story merges, 0 splits, 0 articles moved" in res.output  # nothing left to change
+    res = runner.invoke(index_app, ["settle", str(tmp_path / "missing.idx")])
+    assert res.exit_code != 0

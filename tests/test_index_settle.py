@@ -196,3 +196,32 @@ def test_components_above_max_block_are_cut_as_in_the_batch_path(
         ix.add(synth)
         assert _bcubed(_labels(ix), batch) == 1.0
     assert calls  # some component was larger than max_block
+
+
+def test_settle_on_demand_gives_the_batch_partition(tmp_path: Path, synth: list[Article]) -> None:
+    """``settle()`` at any size: the stories of ``cluster()``, every change recorded."""
+    path = tmp_path / "manual.idx"
+    batch = {a.id: a.story_id for a in cluster(synth).assignments}
+    with StoryIndex.open(path, settle_until=0) as ix:
+        assert ix.settle() == []  # an empty index has nothing to re-decide
+        for i in range(0, len(synth), 10):
+            ix.add(synth[i : i + 10])
+        before, last = _labels(ix), ix.events()[-1].seq if ix.events() else 0
+        assert _bcubed(before, batch) < 1.0  # batches of 10 drift; this must be closed
+        changes = ix.settle()
+        assert changes == [e for e in ix.events() if e.seq > last]
+        after = _labels(ix)
+        assert _bcubed(after, batch) == 1.0
+        alias = {e.absorbed: e.survivor for e in changes if e.kind == "merged"}
+        moved = {(e.article, e.absorbed, e.survivor) for e in changes if e.kind == "moved"}
+        for aid, old in before.items():
+            if after[aid] != old:
+                assert alias.get(old) == after[aid] or (aid, old, after[aid]) in moved, aid
+        for sid in set(after.values()):
+            assert ix.story(sid).size == sum(v == sid for v in after.values())
+        assert ix.stats().settles == 1
+        assert ix.settle() == []  # settled stories stay as they are
+        probes = [ix.query(a) for a in synth[:20]]
+    with StoryIndex.open(path) as fresh:  # the rewritten top terms are what a reader sees
+        assert [fresh.query(a) for a in synth[:20]] == probes
+        assert _labels(fresh) == after

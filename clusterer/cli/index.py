@@ -1,4 +1,4 @@
-"""``clusterer index``: a persistent story index (add, query, stories, stats, expire).
+"""``clusterer index``: a persistent story index (add, query, stories, stats, settle, expire).
 
 Every command opens the index file through the public :class:`clusterer.index.StoryIndex`
 API; library errors (:class:`~clusterer.ClustererError`) are turned into one line on
@@ -8,6 +8,7 @@ standard error by the application that registers :data:`index_app`.
 from __future__ import annotations
 
 import json
+from collections import Counter
 from collections.abc import Iterator
 from dataclasses import asdict
 from datetime import datetime, timezone
@@ -26,7 +27,7 @@ __all__ = ["index_app"]
 
 index_app = typer.Typer(
     help="Keep a story index on disk: add articles as they arrive, ask which story a new "
-    "article belongs to, list stories, expire old articles.",
+    "article belongs to, list stories, re-decide them (settle), expire old articles.",
     no_args_is_help=True,
 )
 
@@ -176,6 +177,26 @@ def stats_command(index: IndexPath, as_json: AsJson = False) -> None:
         return
     for key, value in asdict(st).items():
         typer.echo(f"{key}: {_plain(value)}")
+
+
+@index_app.command("settle")
+def settle_command(index: IndexPath, as_json: AsJson = False, workers: Workers = None) -> None:
+    """Re-decide every story of INDEX with the current term statistics (as `cluster`)."""
+    with StoryIndex.open(index, create=False, workers=workers) as ix:
+        before = ix.stats().stories
+        changes = ix.settle()
+        after = ix.stats()
+    if as_json:
+        for e in changes:
+            _emit(e)
+    kinds = Counter(e.kind for e in changes)
+    moved = len({e.article for e in changes if e.kind == "moved"})
+    typer.echo(
+        f"settled {after.articles} articles: {before} -> {after.stories} stories; "
+        f"{kinds['merged']} story merges, {kinds['split']} splits, "
+        f"{moved} articles moved to another story",
+        err=as_json,
+    )
 
 
 @index_app.command("expire")

@@ -451,6 +451,35 @@ class StoryIndex:
             self._derived,
         )
 
+    def settle(self) -> list[IndexEvent]:
+        """Re-decide every stored story now, as one batch with the current statistics.
+
+        The automatic settling of a young index (``settle_until``) on demand, at any
+        size: afterwards the stories are those :func:`clusterer.cluster` gives for the
+        stored articles, under the ids they had where they carry on (see
+        :mod:`clusterer.index.settle` for how ids are kept). Between settlings the
+        index never revisits a decision; on corpora whose term statistics keep moving
+        (templated wires) its stories drift from the batch ones, and a periodic
+        settling (say nightly) brings them back. It costs about one ``cluster()`` run
+        over the stored articles and runs in one transaction, like a batch.
+
+        Returns
+        -------
+        list of IndexEvent
+            The identity events it recorded (merges, splits, moved articles).
+        """
+        with self._write() as conn:
+            if self._counters["n_docs"] == 0:
+                return []
+            last = int(conn.execute("SELECT coalesce(max(seq), 0) FROM events").fetchone()[0])
+            self._dirty = True
+            settle.settle(conn, self.config, self._counters)
+            recorded = views.events(conn, last)
+        # top terms were rewritten: the next transaction rebuilds the lookups
+        self._reset_derived()
+        self._settles_seen = self._counters["settles"]
+        return recorded
+
     # -- bounding -----------------------------------------------------------------------
     def remove(self, ids: Iterable[str]) -> int:
         """Delete articles by id (unknown ids are ignored); return how many were removed.
