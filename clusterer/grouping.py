@@ -23,6 +23,7 @@ from scipy.sparse import coo_matrix
 from scipy.sparse.csgraph import connected_components
 
 __all__ = [
+    "PAIRS_PER_CALL",
     "Attachments",
     "StoryLinkage",
     "attach_singletons",
@@ -30,6 +31,7 @@ __all__ = [
     "cluster_block",
     "components",
     "link_stories",
+    "pair_runs",
     "story_duplicates",
 ]
 
@@ -169,7 +171,7 @@ def link_stories(
         next_label += 1
     # Score the similarity blocks of many components in one call (a call per small
     # component cost more in overhead than in arithmetic).
-    for batch in _batches(blocks, _PAIRS_PER_CALL):
+    for batch in pair_runs(blocks, PAIRS_PER_CALL):
         m = np.array([b.size for b in batch], np.int64)
         iu, ju, pair_ptr = _block_pairs(m)
         node_ptr = np.zeros(m.size + 1, np.int64)
@@ -264,10 +266,12 @@ def _pack_groups(piece: I64, must_link: I64, max_block: int) -> list[I64]:
     return blocks
 
 
-_PAIRS_PER_CALL = 1 << 22
+#: Most similarity pairs scored in one call of the pair scorer (bounds the memory of
+#: scoring many components at once; pairs are independent, so results do not depend on it).
+PAIRS_PER_CALL = 1 << 22
 
 
-def _batches(blocks: list[I64], limit: int) -> list[list[I64]]:
+def pair_runs(blocks: list[I64], limit: int) -> list[list[I64]]:
     """Group blocks into runs of at most ``limit`` pairs (a larger block stands alone)."""
     out: list[list[I64]] = []
     run: list[I64] = []

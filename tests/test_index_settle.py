@@ -225,3 +225,17 @@ def test_settle_on_demand_gives_the_batch_partition(tmp_path: Path, synth: list[
     with StoryIndex.open(path) as fresh:  # the rewritten top terms are what a reader sees
         assert [fresh.query(a) for a in synth[:20]] == probes
         assert _labels(fresh) == after
+
+
+def test_pairs_scored_in_runs_give_the_same_stories(
+    tmp_path: Path, synth: list[Article], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Scoring component pairs in runs (bounded memory) changes no answer."""
+    from clusterer.index import assign
+
+    answers = []
+    for limit in (assign.PAIRS_PER_CALL, 50):
+        monkeypatch.setattr(assign, "PAIRS_PER_CALL", limit)
+        with StoryIndex.open(tmp_path / f"runs{limit}.idx", settle_until=0) as ix:
+            answers.append([ix.add(synth[:300]), ix.add(synth[300:]), _labels(ix)])
+    assert answers[0] == answers[1]
