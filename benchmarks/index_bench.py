@@ -18,6 +18,7 @@ import json
 import os
 import platform
 import random
+import resource
 import subprocess
 import tempfile
 import time
@@ -76,6 +77,7 @@ def run(
     measure_batches: int = 5,
     corpus: str | None = None,
     workers: int = 1,
+    settle: bool = False,
 ) -> dict[str, Any]:
     """Fill an index with ``n_stored`` articles, then time further adds and queries.
 
@@ -94,12 +96,17 @@ def run(
     workers : int, default 1
         ``ClusterConfig.workers``: threads of the compiled kernels of ``add`` and
         ``query`` (the index's SQLite commit and checkpoints have their own threads).
+    settle : bool, default False
+        Also time :meth:`StoryIndex.settle` at the end (re-deciding every stored story),
+        with the process's peak resident memory before and after it.
 
     Returns
     -------
     dict
         ``fill_per_s``, ``add_per_s`` (at ``n_stored``; also per timed batch),
-        ``query_p50_ms``, ``query_p99_ms``, ``bytes_per_article`` and the parameters.
+        ``query_p50_ms``, ``query_p99_ms``, ``bytes_per_article`` and the parameters;
+        with ``settle``, ``settle_s``, ``settle_events`` and ``peak_rss_mb`` before and
+        after the settling.
     """
     extra = measure_batches * batch_size
     total = n_stored + extra + n_queries
@@ -133,6 +140,16 @@ def run(
                 index.query(a)
                 lat.append((time.perf_counter() - t) * 1000.0)
             stats = index.stats()
+            settled: dict[str, Any] = {}
+            if settle:
+                before = _peak_mb()
+                t0 = time.perf_counter()
+                events = index.settle()
+                settled = {
+                    "settle_s": round(time.perf_counter() - t0, 2),
+                    "settle_events": len(events),
+                    "peak_rss_mb": [before, _peak_mb()],
+                }
         lat.sort()
         return {
             "n_stored": n_stored,
@@ -148,7 +165,13 @@ def run(
             "stories": stats.stories,
             "corpus": os.path.basename(corpus) if corpus else "synthetic_articles(seed=1)",
             "workers": workers,
+            **settled,
         }
+
+
+def _peak_mb() -> int:
+    """Peak resident memory of this process so far, in MB (Linux reports KiB)."""
+    return int(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss // 1024)
 
 
 def context() -> dict[str, Any]:
@@ -178,10 +201,16 @@ def main() -> None:
     parser.add_argument("--workers", type=int, default=1, help="kernel threads (default 1)")
     parser.add_argument("--label", default="", help="free text stored with the result")
     parser.add_argument("--record", action="store_true", help="append to results/index.jsonl")
+    parser.add_argument("--settle", action="store_true", help="also time index.settle() at the end")
     args = parser.parse_args()
     before = context()
     result = run(
-        args.stored, args.batch, n_queries=args.queries, corpus=args.corpus, workers=args.workers
+        args.stored,
+        args.batch,
+        n_queries=args.queries,
+        corpus=args.corpus,
+        workers=args.workers,
+        settle=args.settle,
     )
     line = {**result, **before, "load_after": context()["load"], "label": args.label}
     print(json.dumps(line))

@@ -120,3 +120,15 @@ def test_quality_promises_on_small_corpus(tmp_path: Path) -> None:
     curve = [c for c in q["ours"]["scurve"] if c[2] is not None]
     assert all(c[2] == pytest.approx(1.0) for c in curve if c[0] >= 0.7)
     assert np.isfinite(q["ours"]["story_pairwise_f1"])
+
+
+def test_index_bench_runs_with_settling() -> None:
+    """The story-index benchmark fills, adds, queries and (asked to) settles."""
+    from benchmarks.index_bench import run
+
+    out = run(300, 100, n_queries=20, measure_batches=2, settle=True)
+    assert out["articles"] == 500
+    assert out["add_per_s"] > 0 and out["query_p99_ms"] >= out["query_p50_ms"] > 0
+    assert out["settle_s"] > 0 and out["settle_events"] >= 0
+    before, after = out["peak_rss_mb"]
+    assert 0 < before <= after
