@@ -32,8 +32,8 @@ from ..similarity import (
     estimated_jaccard,
     exact_jaccard,
     max_story_gap,
-    story_candidates,
     story_similarity,
+    strong_story_pairs,
     top_per_row,
 )
 from ._score_kernel import frozen_cosines
@@ -243,7 +243,9 @@ def plan_batch(
     pooled = np.zeros(max(int(p_art.max(initial=0)), int(stored.rowid.max(initial=0))) + 1, bool)
     pooled[stored.rowid] = True
     in_pool = pooled[p_art]
-    c_left, c_right = story_candidates(brows, batch.days, batch.story_eligible, config)
+    # Links within the batch: only those reaching the edge threshold matter (weaker ones
+    # neither connect components nor attach), scored as they are enumerated.
+    c_left, c_right, _ = strong_story_pairs(brows, batch.days, batch.story_eligible, config)
     links = (
         np.concatenate((np.searchsorted(stored.rowid, p_art[in_pool]), s + c_left)),
         np.concatenate((s + p_row[in_pool], s + c_right)),
