@@ -20,8 +20,8 @@ class IndexAssignment:
         Story of the article. Story ids are stable: an id handed out once keeps
         naming the same story; when stories merge, the older (smaller) id survives and
         :meth:`StoryIndex.resolve` maps the absorbed one to it. An article's id changes
-        otherwise only when a young index settles, and then with a ``moved`` event
-        (:meth:`StoryIndex.events`).
+        otherwise only when the index settles (young, or :meth:`StoryIndex.settle`), and
+        then with a ``moved`` event (:meth:`StoryIndex.events`).
     duplicate_group_id : int
         Near-duplicate group (nested in the story).
     best_match : str or None
@@ -65,9 +65,10 @@ class IndexEvent:
         Event number, increasing; pass the last one seen as ``since`` to poll.
     kind : str
         ``"merged"``: story ``absorbed`` joined story ``survivor`` (the absorbed id now
-        resolves to the survivor). The next two occur only when a young index settles
-        (:mod:`clusterer.index.settle`): ``"split"``: some members of story
-        ``survivor`` now form a new story ``absorbed``; ``"moved"``: ``article`` left
+        resolves to the survivor). The next two occur only when the index settles
+        (young, or :meth:`StoryIndex.settle`; :mod:`clusterer.index.settle`):
+        ``"split"``: some members of story ``survivor`` now form a new story
+        ``absorbed``; ``"moved"``: ``article`` left
         story ``absorbed`` for story ``survivor`` (every article whose id changes other
         than by a merge of its whole story gets one). ``"group_merged"``,
         ``"group_split"`` and ``"group_moved"``: the same for near-duplicate groups.
@@ -147,7 +148,7 @@ class IndexStats:
         Articles stored up to which the index settles (0: never; see
         :mod:`clusterer.index.settle`).
     settles : int
-        Settlings so far.
+        Settlings so far (automatic and :meth:`StoryIndex.settle`).
     file_bytes : int
         Size of the database file plus its write-ahead log.
     bytes_per_article : float
