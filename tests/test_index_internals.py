@@ -14,6 +14,7 @@ from clusterer._kernels import cosine_pairs
 from clusterer.index import StoryIndex
 from clusterer.index._assign_kernel import merge_average
 from clusterer.index._bits import distinct_sorted
+from clusterer.index._decode_kernel import split_terms
 from clusterer.index._posting_kernel import (
     _sort_unique,
     merge_keys,
@@ -25,7 +26,7 @@ from clusterer.index._score_kernel import frozen_cosines
 from clusterer.index.cache import TermCache
 from clusterer.index.derived import _DAY_BITS, day_keys
 from clusterer.index.lookup import sorted_unique
-from clusterer.index.storage import CHECKPOINT_PAGES, UNDATED, row_crc
+from clusterer.index.storage import CHECKPOINT_PAGES, UNDATED, article_crc, row_crc
 from clusterer.index.weigh import Weigher
 from clusterer.signatures import featurize
 from clusterer.similarity import document_frequencies, tfidf_rows
@@ -321,6 +322,36 @@ def test_row_crc_is_the_chain_of_parts_and_separators() -> None:
         crc = zlib.crc32(b"\x1f", crc)
     assert row_crc(*parts) == crc
     assert row_crc(*parts[:-1], b"toq") != crc
+
+
+def test_article_crc_is_row_crc() -> None:
+    for day in (19000.5, None):
+        parts = ("id-1", day, 1, b"\x00\x01sig", b"", b"terms\x00", b"top")
+        assert article_crc(*parts) == row_crc(*parts)
+
+
+def test_split_terms_cuts_each_blob_into_ids_and_counts() -> None:
+    rng = np.random.default_rng(3)
+    blobs, ids, body, title = [], [], [], []
+    for k in (3, 0, 1, 7):
+        f = rng.integers(0, 2**32, k, dtype=np.uint64).astype(np.uint32)
+        b, t = (rng.integers(0, 2**16, k, dtype=np.uint64).astype(np.uint16) for _ in "bt")
+        blobs.append(f.tobytes() + b.tobytes() + t.tobytes())
+        ids.append(f)
+        body.append(b)
+        title.append(t)
+    joined = b"".join(blobs)
+    size = np.array([len(x) for x in blobs], np.int64)
+    ptr, got_ids, got_body, got_title = split_terms(
+        np.frombuffer(joined, np.uint32),
+        np.frombuffer(joined, np.uint16),
+        np.cumsum(size) - size,
+        size // 8,
+    )
+    assert ptr.tolist() == [0, 3, 3, 4, 11]
+    assert np.array_equal(got_ids, np.concatenate(ids))
+    assert np.array_equal(got_body, np.concatenate(body))
+    assert np.array_equal(got_title, np.concatenate(title))
 
 
 def _merge_average_reference(

@@ -10,12 +10,13 @@ from __future__ import annotations
 import json
 import sqlite3
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, cast
+from typing import TYPE_CHECKING
 
 import numpy as np
 import numpy.typing as npt
 
-from .storage import row_crc
+from ._decode_kernel import split_terms
+from .storage import article_crc, row_crc
 
 if TYPE_CHECKING:
     from .derived import Derived
@@ -67,6 +68,9 @@ def _ptr(lengths: list[int]) -> I64:
 def decode_rows(rows: list[tuple[object, ...]], num_perm: int) -> StoredRows:
     """Decode fetched article rows, checking each row's CRC.
 
+    The per-row loop only checks and collects the blobs; each array is then cut out of
+    all rows' bytes joined once, not built from per-row pieces.
+
     Raises
     ------
     sqlite3.DatabaseError
@@ -79,29 +83,22 @@ def decode_rows(rows: list[tuple[object, ...]], num_perm: int) -> StoredRows:
     tops: list[npt.NDArray[np.uint32]] = []
     for r in rows:
         _, aid, _, _, day, empty, sig, sh, tm, top, crc = r
-        if row_crc(aid, day, empty, sig, sh, tm, top) != crc:  # type: ignore[arg-type]
-            raise sqlite3.DatabaseError(f"article {aid!r}: stored values fail their checksum")
-        if not all(isinstance(x, bytes) for x in (sig, sh, tm, top)):
+        if not (
+            type(sig) is bytes and type(sh) is bytes and type(tm) is bytes and type(top) is bytes
+        ):
+            if row_crc(aid, day, empty, sig, sh, tm, top) != crc:  # type: ignore[arg-type]
+                raise sqlite3.DatabaseError(f"article {aid!r}: stored values fail their checksum")
             raise sqlite3.DatabaseError(f"article {aid!r}: stored arrays have a bad type")
-        sig, sh, tm, top = (cast(bytes, x) for x in (sig, sh, tm, top))
+        if article_crc(aid, day, empty, sig, sh, tm, top) != crc:
+            raise sqlite3.DatabaseError(f"article {aid!r}: stored values fail their checksum")
         if len(sig) != 4 * num_perm or len(sh) % 4 or len(tm) % 8 or len(top) % 4:
             raise sqlite3.DatabaseError(f"article {aid!r}: stored arrays have a bad size")
         sig_rows.append(sig)
         shingles.append(sh)
         terms.append(tm)
         tops.append(np.frombuffer(top, np.uint32))
-    n_terms = [len(t) // 8 for t in terms]
-    feats = [np.frombuffer(t, np.uint32, count=k) for t, k in zip(terms, n_terms, strict=True)]
-    counts = [
-        np.frombuffer(t, np.uint16, offset=4 * k) for t, k in zip(terms, n_terms, strict=True)
-    ]
-    body = [c[: c.size // 2] for c in counts]
-    title = [c[c.size // 2 :] for c in counts]
-
-    def cat(parts: list[npt.NDArray[np.generic]], dtype: type) -> npt.NDArray[np.generic]:
-        return np.concatenate(parts).astype(dtype, copy=False) if parts else np.zeros(0, dtype)
-
     n = len(rows)
+    term_ptr, term_features, term_body, term_title = _split_terms(terms)
     return StoredRows(
         rowid=np.array([r[0] for r in rows], np.int64),
         ids=[str(r[1]) for r in rows],
@@ -112,11 +109,25 @@ def decode_rows(rows: list[tuple[object, ...]], num_perm: int) -> StoredRows:
         signatures=np.frombuffer(b"".join(sig_rows), np.uint32).reshape(n, num_perm),
         shingle_ptr=_ptr([len(s) // 4 for s in shingles]),
         shingles=np.frombuffer(b"".join(shingles), np.uint32),
-        term_ptr=_ptr(n_terms),
-        term_features=cat(feats, np.uint32),  # type: ignore[arg-type]
-        term_body=cat(body, np.uint16),  # type: ignore[arg-type]
-        term_title=cat(title, np.uint16),  # type: ignore[arg-type]
+        term_ptr=term_ptr,
+        term_features=term_features,
+        term_body=term_body,
+        term_title=term_title,
         tops=tops,
+    )
+
+
+def _split_terms(
+    blobs: list[bytes],
+) -> tuple[I64, npt.NDArray[np.uint32], npt.NDArray[np.uint16], npt.NDArray[np.uint16]]:
+    """CSR term ids, body counts and title counts of ``terms`` blobs (sizes checked: 8k)."""
+    size = np.array([len(t) for t in blobs], np.int64)
+    joined = b"".join(blobs)
+    return split_terms(
+        np.frombuffer(joined, np.uint32),
+        np.frombuffer(joined, np.uint16),
+        np.cumsum(size) - size,
+        size // 8,
     )
 
 

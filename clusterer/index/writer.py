@@ -11,7 +11,7 @@ import numpy.typing as npt
 
 from ..config import ClusterConfig
 from .batch import Plan
-from .storage import row_crc
+from .storage import article_crc
 
 __all__ = ["record_merges", "record_moves", "write_plan", "write_stories"]
 
@@ -47,8 +47,9 @@ def write_plan(
     stories = pool.story[s:].tolist()
     groups = pool.group[s:].tolist()
     empties = (~batch.eligible).astype(np.int64).tolist()
+    days = batch.days.tolist()
     for k, a in enumerate(batch.articles):
-        day = None if math.isnan(batch.days[k]) else float(batch.days[k])
+        day = None if math.isnan(days[k]) else days[k]
         empty = empties[k]
         sig = sigs[k * width : (k + 1) * width]
         sh = shingles[sh_at[k] : sh_at[k + 1]]
@@ -72,7 +73,7 @@ def write_plan(
                 sh,
                 terms,
                 top,
-                row_crc(a.id, day, empty, sig, sh, terms, top),
+                article_crc(a.id, day, empty, sig, sh, terms, top),
             )
         )
     conn.executemany("INSERT INTO articles VALUES (" + ",".join("?" * 16) + ")", rows)
