@@ -221,6 +221,35 @@ def test_frozen_vectors_are_exact_at_their_epoch_and_kept_within_it(features) ->
     assert not np.array_equal(moved.weights, rows.weights)
 
 
+def test_vectors_frozen_on_commit_are_those_freeze_computes(features) -> None:  # type: ignore[no-untyped-def]
+    f, config = features
+    half = len(f) // 2
+    df = document_frequencies(f, config.n_features)
+    none = np.zeros(0, np.uint32)
+    first = np.arange(1, half + 1, dtype=np.int64)
+    second = np.arange(half + 1, len(f) + 1, dtype=np.int64)
+    ptr2 = f.term_ptr[half:]
+    caches = []
+    for early in (True, False):
+        cache = TermCache(config.num_perm, config.title_weight, config.n_features)
+        cache.freeze_new(first)  # before any epoch: nothing to do
+        ptr = f.term_ptr[: half + 1]
+        cache.put(first, np.zeros(half), ptr, f.term_features, f.term_body, f.term_title)
+        weigh = Weigher(df, none, len(f), config, cache.scratch)
+        cache.freeze(None, first, weigh)  # type: ignore[arg-type]
+        days = np.zeros(second.size)
+        cache.put(second, days, ptr2, f.term_features, f.term_body, f.term_title)
+        if early:  # as add does while its batch commits
+            cache.freeze_new(second)
+            assert (cache.fz_len[second] > 0).all()
+        later = Weigher(df * 2, none, len(f) + 10, config, cache.scratch)  # same epoch
+        cache.freeze(None, np.concatenate((first, second)), later)  # type: ignore[arg-type]
+        caches.append(cache.frozen_rows(np.concatenate((first, second))))
+    assert np.array_equal(caches[0].ptr, caches[1].ptr)
+    assert np.array_equal(caches[0].features, caches[1].features)
+    assert np.array_equal(caches[0].weights, caches[1].weights)
+
+
 def test_no_frozen_vectors_without_a_term_cap() -> None:
     config = ClusterConfig()
     uncapped = ClusterConfig(max_terms=None)

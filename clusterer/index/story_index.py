@@ -398,6 +398,7 @@ class StoryIndex:
         batch, f = plan.batch, plan.batch.features
         rowids = np.arange(first, first + len(batch.articles), dtype=np.int64)
         self._cache.put(rowids, batch.days, f.term_ptr, f.term_features, f.term_body, f.term_title)
+        self._cache.freeze_new(rowids)  # off the next batch's path (this runs beside COMMIT)
         self._derived.append(
             rowids, batch.days, ~batch.eligible, batch.keys, plan.tops, batch.key_order
         )
