@@ -343,12 +343,16 @@ def story_candidates(
 
 
 def _postings(
-    rows: TfidfRows, days: F64, eligible: npt.NDArray[np.bool_], config: ClusterConfig
+    rows: TfidfRows,
+    days: F64,
+    eligible: npt.NDArray[np.bool_],
+    config: ClusterConfig,
+    top: I64 | None = None,
 ) -> tuple[I64, I64, F64] | None:
     """Date-ordered posting lists of the distinctive top terms (None if there are none)."""
     n = rows.ptr.size - 1
     k = config.candidate_terms
-    keep = top_per_row(rows.ptr, rows.weights, k)
+    keep = top_per_row(rows.ptr, rows.weights, k) if top is None else top
     # top_per_row keeps min(length, k) positions of each row, rows in order: the row of
     # each kept position without a row number for every term of every row.
     doc = np.repeat(np.arange(n, dtype=np.int64), np.minimum(np.diff(rows.ptr), k))
@@ -404,7 +408,11 @@ _COUNTING_TERMS = 1 << 26
 
 
 def strong_story_pairs(
-    rows: TfidfRows, days: F64, eligible: npt.NDArray[np.bool_], config: ClusterConfig
+    rows: TfidfRows,
+    days: F64,
+    eligible: npt.NDArray[np.bool_],
+    config: ClusterConfig,
+    top: I64 | None = None,
 ) -> tuple[I64, I64, F64]:
     """Return the story candidates whose similarity reaches :func:`edge_threshold`, with it.
 
@@ -422,6 +430,9 @@ def strong_story_pairs(
         Articles that may take part.
     config : ClusterConfig
         Candidate, decay and threshold settings.
+    top : int64 array, optional
+        ``top_per_row(rows.ptr, rows.weights, config.candidate_terms)`` if the caller
+        has it already (computed here otherwise).
 
     Returns
     -------
@@ -430,7 +441,7 @@ def strong_story_pairs(
     similarity : float64 array
         Their story similarity (>= :func:`edge_threshold`).
     """
-    post = _postings(rows, days, eligible, config)
+    post = _postings(rows, days, eligible, config, top)
     if post is None:
         empty = np.zeros(0, np.int64)
         return empty, empty, np.zeros(0, np.float64)

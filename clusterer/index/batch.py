@@ -139,15 +139,16 @@ def _stack(a: TfidfRows, b: TfidfRows) -> TfidfRows:
     )
 
 
-def _top_terms(rows: TfidfRows, k: int) -> list[U32]:
+def _top_terms(rows: TfidfRows, k: int) -> tuple[list[U32], I64]:
+    """Each row's ``k`` top terms (ascending) and their positions (``top_per_row``)."""
     if rows.ptr.size < 2:
-        return []
+        return [], np.zeros(0, np.int64)
     keep = top_per_row(rows.ptr, rows.weights, k)
     row = np.repeat(np.arange(rows.ptr.size - 1), np.diff(rows.ptr))[keep]
     feats = rows.features[keep]
     order = np.lexsort((feats, row))  # each row's terms ascending, in one sort
     row, feats = row[order], feats[order]
-    return np.split(feats, np.searchsorted(row, np.arange(1, rows.ptr.size - 1)))
+    return np.split(feats, np.searchsorted(row, np.arange(1, rows.ptr.size - 1))), keep
 
 
 def plan_batch(
@@ -198,7 +199,7 @@ def plan_batch(
     f, b = batch.features, len(batch.articles)
     weigh = Weigher(stats[0], f.term_features, n_docs + b, config, cache.scratch)
     brows = weigh(f.term_ptr, f.term_features, f.term_body, f.term_title)
-    tops_all = _top_terms(brows, config.candidate_terms)
+    tops_all, top_at = _top_terms(brows, config.candidate_terms)
     empty_top = np.zeros(0, np.uint32)
     tops = [t if batch.story_eligible[i] else empty_top for i, t in enumerate(tops_all)]
     all_tops = np.concatenate(tops).astype(np.int64) if tops else np.zeros(0, np.int64)
@@ -245,7 +246,7 @@ def plan_batch(
     in_pool = pooled[p_art]
     # Links within the batch: only those reaching the edge threshold matter (weaker ones
     # neither connect components nor attach), scored as they are enumerated.
-    c_left, c_right, _ = strong_story_pairs(brows, batch.days, batch.story_eligible, config)
+    c_left, c_right, _ = strong_story_pairs(brows, batch.days, batch.story_eligible, config, top_at)
     links = (
         np.concatenate((np.searchsorted(stored.rowid, p_art[in_pool]), s + c_left)),
         np.concatenate((s + p_row[in_pool], s + c_right)),
