@@ -461,8 +461,9 @@ class StoryIndex:
         :mod:`clusterer.index.settle` for how ids are kept). Between settlings the
         index never revisits a decision; on corpora whose term statistics keep moving
         (templated wires) its stories drift from the batch ones, and a periodic
-        settling (say nightly) brings them back. It costs about one ``cluster()`` run
-        over the stored articles and runs in one transaction, like a batch.
+        settling (say nightly) brings them back. It costs somewhat more than a
+        ``cluster()`` run over the stored articles (100,000 synthetic ones: 17 s and
+        2.6 GB against 10 s and 1.3 GB) and runs in one transaction, like a batch.
 
         Returns
         -------
