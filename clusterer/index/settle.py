@@ -69,7 +69,7 @@ from .cache import TermCache
 from .derived import Derived
 from .identity import reconcile
 from .lookup import StoredRows, fetch_where
-from .storage import row_crc
+from .storage import article_crc
 from .writer import record_merges, record_moves, write_stories
 
 __all__ = ["DEFAULT_SETTLE_UNTIL", "GROWTH", "Settled", "due", "relabel_plan", "settle"]
@@ -251,7 +251,7 @@ def _rewrite_rows(
         new_top, s, g = tops[k], int(story[k]), int(group[k])
         if new_top == top and s == sid and g == gid:
             continue
-        crc = row_crc(aid, day, empty, sig, sh, tm, new_top)
+        crc = article_crc(aid, day, empty, sig, sh, tm, new_top)
         updates.append((s, g, new_top, crc, rowid))
     conn.executemany(
         "UPDATE articles SET story_id = ?, group_id = ?, top = ?, crc = ? WHERE rowid = ?",
