@@ -24,6 +24,7 @@ __all__ = [
     "story_scores",
     "strong_window_pairs",
     "top_k_positions",
+    "top_posting_lists",
 ]
 
 I64 = npt.NDArray[np.int64]
@@ -694,6 +695,106 @@ def posting_order(term: I64, doc: I64, day: F64) -> tuple[I64, I64]:
         if ptr[t + 1] - ptr[t] > 1:
             _order_list(order, ptr[t], ptr[t + 1], doc, day)
     return ptr, order
+
+
+@njit(cache=True)
+def _order_rows(rows: I64, s: int, e: int, days: F64) -> None:
+    """Sort ``rows[s:e]`` (ascending row ids) by day, undated (NaN) last, stably."""
+    idx = rows[s:e].copy()
+    at = s
+    for r in idx:
+        if not np.isnan(days[r]):
+            rows[at] = r
+            at += 1
+    dated = at - s
+    for r in idx:
+        if np.isnan(days[r]):
+            rows[at] = r
+            at += 1
+    if dated > 1:
+        part = rows[s : s + dated].copy()
+        rows[s : s + dated] = part[np.argsort(days[part], kind="mergesort")]
+
+
+@njit(parallel=True, cache=True)
+def top_posting_lists(
+    top: I64,
+    row_ptr: I64,
+    features: Any,
+    k: int,
+    eligible: Any,
+    days: F64,
+    max_postings: int,
+    n_terms: int,
+) -> tuple[I64, I64, F64]:
+    """Build the posting lists of the top terms carried by 2 to ``max_postings`` rows.
+
+    ``top`` holds the positions of each row's ``min(length, k)`` top terms, rows in
+    order (``top_k_positions``). The result is what ``posting_order`` gives on the
+    (term, row) postings of the eligible rows' useful terms: lists by term ascending,
+    each ordered by (day, row) with undated rows last, but built by counting the terms
+    and placing the rows straight into their lists, without a per-posting term, row
+    and order array (four arrays of tens of millions of entries at a million articles).
+
+    Returns
+    -------
+    ptr : int64 array
+        List pointer (an empty ``ptr`` of one entry when no term is useful).
+    rows, day : arrays
+        Row and day of each posting in list order.
+    """
+    n = row_ptr.shape[0] - 1
+    place = np.zeros(n_terms, dtype=np.int64)
+    at = 0
+    for r in range(n):
+        m = min(row_ptr[r + 1] - row_ptr[r], k)
+        if eligible[r]:
+            for j in range(at, at + m):
+                t = features[top[j]]
+                if t >= n_terms:
+                    raise ValueError("top_posting_lists: a term id is not below n_terms")
+                place[t] += 1
+        at += m
+    n_lists = 0
+    total = 0
+    for t in range(n_terms):
+        c = place[t]
+        if c >= 2 and c <= max_postings:
+            n_lists += 1
+            total += c
+    ptr = np.empty(n_lists + 1, dtype=np.int64)
+    # place[t]: the next write position of term t's list, -1 for a term without a list
+    li = 0
+    total = 0
+    for t in range(n_terms):
+        c = place[t]
+        if c >= 2 and c <= max_postings:
+            ptr[li] = total
+            place[t] = total
+            total += c
+            li += 1
+        else:
+            place[t] = -1
+    ptr[n_lists] = total
+    rows = np.empty(total, dtype=np.int64)
+    at = 0
+    for r in range(n):
+        m = min(row_ptr[r + 1] - row_ptr[r], k)
+        if eligible[r]:
+            for j in range(at, at + m):
+                t = features[top[j]]
+                w = place[t]
+                if w >= 0:
+                    rows[w] = r
+                    place[t] = w + 1
+        at += m
+    for li in prange(n_lists):
+        if ptr[li + 1] - ptr[li] > 1:
+            _order_rows(rows, ptr[li], ptr[li + 1], days)
+    day = np.empty(total, dtype=np.float64)
+    for i in prange(total):
+        day[i] = days[rows[i]]
+    return ptr, rows, day
 
 
 # Rows per bucket of the first pass of ``_group_by_left`` are chosen so that there are

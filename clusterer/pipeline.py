@@ -315,7 +315,8 @@ def cluster_features(
     # threshold). Links below story_threshold only serve the attachment pass.
     s_left, s_right, s_sim = strong_story_pairs(rows, days, story_eligible, config)
     keep = s_sim >= edge_threshold(config)
-    s_left, s_right, s_sim = s_left[keep], s_right[keep], s_sim[keep]
+    if not keep.all():  # the kernel scores as story_similarity does: none falls short
+        s_left, s_right, s_sim = s_left[keep], s_right[keep], s_sim[keep]
     clock.stop("story_candidates")
 
     clock.start()

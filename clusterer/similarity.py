@@ -350,23 +350,20 @@ def _postings(
     top: I64 | None = None,
 ) -> tuple[I64, I64, F64] | None:
     """Date-ordered posting lists of the distinctive top terms (None if there are none)."""
-    n = rows.ptr.size - 1
-    k = config.candidate_terms
-    keep = top_per_row(rows.ptr, rows.weights, k) if top is None else top
-    # top_per_row keeps min(length, k) positions of each row, rows in order: the row of
-    # each kept position without a row number for every term of every row.
-    doc = np.repeat(np.arange(n, dtype=np.int64), np.minimum(np.diff(rows.ptr), k))
-    mask = eligible[doc]
-    keep, doc = keep[mask], doc[mask]
-    term = rows.features[keep].astype(np.int64)
-    del keep, mask
-    count = np.bincount(term, minlength=1)[term]
-    useful = (count >= 2) & (count <= config.max_postings)
-    del count
-    term, doc = term[useful], doc[useful]
-    if term.size == 0:
-        return None
-    return posting_lists(term, doc, days[doc])
+    keep = top_per_row(rows.ptr, rows.weights, config.candidate_terms) if top is None else top
+    # One compiled pass: counts, then rows placed straight into their lists; the order
+    # of posting_lists on the (term, row) postings, without those per-posting arrays.
+    ptr, doc, day = story_kernels.top_posting_lists(
+        np.ascontiguousarray(keep, np.int64),
+        np.ascontiguousarray(rows.ptr, np.int64),
+        rows.features,
+        config.candidate_terms,
+        np.ascontiguousarray(eligible, np.bool_),
+        np.ascontiguousarray(days, np.float64),
+        config.max_postings,
+        config.n_features,
+    )
+    return None if doc.size == 0 else (ptr, doc, day)
 
 
 def posting_lists(term: I64, doc: I64, day: F64) -> tuple[I64, I64, F64]:

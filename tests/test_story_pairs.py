@@ -124,10 +124,28 @@ def test_posting_lists_hold_the_top_terms_of_eligible_rows() -> None:
             expected.append([d for _, d in sorted(key)])
     post = _postings(rows, days, eligible, config)
     assert post is not None
-    ptr, doc, _ = post
+    ptr, doc, day = post
     got = [doc[ptr[t] : ptr[t + 1]].tolist() for t in range(ptr.size - 1)]
     assert len(got) > 10
     assert got == expected
+    assert np.array_equal(day, days[doc], equal_nan=True)
+
+
+def test_postings_of_terms_no_two_rows_share_are_none() -> None:
+    config = ClusterConfig(candidate_terms=5, max_postings=2)
+    rows, days, eligible = _setup(300, 2, config)
+    assert _postings(rows, days, np.zeros_like(eligible), config) is None
+    one = np.zeros_like(eligible)
+    one[np.flatnonzero(eligible)[0]] = True  # one row: every term carried once
+    assert _postings(rows, days, one, config) is None
+
+
+def test_postings_refuse_term_ids_past_n_features() -> None:
+    config = ClusterConfig(candidate_terms=5)
+    rows, days, eligible = _setup(50, 2, config)
+    small = config.replace(n_features=int(rows.features.max()))
+    with pytest.raises(ValueError, match="n_terms"):
+        _postings(rows, days, eligible, small)
 
 
 def test_unique_codes_is_numpy_unique() -> None:
