@@ -638,14 +638,21 @@ def strong_window_pairs(
 def _order_list(order: I64, s: int, e: int, doc: I64, day: F64) -> None:
     """Sort ``order[s:e]`` by (day, doc), undated (NaN) last, stably."""
     idx = order[s:e].copy()
-    by_doc = idx[np.argsort(doc[idx], kind="mergesort")]
+    order[s:e] = idx[np.argsort(doc[idx], kind="mergesort")]
+    _order_by_day(order, s, e, day)
+
+
+@njit(cache=True)
+def _order_by_day(order: I64, s: int, e: int, day: F64) -> None:
+    """Sort ``order[s:e]`` stably by ``day[order[i]]``, undated (NaN) last."""
+    idx = order[s:e].copy()
     at = s
-    for i in by_doc:
+    for i in idx:
         if not np.isnan(day[i]):
             order[at] = i
             at += 1
     dated = at - s
-    for i in by_doc:
+    for i in idx:
         if np.isnan(day[i]):
             order[at] = i
             at += 1
@@ -695,25 +702,6 @@ def posting_order(term: I64, doc: I64, day: F64) -> tuple[I64, I64]:
         if ptr[t + 1] - ptr[t] > 1:
             _order_list(order, ptr[t], ptr[t + 1], doc, day)
     return ptr, order
-
-
-@njit(cache=True)
-def _order_rows(rows: I64, s: int, e: int, days: F64) -> None:
-    """Sort ``rows[s:e]`` (ascending row ids) by day, undated (NaN) last, stably."""
-    idx = rows[s:e].copy()
-    at = s
-    for r in idx:
-        if not np.isnan(days[r]):
-            rows[at] = r
-            at += 1
-    dated = at - s
-    for r in idx:
-        if np.isnan(days[r]):
-            rows[at] = r
-            at += 1
-    if dated > 1:
-        part = rows[s : s + dated].copy()
-        rows[s : s + dated] = part[np.argsort(days[part], kind="mergesort")]
 
 
 @njit(parallel=True, cache=True)
@@ -790,7 +778,7 @@ def top_posting_lists(
         at += m
     for li in prange(n_lists):
         if ptr[li + 1] - ptr[li] > 1:
-            _order_rows(rows, ptr[li], ptr[li + 1], days)
+            _order_by_day(rows, ptr[li], ptr[li + 1], days)  # rows ascending already
     day = np.empty(total, dtype=np.float64)
     for i in prange(total):
         day[i] = days[rows[i]]
