@@ -704,6 +704,39 @@ def posting_order(term: I64, doc: I64, day: F64) -> tuple[I64, I64]:
     return ptr, order
 
 
+@njit(cache=True)
+def _visit_top_terms(
+    top: I64,
+    row_ptr: I64,
+    features: Any,
+    k: int,
+    eligible: Any,
+    place: I64,
+    rows: I64,
+    count: bool,
+) -> None:
+    """Visit each eligible row's top terms in row order: count them, or place the row.
+
+    Counting adds one to ``place[term]``; placing writes the row at ``place[term]`` and
+    moves it on (terms whose ``place`` is -1 have no list).
+    """
+    n_terms = place.shape[0]
+    at = 0
+    for r in range(row_ptr.shape[0] - 1):
+        m = min(row_ptr[r + 1] - row_ptr[r], k)
+        if eligible[r]:
+            for j in range(at, at + m):
+                t = features[top[j]]
+                if t >= n_terms:
+                    raise ValueError("top_posting_lists: a term id is not below n_terms")
+                if count:
+                    place[t] += 1
+                elif place[t] >= 0:
+                    rows[place[t]] = r
+                    place[t] += 1
+        at += m
+
+
 @njit(parallel=True, cache=True)
 def top_posting_lists(
     top: I64,
@@ -731,18 +764,8 @@ def top_posting_lists(
     rows, day : arrays
         Row and day of each posting in list order.
     """
-    n = row_ptr.shape[0] - 1
     place = np.zeros(n_terms, dtype=np.int64)
-    at = 0
-    for r in range(n):
-        m = min(row_ptr[r + 1] - row_ptr[r], k)
-        if eligible[r]:
-            for j in range(at, at + m):
-                t = features[top[j]]
-                if t >= n_terms:
-                    raise ValueError("top_posting_lists: a term id is not below n_terms")
-                place[t] += 1
-        at += m
+    _visit_top_terms(top, row_ptr, features, k, eligible, place, place[:0], True)
     n_lists = 0
     total = 0
     for t in range(n_terms):
@@ -765,17 +788,7 @@ def top_posting_lists(
             place[t] = -1
     ptr[n_lists] = total
     rows = np.empty(total, dtype=np.int64)
-    at = 0
-    for r in range(n):
-        m = min(row_ptr[r + 1] - row_ptr[r], k)
-        if eligible[r]:
-            for j in range(at, at + m):
-                t = features[top[j]]
-                w = place[t]
-                if w >= 0:
-                    rows[w] = r
-                    place[t] = w + 1
-        at += m
+    _visit_top_terms(top, row_ptr, features, k, eligible, place, rows, False)
     for li in prange(n_lists):
         if ptr[li + 1] - ptr[li] > 1:
             _order_by_day(rows, ptr[li], ptr[li + 1], days)  # rows ascending already
