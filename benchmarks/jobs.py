@@ -40,6 +40,14 @@ def run_job(
     out = workdir / f"{system}.jsonl"
     labels: dict[str, np.ndarray] = {}
     with RssSampler() as rss:
+
+        def stage_done(stage: str, done: int, total: int | None) -> None:
+            # each stage's peak RSS: the span since the previous stage ended
+            if total is not None and done >= total:
+                rss.mark(stage)
+            if progress:
+                _progress(stage, done, total)
+
         t0 = time.perf_counter()
         if system.startswith("ours"):
             config = ClusterConfig(workers=workers)
@@ -47,10 +55,11 @@ def run_job(
                 read_articles([corpus]),
                 config,
                 duplicates_only=system == "ours-dup",
-                progress=_progress if progress else None,
+                progress=stage_done,
             )
             tw = time.perf_counter()
             write_assignments(result, out, "jsonl")
+            rss.mark("write")
             timings = {**result.timings, "write": time.perf_counter() - tw}
             cpu = dict(result.cpu_timings)
             labels["dup"] = np.array([a.duplicate_group_id for a in result.assignments])
@@ -74,6 +83,7 @@ def run_job(
         "seconds": seconds,
         "stages": timings,
         "stages_cpu": cpu,
+        "stages_peak_rss_mb": {k: v / 2**20 for k, v in rss.spans.items()},
         "peak_rss_mb": rss.peak / 2**20,
         "output_mb": out.stat().st_size / 2**20,
     }

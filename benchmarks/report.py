@@ -26,6 +26,11 @@ def _s(r: dict[str, Any] | None) -> str:
     return f"{r['seconds']:.1f}" + ("*" if r.get("extrapolated") else "")
 
 
+#: Stages of the featurising phase: they run interleaved, batch by batch, so their
+#: peak RSS is the phase's (``featurise`` in ``stages_peak_rss_mb``).
+_FEATURISE = frozenset({"read", "normalise", "tokenise", "shingle_sign", "terms", "spill"})
+
+
 def _f(x: Any, fmt: str = ".3f") -> str:
     return "-" if x is None else format(x, fmt)
 
@@ -118,28 +123,34 @@ def render(records: Sequence[dict[str, Any]]) -> str:
             f"Stages at {big['n']:,} articles ({big['corpus_mb']:.0f} MB), full pipeline:",
             "",
             "| stage | s | share | articles/s | MB/s | growth exponent | CPU s "
-            "| CPU growth exponent |",
-            "|---|---|---|---|---|---|---|---|",
+            "| CPU growth exponent | peak RSS MB |",
+            "|---|---|---|---|---|---|---|---|---|",
         ]
         g, gc = growth(records), growth(records, key="stages_cpu")
         cpu = big.get("stages_cpu", {})
+        peaks = big.get("stages_peak_rss_mb", {})
         total = sum(big["stages"].values())
         for k, v in big["stages"].items():
             c = cpu.get(k)
+            peak = peaks.get(k, peaks.get("featurise") if k in _FEATURISE else None)
             lines.append(
                 f"| {k} | {v:.2f} | {v / total:.0%} | {big['n'] / max(v, 1e-9):,.0f} "
                 f"| {big['corpus_mb'] / max(v, 1e-9):,.0f} | {_f(g.get(k), '.2f')} "
-                f"| {_f(c, '.2f')} | {_f(gc.get(k) if c is not None else None, '.2f')} |"
+                f"| {_f(c, '.2f')} | {_f(gc.get(k) if c is not None else None, '.2f')} "
+                f"| {_f(peak, ',.0f')} |"
             )
         lines.append(
             f"| **total (wall)** | {big['seconds']:.2f} | | {big['articles_per_s']:,.0f} "
-            f"| {big['mb_per_s']:.0f} | {_f(g.get('total'), '.2f')} | | |"
+            f"| {big['mb_per_s']:.0f} | {_f(g.get('total'), '.2f')} | | "
+            f"| {big['peak_rss_mb']:,.0f} |"
         )
         lines.append(
             "\nGrowth exponents are between the smallest and the largest synthetic corpus of "
             "the run. CPU s: process CPU seconds (all threads) of the stages that run one "
             "after another, steadier than wall time on a shared machine; the targets are "
-            "judged on wall time."
+            "judged on wall time. Peak RSS: the largest resident set sampled (every 20 ms "
+            "and at each stage's end) while the stage ran; read to spill run interleaved "
+            "batch by batch, so they share the peak of that phase."
         )
         if dup:
             lines.append(

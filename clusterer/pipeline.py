@@ -148,7 +148,9 @@ def cluster(
     rejects : sequence of Reject, optional
         Records skipped while reading, carried into the result for reporting.
     progress : callable, optional
-        Called as ``progress(stage, done, total)``.
+        Called as ``progress(stage, done, total)``: ``("featurise", articles so far,
+        None)`` after each batch, ``("featurise", n, n)`` when all are featurised, then
+        ``(stage, n, n)`` as each later stage ends (the names of ``Clustering.timings``).
     duplicates_only : bool, default False
         Stop after the near-duplicate groups: each group is reported as its own story
         and the TF-IDF stage is skipped.
@@ -219,6 +221,7 @@ def cluster(
             duplicates_only=duplicates_only,
             release=True,
             spill=spill,
+            progress=progress,
         )
 
 
@@ -238,16 +241,19 @@ def cluster_features(
     duplicates_only: bool = False,
     release: bool = False,
     spill: FeatureSpill | None = None,
+    progress: Progress | None = None,
 ) -> Clustering:
     """Run the stages after featurisation (shared by the local and Dask engines).
 
     With ``release``, arrays of ``features`` are emptied once no later stage needs them
     (shingles after verification, term counts after TF-IDF) to bound peak memory. With
     ``spill``, shingles and term counts are read from its stores instead of ``features``.
+    ``progress(stage, n, n)`` is called as each stage ends.
     """
     timings = dict(timings or {})
-    clock = _Clock(timings)
     n = len(features)
+    done = None if progress is None else (lambda stage: progress(stage, n, n))
+    clock = _Clock(timings, done=done)
     rank = np.empty(n, np.int64)
     rank[np.argsort(np.array(meta.ids, dtype=object), kind="stable")] = np.arange(n)
     eligible = features.n_tokens > 0
@@ -286,6 +292,7 @@ def cluster_features(
             0,
             truncated,
             cpu=clock.cpu,
+            done=done,
         )
 
     clock.start()
@@ -372,6 +379,7 @@ def cluster_features(
         truncated,
         attachment_links(attached, order),
         cpu=clock.cpu,
+        done=done,
     )
 
 
@@ -383,9 +391,15 @@ class _Clock:
     a loaded machine.
     """
 
-    def __init__(self, wall: dict[str, float], cpu: dict[str, float] | None = None) -> None:
+    def __init__(
+        self,
+        wall: dict[str, float],
+        cpu: dict[str, float] | None = None,
+        done: Callable[[str], None] | None = None,
+    ) -> None:
         self.wall = wall
         self.cpu: dict[str, float] = {} if cpu is None else cpu
+        self._done = done
         self._wall0 = self._cpu0 = 0.0
 
     def start(self) -> None:
@@ -396,6 +410,8 @@ class _Clock:
         """Record the stage started last as ``name``."""
         self.wall[name] = time.perf_counter() - self._wall0
         self.cpu[name] = time.process_time() - self._cpu0
+        if self._done is not None:
+            self._done(name)
 
 
 _EMPTY_EDGES = (np.zeros(0, np.int64), np.zeros(0, np.int64), np.zeros(0, np.float64))
@@ -421,6 +437,7 @@ def _finish(
     attached: tuple[I64, I64, F64] = _EMPTY_EDGES,
     *,
     cpu: dict[str, float] | None = None,
+    done: Callable[[str], None] | None = None,
 ) -> Clustering:
     """Build the result object from the stage outputs.
 
@@ -430,7 +447,7 @@ def _finish(
     """
     s_left, s_right, s_sim = story_edges
     a_left, a_right, a_sim = attached
-    clock = _Clock(timings, cpu)
+    clock = _Clock(timings, cpu, done)
     clock.start()
     table = LinkTable(
         np.concatenate((dup_left, s_left, a_left)),

@@ -154,6 +154,27 @@ def test_timings_cover_every_stage() -> None:
     assert set(only.cpu_timings) == {"band_verify", "duplicate_groups", "assemble"}
 
 
+@pytest.mark.parametrize("duplicates_only", [False, True])
+def test_progress_reports_featurising_then_each_stage_as_it_ends(duplicates_only: bool) -> None:
+    calls: list[tuple[str, int, int | None]] = []
+    articles = make_corpus(0)
+    result = cluster(
+        articles,
+        ClusterConfig(batch_size=7),
+        progress=lambda *call: calls.append(call),
+        duplicates_only=duplicates_only,
+    )
+    n = len(articles)
+    ends = [c for c in calls if c[0] != "featurise"]
+    batches = [c for c in calls if c[0] == "featurise" and c[2] is None]
+    assert batches
+    assert all(b[1] % 7 == 0 for b in batches)
+    assert calls[len(batches)] == ("featurise", n, n)
+    assert calls[len(batches) + 1 :] == ends
+    assert [c[0] for c in ends] == list(result.cpu_timings)
+    assert all(c[1:] == (n, n) for c in ends)
+
+
 _QUAKE = [
     (
         "Magnitude 6.8 earthquake strikes off Hokkaido coast",
