@@ -435,13 +435,19 @@ def attach_singletons(
         return unchanged
     size = np.bincount(labels)
     lone = size[labels] == 1
-    lone_left, lone_right = lone[left], lone[right]
-    sel = (sims >= floor) & (lone_left != lone_right)
-    if not sel.any():
+    # The links of a lone article to a story, picked out before anything else is
+    # gathered: a few percent of all links, so no other pass runs over all of them.
+    lone_left = lone[left]
+    sel = lone_left != lone[right]
+    sel &= sims >= floor
+    idx = np.flatnonzero(sel)
+    del sel
+    if idx.size == 0:
         return unchanged
-    s = np.where(lone_left, left, right)[sel]
-    t = np.where(lone_left, right, left)[sel]
-    w = sims[sel]
+    lone_left = lone_left[idx]
+    s = np.where(lone_left, left[idx], right[idx])
+    t = np.where(lone_left, right[idx], left[idx])
+    w = sims[idx]
     story = labels[t]
     # One candidate per (article, story): its strongest link, the lowest partner on ties.
     order = np.lexsort((t, -w, story, s))
@@ -463,9 +469,9 @@ def attach_singletons(
     s, t, story, mean, required = s[ok], t[ok], story[ok], mean[ok], required[ok]
     # Best story per article: highest mean, the lower label on ties.
     order = np.lexsort((story, -mean, s))
-    s, t, story, mean, required = (x[order] for x in (s, t, story, mean, required))
+    s, t, story, mean, required = s[order], t[order], story[order], mean[order], required[order]
     first = np.concatenate(([True], s[1:] != s[:-1])) if s.size else np.zeros(0, bool)
-    s, t, story, mean, required = (x[first] for x in (s, t, story, mean, required))
+    s, t, story, mean, required = s[first], t[first], story[first], mean[first], required[first]
     new_labels = labels.copy()
     new_labels[s] = story
     new_scores = scores.copy()

@@ -332,10 +332,11 @@ def cluster_features(
     def score(a: I64, b: I64) -> F64:
         return story_similarity(rows, days, order[a], order[b], config)
 
+    ranked_left, ranked_right = rank[s_left], rank[s_right]  # for the linkage and attachment
     result = link_stories(
         n,
-        rank[s_left],
-        rank[s_right],
+        ranked_left,
+        ranked_right,
         s_sim,
         dup_labels[order],
         score,
@@ -348,13 +349,14 @@ def cluster_features(
     attached = attach_singletons(
         result.labels,
         result.scores,
-        rank[s_left],
-        rank[s_right],
+        ranked_left,
+        ranked_right,
         s_sim,
         score,
         config.attach_ratio,
         config.attach_floor,
     )
+    del ranked_left, ranked_right
     story_labels = _by_rank(attached.labels[rank], rank)
     story_scores = attached.scores[rank]
     clock.stop("attach")
