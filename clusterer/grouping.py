@@ -22,6 +22,8 @@ from scipy.cluster.hierarchy import linkage
 from scipy.sparse import coo_matrix
 from scipy.sparse.csgraph import connected_components
 
+from ._label_kernels import first_seen
+
 __all__ = [
     "PAIRS_PER_CALL",
     "Attachments",
@@ -75,6 +77,9 @@ def canonical_labels(labels: I64) -> I64:
     int64 array
         Same partition, numbered by first appearance.
     """
+    if labels.size and labels.min() >= 0 and labels.max() < 2 * labels.size + 1024:
+        # the usual case (labels from 0 to about n): one pass, no sort
+        return first_seen(np.ascontiguousarray(labels, np.int64), int(labels.max()) + 1)
     _, first, inverse = np.unique(labels, return_index=True, return_inverse=True)
     rank = np.empty(first.size, np.int64)
     rank[np.argsort(first, kind="stable")] = np.arange(first.size)

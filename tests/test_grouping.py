@@ -1,4 +1,5 @@
 import numpy as np
+import pytest
 
 from clusterer import Article, ClusterConfig, cluster
 from clusterer.grouping import canonical_labels, components, link_stories
@@ -81,6 +82,25 @@ def test_link_stories_average_vs_must_link() -> None:
 
 def test_canonical_labels_number_by_first_appearance() -> None:
     assert canonical_labels(np.array([7, 3, 7, 9, 3])).tolist() == [0, 1, 0, 2, 1]
+
+
+@pytest.mark.parametrize("kind", ["dense", "sparse", "negative", "empty", "one"])
+def test_canonical_labels_is_the_sorted_first_appearance_ranking(kind: str) -> None:
+    """The one-pass numbering (dense labels) and the sort (others) agree with np.unique."""
+    rng = np.random.default_rng(len(kind))
+    labels = {
+        "dense": rng.integers(0, 3000, 5000),
+        "sparse": rng.integers(0, 10**12, 5000),
+        "negative": rng.integers(-50, 50, 5000),
+        "empty": np.zeros(0, np.int64),
+        "one": np.array([12], np.int64),
+    }[kind]
+    _, first, inverse = np.unique(labels, return_index=True, return_inverse=True)
+    rank = np.empty(first.size, np.int64)
+    rank[np.argsort(first, kind="stable")] = np.arange(first.size)
+    got = canonical_labels(labels)
+    assert got.dtype == np.int64
+    assert np.array_equal(got, rank[inverse.ravel()])
 
 
 def test_components_of_edge_list() -> None:
