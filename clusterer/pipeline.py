@@ -150,7 +150,7 @@ def cluster(
     progress : callable, optional
         Called as ``progress(stage, done, total)``: ``("featurise", articles so far,
         None)`` after each batch, ``("featurise", n, n)`` when all are featurised, then
-        ``(stage, n, n)`` as each later stage ends (the names of ``Clustering.timings``).
+        ``(stage, n, n)`` as each later stage ends (the keys of ``Clustering.cpu_timings``).
     duplicates_only : bool, default False
         Stop after the near-duplicate groups: each group is reported as its own story
         and the TF-IDF stage is skipped.
