@@ -31,6 +31,11 @@ def _s(r: dict[str, Any] | None) -> str:
 _FEATURISE = frozenset({"read", "normalise", "tokenise", "shingle_sign", "terms", "spill"})
 
 
+def _mark(exponent: float | None, noisy: bool) -> str:
+    """``~`` after an exponent measured on a stage too short to time well."""
+    return "~" if noisy and exponent is not None else ""
+
+
 def _f(x: Any, fmt: str = ".3f") -> str:
     return "-" if x is None else format(x, fmt)
 
@@ -41,14 +46,15 @@ def _pp(r: dict[str, Any] | None) -> str:
     return f"{r['dup_precision']:.3f} / {r['group_pair_precision']:.3f}"
 
 
-def growth(
-    records: Sequence[dict[str, Any]], system: str = "ours", key: str = "stages"
-) -> dict[str, float]:
-    """Cost growth exponent per stage between the smallest and largest synthetic size.
+#: Stages under this many seconds at the smaller size get their exponent marked: there
+#: a few milliseconds of timer and scheduling noise move it by 0.1 or more.
+NOISE_S = 0.05
 
-    ``key="stages_cpu"`` gives the exponents of the stages' CPU seconds (runs that
-    recorded them); ``total`` is always the wall-clock run.
-    """
+
+def _ends(
+    records: Sequence[dict[str, Any]], system: str
+) -> tuple[dict[str, Any], dict[str, Any]] | None:
+    """Return the smallest and largest measured synthetic run of ``system`` (None if < 2)."""
     rs = sorted(
         (
             r
@@ -59,16 +65,38 @@ def growth(
         ),
         key=lambda r: r["n"],
     )
-    if len(rs) < 2:
+    return (rs[0], rs[-1]) if len(rs) >= 2 else None
+
+
+def growth(
+    records: Sequence[dict[str, Any]], system: str = "ours", key: str = "stages"
+) -> dict[str, float]:
+    """Cost growth exponent per stage between the smallest and largest synthetic size.
+
+    ``key="stages_cpu"`` gives the exponents of the stages' CPU seconds (runs that
+    recorded them); ``total`` is always the wall-clock run.
+    """
+    ends = _ends(records, system)
+    if ends is None:
         return {}
-    lo, hi = rs[0], rs[-1]
+    lo, hi = ends
     ratio = math.log(hi["n"] / lo["n"])
     out = {"total": math.log(hi["seconds"] / lo["seconds"]) / ratio}
     for k, v in hi.get(key, {}).items():
         v0 = lo.get(key, {}).get(k, 0.0)
-        if v0 > 0.02 and v > 0:
+        if v0 > 0 and v > 0:
             out[k] = math.log(v / v0) / ratio
     return out
+
+
+def noisy_stages(
+    records: Sequence[dict[str, Any]], system: str = "ours", key: str = "stages"
+) -> set[str]:
+    """Stages that took under :data:`NOISE_S` seconds at the smallest synthetic size."""
+    ends = _ends(records, system)
+    if ends is None:
+        return set()
+    return {k for k, v in ends[0].get(key, {}).items() if v < NOISE_S}
 
 
 def render(records: Sequence[dict[str, Any]]) -> str:
@@ -127,6 +155,7 @@ def render(records: Sequence[dict[str, Any]]) -> str:
             "|---|---|---|---|---|---|---|---|---|",
         ]
         g, gc = growth(records), growth(records, key="stages_cpu")
+        noisy, noisy_cpu = noisy_stages(records), noisy_stages(records, key="stages_cpu")
         cpu = big.get("stages_cpu", {})
         peaks = big.get("stages_peak_rss_mb", {})
         total = sum(big["stages"].values())
@@ -135,8 +164,10 @@ def render(records: Sequence[dict[str, Any]]) -> str:
             peak = peaks.get(k, peaks.get("featurise") if k in _FEATURISE else None)
             lines.append(
                 f"| {k} | {v:.2f} | {v / total:.0%} | {big['n'] / max(v, 1e-9):,.0f} "
-                f"| {big['corpus_mb'] / max(v, 1e-9):,.0f} | {_f(g.get(k), '.2f')} "
-                f"| {_f(c, '.2f')} | {_f(gc.get(k) if c is not None else None, '.2f')} "
+                f"| {big['corpus_mb'] / max(v, 1e-9):,.0f} "
+                f"| {_f(g.get(k), '.2f')}{_mark(g.get(k), k in noisy)} | {_f(c, '.2f')} "
+                f"| {_f(gc.get(k) if c is not None else None, '.2f')}"
+                f"{_mark(gc.get(k) if c is not None else None, k in noisy_cpu)} "
                 f"| {_f(peak, ',.0f')} |"
             )
         lines.append(
@@ -148,7 +179,10 @@ def render(records: Sequence[dict[str, Any]]) -> str:
             "\nGrowth exponents are between the smallest and the largest synthetic corpus of "
             "the run. CPU s: process CPU seconds (all threads) of the stages that run one "
             "after another, steadier than wall time on a shared machine; the targets are "
-            "judged on wall time. Peak RSS: the largest resident set sampled (every 20 ms "
+            "judged on wall time; `~` marks an exponent of a stage that took under "
+            f"{NOISE_S:g} s at the smaller size, where a few milliseconds of timer and "
+            "scheduling noise move it by 0.1 or more. Peak RSS: the largest resident set "
+            "sampled (every 20 ms "
             "and at each stage's end) while the stage ran; read to spill run interleaved "
             "batch by batch, so they share the peak of that phase."
         )

@@ -75,7 +75,11 @@ def test_report_and_readme(tmp_path: Path) -> None:
                     "corpus": f"synth-{n}",
                     "n": n,
                     "seconds": sec * (30 if system == "ds-bulk" else 1),
-                    "stages": {"read": sec / 2, "link": sec / 2},
+                    "stages": {
+                        "read": sec / 2,
+                        "link": sec / 2,
+                        "attach": sec / 500 * (1 + n // 500),
+                    },
                     "stages_cpu": {"link": sec * (1.0 if n == 100 else 12.0)},
                 }
             )
@@ -85,6 +89,9 @@ def test_report_and_readme(tmp_path: Path) -> None:
     assert "read" not in cpu
     text = render(recs)
     assert "| link | 5.00 | 50% | 200 | 0 | 1.00 | 120.00 | 2.08 |" in text
+    # attach: 2 ms at 100 articles, 60 ms at 1000: an exponent, marked as noise-prone
+    assert growth(recs)["attach"] == pytest.approx(np.log10(30.0))
+    assert "| attach | 0.06 | 1% | 16,667 | 17 | 1.48~ | - | - | - |" in text
     assert "30.0x" in text
     readme = tmp_path / "README.md"
     readme.write_text(f"# x\n\n## Benchmarks\n\n{START}\nold\n{END}\n\n## Next\n")
