@@ -22,7 +22,7 @@ from scipy.cluster.hierarchy import linkage
 from scipy.sparse import coo_matrix
 from scipy.sparse.csgraph import connected_components
 
-from ._label_kernels import first_seen
+from ._label_kernels import edge_outcomes, first_seen
 
 __all__ = [
     "PAIRS_PER_CALL",
@@ -100,12 +100,16 @@ class StoryLinkage:
         Per input edge: similarity >= threshold but the endpoints ended apart.
     cuts : int
         Oversized components cut by raising the edge threshold.
+    lone_links : int64 array
+        Indices, ascending, of the input edges (at any similarity) joining an article
+        left alone to a story of two or more: the ``links`` of :func:`attach_singletons`.
     """
 
     labels: I64
     scores: F64
     rejected: npt.NDArray[np.bool_]
     cuts: int
+    lone_links: I64
 
 
 def link_stories(
@@ -193,8 +197,14 @@ def link_stories(
             scores[piece] = sub_scores
             next_label += int(sub_labels.max()) + 1
     labels = canonical_labels(labels)
-    rejected = strong & (labels[left] != labels[right])
-    return StoryLinkage(labels, scores, rejected, cuts)
+    # one pass over the edges for both: they are many, the lone links a few percent
+    rejected, lone = edge_outcomes(
+        labels,
+        np.ascontiguousarray(left, np.int64),
+        np.ascontiguousarray(right, np.int64),
+        np.ascontiguousarray(strong, np.bool_),
+    )
+    return StoryLinkage(labels, scores, rejected, cuts, np.flatnonzero(lone))
 
 
 def _group_edges(groups: I64) -> tuple[I64, I64]:
@@ -403,6 +413,8 @@ def attach_singletons(
     score_pairs: PairScorer,
     ratio: float,
     floor: float,
+    *,
+    links: I64 | None = None,
 ) -> Attachments:
     """Attach stories of one article to the story they match relatively well.
 
@@ -427,6 +439,9 @@ def attach_singletons(
         Share of the story's cohesion to reach; 0 switches the pass off.
     floor : float
         Absolute minimum of the mean similarity.
+    links : int64 array, optional
+        Indices of the pairs to look at, among them every pair joining a lone article
+        to a story (:attr:`StoryLinkage.lone_links`); by default all pairs are searched.
 
     Returns
     -------
@@ -442,14 +457,16 @@ def attach_singletons(
     lone = size[labels] == 1
     # The links of a lone article to a story, picked out before anything else is
     # gathered: a few percent of all links, so no other pass runs over all of them.
-    lone_left = lone[left]
-    sel = lone_left != lone[right]
-    sel &= sims >= floor
-    idx = np.flatnonzero(sel)
-    del sel
+    if links is None:
+        sel = lone[left] != lone[right]
+        sel &= sims >= floor
+        idx = np.flatnonzero(sel)
+        del sel
+    else:
+        idx = links[(lone[left[links]] != lone[right[links]]) & (sims[links] >= floor)]
     if idx.size == 0:
         return unchanged
-    lone_left = lone_left[idx]
+    lone_left = lone[left[idx]]
     s = np.where(lone_left, left[idx], right[idx])
     t = np.where(lone_left, right[idx], left[idx])
     w = sims[idx]
@@ -459,13 +476,17 @@ def attach_singletons(
     s, t, story = s[order], t[order], story[order]
     first = np.concatenate(([True], (s[1:] != s[:-1]) | (story[1:] != story[:-1])))
     s, t, story = s[first], t[first], story[first]
-    # Score each candidate against every member of its story.
-    by_label = np.argsort(labels, kind="stable")
-    start = np.concatenate(([0], np.cumsum(size)[:-1]))
+    # Score each candidate against every member of its story: the members of the
+    # candidate stories only, grouped by story in row order (no sort of all rows).
+    wanted = np.zeros(size.size, bool)
+    wanted[story] = True
+    rows = np.flatnonzero(wanted[labels])
+    rows = rows[np.argsort(labels[rows], kind="stable")]
+    start = np.searchsorted(labels[rows], story)
     count = size[story]
     offset = np.concatenate(([0], np.cumsum(count)[:-1]))
     within = np.arange(int(count.sum())) - np.repeat(offset, count)
-    members = by_label[np.repeat(start[story], count) + within]
+    members = rows[np.repeat(start, count) + within]
     sim = score_pairs(np.repeat(s, count), members)
     mean = np.add.reduceat(sim, offset) / count
     cohesion = np.bincount(labels, weights=scores) / size

@@ -355,9 +355,12 @@ def cluster_features(
         score,
         config.attach_ratio,
         config.attach_floor,
+        links=result.lone_links,
     )
     del ranked_left, ranked_right
-    story_labels = _by_rank(attached.labels[rank], rank)
+    # attach numbers stories by first row in rank order, i.e. by smallest id rank
+    # already: _by_rank would be the identity here
+    story_labels = attached.labels[rank]
     story_scores = attached.scores[rank]
     clock.stop("attach")
     strong = s_sim >= config.story_threshold

@@ -291,3 +291,41 @@ def test_explain_pair_says_when_one_was_attached(tmp_path: Path) -> None:
     off = _cli("explain", out, "late", "s1", "-i", src, "--attach-ratio", "0")
     assert off.exit_code == 0, off.output
     assert "attached" not in off.stdout
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2, 3])
+def test_given_lone_links_attach_as_the_full_search_does(seed: int) -> None:
+    """``links=StoryLinkage.lone_links`` gives the result of searching every pair."""
+    from clusterer.grouping import link_stories
+
+    rng = np.random.default_rng(seed)
+    # 40 stories of 6 (inner similarity 0.5-0.9) and 60 lone articles, each linked at
+    # 0.2-0.5 to a few members of a few stories: some attach, some do not
+    n_story, size, n_lone = 40, 6, 60
+    n = n_story * size + n_lone
+    sim = np.zeros((n, n))
+    for k in range(n_story):
+        block = slice(k * size, (k + 1) * size)
+        sim[block, block] = rng.uniform(0.5, 0.9, (size, size))
+    for lone in range(n_story * size, n):
+        for k in rng.choice(n_story, 3, replace=False):
+            members = k * size + rng.choice(size, rng.integers(1, size + 1), replace=False)
+            sim[lone, members] = rng.uniform(0.2, 0.5, members.size)
+    sim = np.triu(sim, k=1)
+    sim = sim + sim.T
+    left, right = np.nonzero(np.triu(sim, k=1) > 0.2)
+    left, right = left.astype(I64), right.astype(I64)
+
+    def score(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+        return np.asarray(sim[a, b], np.float64)
+
+    linked = link_stories(
+        n, left, right, sim[left, right], np.arange(n, dtype=I64), score, 0.6, "average"
+    )
+    assert linked.lone_links.size > 0
+    args = (linked.labels, linked.scores, left, right, sim[left, right], score, 0.5, 0.25)
+    searched = attach_singletons(*args)
+    given = attach_singletons(*args, links=linked.lone_links)
+    assert searched.rows.size > 0
+    for field in ("labels", "scores", "rows", "partners", "similarity", "required"):
+        assert np.array_equal(getattr(searched, field), getattr(given, field)), field

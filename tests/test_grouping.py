@@ -106,3 +106,42 @@ def test_canonical_labels_is_the_sorted_first_appearance_ranking(kind: str) -> N
 def test_components_of_edge_list() -> None:
     labels = components(5, np.array([0, 3], np.int64), np.array([2, 4], np.int64))
     assert labels.tolist() == [0, 1, 0, 2, 2]
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_link_stories_flags_edges_as_the_numpy_expressions_do(seed: int) -> None:
+    """The compiled edge pass: rejected edges and lone links against plain NumPy."""
+    rng = np.random.default_rng(seed)
+    n, m = 400, 1500
+    left = rng.integers(0, n, m).astype(np.int64)
+    right = rng.integers(0, n, m).astype(np.int64)
+    sim = rng.uniform(0.0, 1.0, m)
+    pair = {(int(a), int(b)): float(s) for a, b, s in zip(left, right, sim, strict=True)}
+
+    def score(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+        got = [
+            pair.get((int(x), int(y)), pair.get((int(y), int(x)), 0.0))
+            for x, y in zip(a, b, strict=True)
+        ]
+        return np.array(got, np.float64)
+
+    out = link_stories(n, left, right, sim, np.arange(n, dtype=np.int64), score, 0.8, "average")
+    alone = np.bincount(out.labels)[out.labels] == 1
+    assert 0 < alone.sum() < n  # both kinds of article are there
+    assert np.array_equal(out.rejected, (sim >= 0.8) & (out.labels[left] != out.labels[right]))
+    assert np.array_equal(out.lone_links, np.flatnonzero(alone[left] != alone[right]))
+    assert out.lone_links.dtype == np.int64
+
+
+def test_link_stories_without_edges_has_no_lone_links() -> None:
+    empty = np.zeros(0, np.int64)
+
+    def score(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+        return np.zeros(a.size)
+
+    out = link_stories(
+        3, empty, empty, np.zeros(0), np.arange(3, dtype=np.int64), score, 0.5, "average"
+    )
+    assert out.labels.tolist() == [0, 1, 2]
+    assert out.rejected.size == 0
+    assert out.lone_links.size == 0
