@@ -95,7 +95,8 @@ RESULTS = REPO / "benchmarks" / "results" / "quality.json"
 def parse_sweep(items: Sequence[str]) -> list[dict[str, Any]]:
     """Turn ``name=v1,v2`` items into the grid of settings (their cartesian product).
 
-    Values take the type of the ClusterConfig field; ``none`` gives None where allowed.
+    Values take the type of the ClusterConfig field; ``none`` gives None where allowed,
+    ``true``/``false`` a bool.
 
     Raises
     ------
@@ -122,6 +123,12 @@ def _convert(text: str, hint: Any, name: str) -> Any:
     args = typing.get_args(hint) or (hint,)
     if text.lower() in ("none", "off") and type(None) in args:
         return None
+    if bool in args:
+        if text.lower() in ("true", "on", "yes", "1"):
+            return True
+        if text.lower() in ("false", "off", "no", "0"):
+            return False
+        raise SystemExit(f"--sweep: {name}={text!r} is not true or false.")
     for kind in (int, float):
         if kind in args:
             try:

@@ -91,6 +91,9 @@ _CONSTRAINTS: dict[str, _Range] = {
     "n_features": _Range(int, 2**10, 2**26),
     "batch_size": _Range(int, 1, None),
     "workers": _Range(int, 1, 1024),
+    "specific_df": _Range(int, 1, None),
+    "specific_share": _Range(float, 0.0, 1.0),
+    "specific_spread_days": _Range(float, 0.0, None, optional=True),
 }
 
 
@@ -167,6 +170,25 @@ class ClusterConfig:
         Articles featurised per batch; texts are dropped after their batch.
     workers : int, default 1
         Threads for the compiled kernel.
+    specific_terms : bool, default False
+        Link two articles into one story only if they share a *specific* term (among
+        the ``max_terms`` terms each keeps): one found in at most ``max(specific_df,
+        specific_share * N)`` of the ``N`` articles, or whose dated articles lie close
+        together in time (standard deviation of their days at most
+        ``specific_spread_days``). Templated reports of different events (quarterly
+        results of different companies, "X issues N mln eurobond") then stop forming
+        stories: they share only common words spread over the whole period, while two
+        reports of one event share a name, a place or a figure that is rare or bursty.
+        A pair sharing no specific term scores 0. Off by default; the Dask engine
+        does not support it yet (it refuses such a config).
+    specific_df : int, default 40
+        Document frequency at or under which a term is always specific.
+    specific_share : float, default 0.001
+        Share of the corpus at or under which a term is specific (the ceiling is the
+        larger of the two).
+    specific_spread_days : float or None, default 3.0
+        A term whose dated articles have a standard deviation of days at or under this
+        is specific whatever its frequency (an event's names are bursty); None: off.
     """
 
     shingle_size: int = 5
@@ -192,6 +214,10 @@ class ClusterConfig:
     kernel: Kernel = "auto"
     batch_size: int = 20000
     workers: int = 1
+    specific_terms: bool = False
+    specific_df: int = 40
+    specific_share: float = 0.001
+    specific_spread_days: float | None = 3.0
 
     def __post_init__(self) -> None:
         """Validate every field; raise :class:`ConfigError` on the first bad one."""
@@ -204,6 +230,12 @@ class ClusterConfig:
             if value not in choices:
                 allowed = ", ".join(repr(c) for c in choices)
                 raise ConfigError(param_message("ClusterConfig", name, f"one of {allowed}", value))
+        if not isinstance(self.specific_terms, bool):
+            raise ConfigError(
+                param_message(
+                    "ClusterConfig", "specific_terms", "True or False", self.specific_terms
+                )
+            )
         if (self.lsh_bands is None) != (self.lsh_rows is None):
             raise ConfigError(
                 param_message(

@@ -30,7 +30,7 @@ class StoryClusterer(ClusterMixin, BaseEstimator):  # type: ignore[misc]
     shingle_size, num_perm, seed, duplicate_threshold, lsh_recall, lsh_bands, lsh_rows, \
 verify, story_threshold, linkage, attach_ratio, attach_floor, title_weight, date_decay_days, \
 candidate_terms, max_terms, max_postings, term_neighbours, max_block, n_features, kernel, \
-batch_size, workers
+batch_size, workers, specific_terms, specific_df, specific_share, specific_spread_days
         See :class:`ClusterConfig`.
 
     Attributes
@@ -82,6 +82,10 @@ batch_size, workers
         kernel: str = _DEFAULTS.kernel,
         batch_size: int = _DEFAULTS.batch_size,
         workers: int = _DEFAULTS.workers,
+        specific_terms: bool = _DEFAULTS.specific_terms,
+        specific_df: int = _DEFAULTS.specific_df,
+        specific_share: float = _DEFAULTS.specific_share,
+        specific_spread_days: float | None = _DEFAULTS.specific_spread_days,
     ) -> None:
         self.shingle_size = shingle_size
         self.num_perm = num_perm
@@ -106,6 +110,10 @@ batch_size, workers
         self.kernel = kernel
         self.batch_size = batch_size
         self.workers = workers
+        self.specific_terms = specific_terms
+        self.specific_df = specific_df
+        self.specific_share = specific_share
+        self.specific_spread_days = specific_spread_days
 
     def _config(self) -> ClusterConfig:
         params: dict[str, Any] = {f.name: getattr(self, f.name) for f in fields(ClusterConfig)}

@@ -26,7 +26,9 @@ from dataclasses import dataclass
 from datetime import datetime, timezone
 
 import numpy as np
+import numpy.typing as npt
 
+from ._specific_kernels import shares_specific
 from .config import ClusterConfig
 from .errors import ConfigError
 from .headline import headline
@@ -81,12 +83,17 @@ class PairScores:
     decay : float
         Date decay factor applied to the cosine (1 when a date is unknown or decay is off).
     story_similarity : float
-        ``tfidf_cosine * decay``: what the story linkage compares with ``story_threshold``.
+        ``tfidf_cosine * decay``: what the story linkage compares with
+        ``story_threshold`` (0 when ``specific_terms`` is on and the pair shares no
+        specific term).
     story_link : bool
         Whether ``story_similarity`` reaches ``story_threshold`` (the pair can link;
         the linkage may still refuse it to avoid chaining).
     shared_terms : tuple of SharedTerm
         Shared terms by contribution, largest first.
+    specific_shared : bool or None
+        With ``specific_terms``: whether the pair shares a specific term; None when the
+        rule is off.
     """
 
     a: str
@@ -100,6 +107,7 @@ class PairScores:
     story_similarity: float
     story_link: bool
     shared_terms: tuple[SharedTerm, ...]
+    specific_shared: bool | None = None
 
 
 def _day(d: datetime | None) -> float:
@@ -141,8 +149,8 @@ class PairScorer:
         if texts or not parts:
             parts.append(featurize(titles, texts, feature_config))
         self._features = Features.concat(parts, feature_config.num_perm)
-        self._rows = tfidf_rows(self._features, self.config)
         self._days = np.array([_day(a.date) for a in self._articles], dtype=np.float64)
+        self._rows = tfidf_rows(self._features, self.config, days=self._days)
 
     def __contains__(self, article_id: object) -> bool:
         return article_id in self._row
@@ -203,7 +211,16 @@ class PairScorer:
             story_similarity=combined,
             story_link=bool(not empty and combined >= self.config.story_threshold),
             shared_terms=shared,
+            specific_shared=self._specific_shared(left, right),
         )
+
+    def _specific_shared(
+        self, left: npt.NDArray[np.int64], right: npt.NDArray[np.int64]
+    ) -> bool | None:
+        rows = self._rows
+        if rows.specific is None:
+            return None
+        return bool(shares_specific(rows.ptr, rows.features, rows.specific, left, right)[0])
 
     def _cosine(self, i: int, j: int, top: int) -> tuple[float, tuple[SharedTerm, ...]]:
         rows = self._rows

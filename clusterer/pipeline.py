@@ -296,11 +296,11 @@ def cluster_features(
         )
 
     clock.start()
-    if spill is not None and spill.terms is not None:
-        rows = tfidf_rows_stored(spill.terms, spill.df, config)
-    else:
-        rows = tfidf_rows(features, config)
     days = _days(meta.dates)
+    if spill is not None and spill.terms is not None:
+        rows = tfidf_rows_stored(spill.terms, spill.df, config, days)
+    else:
+        rows = tfidf_rows(features, config, days=days)
     clock.stop("tfidf")
     clock.start()
     dup_left, dup_right, dup_sim = story_duplicates(

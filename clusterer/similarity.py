@@ -17,6 +17,7 @@ import numpy.typing as npt
 from . import _kernels as kernels
 from . import _story_kernels as story_kernels
 from ._arrays import unique_pairs
+from ._specific_kernels import TENTHS, add_day_moments, shares_specific
 from ._spill import RaggedStore
 from .config import ClusterConfig
 from .signatures import Features
@@ -30,6 +31,7 @@ __all__ = [
     "exact_jaccard",
     "max_story_gap",
     "posting_lists",
+    "specific_terms",
     "story_candidates",
     "story_similarity",
     "strong_posting_pairs",
@@ -113,12 +115,16 @@ class TfidfRows:
         Normalised weights.
     idf : (n_features,) float32
         Inverse document frequencies used.
+    specific : (n_features,) bool or None
+        The terms a story link needs one of (``ClusterConfig.specific_terms``; see
+        :func:`specific_terms`); None: no such rule.
     """
 
     ptr: I64
     features: npt.NDArray[np.uint32]
     weights: npt.NDArray[np.float32]
     idf: npt.NDArray[np.float32]
+    specific: npt.NDArray[np.bool_] | None = None
 
 
 def document_frequencies(features: Features, n_features: int) -> I64:
@@ -131,6 +137,7 @@ def tfidf_rows(
     config: ClusterConfig,
     df: I64 | None = None,
     n_docs: int | None = None,
+    days: F64 | None = None,
 ) -> TfidfRows:
     """Weight terms: sublinear TF of body plus ``title_weight`` x sublinear TF of title, x IDF.
 
@@ -145,6 +152,9 @@ def tfidf_rows(
         by default those of ``features`` itself.
     n_docs : int, optional
         Number of documents behind ``df``; by default ``len(features)``.
+    days : (n,) float64, optional
+        Publication days (NaN unknown), for the spread of each term in time when
+        ``config.specific_terms`` is on (without them only frequency decides).
 
     Returns
     -------
@@ -161,10 +171,12 @@ def tfidf_rows(
         local = features.term_ptr[r0 : r1 + 1] - features.term_ptr[r0]
         return local, (features.term_features[sl], features.term_body[sl], features.term_title[sl])
 
-    return _weigh_rows(features.term_ptr, read, df, total, config)
+    return _weigh_rows(features.term_ptr, read, df, total, config, days)
 
 
-def tfidf_rows_stored(terms: RaggedStore, df: I64, config: ClusterConfig) -> TfidfRows:
+def tfidf_rows_stored(
+    terms: RaggedStore, df: I64, config: ClusterConfig, days: F64 | None = None
+) -> TfidfRows:
     """:func:`tfidf_rows` of term counts kept in a :class:`~clusterer._spill.RaggedStore`.
 
     Parameters
@@ -176,6 +188,8 @@ def tfidf_rows_stored(terms: RaggedStore, df: I64, config: ClusterConfig) -> Tfi
         gives for them).
     config : ClusterConfig
         ``title_weight``, ``max_terms`` and ``n_features`` are used.
+    days : (n,) float64, optional
+        As for :func:`tfidf_rows`.
 
     Returns
     -------
@@ -187,7 +201,7 @@ def tfidf_rows_stored(terms: RaggedStore, df: I64, config: ClusterConfig) -> Tfi
         local, (feats, body, title) = terms.read_range(r0, r1)
         return local, (feats, body, title)  # type: ignore[return-value]
 
-    return _weigh_rows(terms.ptr, read, df, len(terms), config)
+    return _weigh_rows(terms.ptr, read, df, len(terms), config, days)
 
 
 _TermColumns = tuple[npt.NDArray[np.uint32], npt.NDArray[np.uint16], npt.NDArray[np.uint16]]
@@ -199,6 +213,7 @@ def _weigh_rows(
     df: I64,
     total: int,
     config: ClusterConfig,
+    days: F64 | None = None,
 ) -> TfidfRows:
     """Weigh and normalise term rows read chunk by chunk with ``read(r0, r1)``."""
     idf = (np.log((1.0 + total) / (1.0 + df.astype(np.float64))) + 1.0).astype(np.float32)
@@ -213,11 +228,17 @@ def _weigh_rows(
     del lengths
     out_features = np.empty(int(out_ptr[-1]), np.uint32)
     out_weights = np.empty(int(out_ptr[-1]), np.float32)
+    moments = None
+    if config.specific_terms and days is not None and config.specific_spread_days is not None:
+        moments = np.zeros((3, config.n_features), np.int64)
     # Rows in chunks of about _CHUNK_TERMS terms: the element-wise arithmetic and the
     # per-row sums are the same as on the whole arrays, without their temporaries.
     for r0, r1 in _row_chunks(term_ptr, _CHUNK_TERMS):
         local, (feats, body, title) = read(r0, r1)
         m = r1 - r0
+        if moments is not None and days is not None:
+            chunk_days = np.ascontiguousarray(days[r0:r1], np.float64)
+            add_day_moments(local, np.ascontiguousarray(feats, np.uint32), chunk_days, moments, 1)
         tf = _sublinear(body) + np.float32(config.title_weight) * _sublinear(title)
         del body, title
         w = tf * idf[feats]
@@ -231,7 +252,45 @@ def _weigh_rows(
         out = slice(int(out_ptr[r0]), int(out_ptr[r1]))
         out_weights[out] = (w / norms[row]).astype(np.float32)
         out_features[out] = feats
-    return TfidfRows(out_ptr, out_features, out_weights, idf)
+    specific = specific_terms(df, total, moments, config) if config.specific_terms else None
+    return TfidfRows(out_ptr, out_features, out_weights, idf, specific)
+
+
+def specific_terms(
+    df: I64, n_docs: int, moments: I64 | None, config: ClusterConfig
+) -> npt.NDArray[np.bool_]:
+    """Flag the terms that can carry a story link (``ClusterConfig.specific_terms``).
+
+    Parameters
+    ----------
+    df : int64 array of length n_features
+        Document frequencies.
+    n_docs : int
+        Number of documents behind ``df``.
+    moments : (3, n_features) int64 or None
+        Per term: its dated articles, the sum of their days in tenths and of the
+        squares (:func:`~clusterer._specific_kernels.add_day_moments`; ``None``: no
+        dates, only frequency decides).
+    config : ClusterConfig
+        ``specific_df``, ``specific_share`` and ``specific_spread_days``.
+
+    Returns
+    -------
+    bool array of length n_features
+        True for a term in at most ``max(specific_df, specific_share * n_docs)``
+        articles, or whose dated articles (two or more) have a standard deviation of
+        days at most ``specific_spread_days``.
+    """
+    ceiling = max(float(config.specific_df), config.specific_share * n_docs)
+    specific = df <= ceiling
+    if moments is not None and config.specific_spread_days is not None:
+        count, total, squares = (m.astype(np.float64) for m in moments)
+        dated = count >= 2
+        mean = np.divide(total, count, out=np.zeros_like(total), where=dated)
+        var = np.divide(squares, count, out=np.zeros_like(total), where=dated) - mean**2
+        spread = np.sqrt(np.maximum(var, 0.0)) / TENTHS
+        specific |= dated & (spread <= config.specific_spread_days)
+    return specific
 
 
 _CHUNK_TERMS = 1 << 23
@@ -512,11 +571,12 @@ def story_similarity(
     Returns
     -------
     float64 array
-        Similarity in [0, 1] per pair.
+        Similarity in [0, 1] per pair; 0 for a pair sharing no specific term when
+        ``rows.specific`` is set.
     """
     decay = -1.0 if config.date_decay_days is None else float(config.date_decay_days)
     # One compiled pass: the cosine of cosine_pairs times date_decay, clipped to [0, 1].
-    return np.asarray(
+    scores = np.asarray(
         story_kernels.story_scores(
             rows.ptr,
             rows.features,
@@ -527,3 +587,13 @@ def story_similarity(
             np.ascontiguousarray(right, np.int64),
         )
     )
+    if rows.specific is not None and scores.size:
+        shared = shares_specific(
+            rows.ptr,
+            rows.features,
+            rows.specific,
+            np.ascontiguousarray(left, np.int64),
+            np.ascontiguousarray(right, np.int64),
+        )
+        scores[~shared] = 0.0
+    return scores

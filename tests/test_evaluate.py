@@ -495,6 +495,10 @@ def test_quality_sweep_parsing(quality: Any) -> None:
         quality.parse_sweep(["nope=1"])
     with pytest.raises(SystemExit, match="expected name=v1"):
         quality.parse_sweep(["story_threshold"])
+    flags = quality.parse_sweep(["specific_terms=false,true"])
+    assert [g["specific_terms"] for g in flags] == [False, True]
+    with pytest.raises(SystemExit, match="not true or false"):
+        quality.parse_sweep(["specific_terms=maybe"])
 
 
 def test_cli_takes_every_clustering_option_of_cluster() -> None:

@@ -48,6 +48,10 @@ __all__ = [
     "Seed",
     "ShingleSize",
     "SourceField",
+    "SpecificDf",
+    "SpecificShare",
+    "SpecificSpreadDays",
+    "SpecificTerms",
     "StoryThreshold",
     "TermNeighbours",
     "TextField",
@@ -249,6 +253,42 @@ Workers = Annotated[
     ),
 ]
 
+SpecificTerms = Annotated[
+    bool | None,
+    typer.Option(
+        "--specific-terms/--no-specific-terms",
+        help="Link two articles into one story only if they share a term that is rare "
+        "(--specific-df, --specific-share) or bursty in time (--specific-spread-days): "
+        "templated reports of different events stop forming stories (default off; not "
+        "with --engine dask).",
+        rich_help_panel=_CFG,
+    ),
+]
+SpecificDf = Annotated[
+    int | None,
+    typer.Option(
+        help="With --specific-terms: document frequency at or under which a term is "
+        f"specific (default {_d('specific_df')}).",
+        rich_help_panel=_CFG,
+    ),
+]
+SpecificShare = Annotated[
+    float | None,
+    typer.Option(
+        help="With --specific-terms: share of the corpus at or under which a term is "
+        f"specific, if larger (default {_d('specific_share')}).",
+        rich_help_panel=_CFG,
+    ),
+]
+SpecificSpreadDays = Annotated[
+    float | None,
+    typer.Option(
+        help="With --specific-terms: a term whose articles' days have at most this "
+        f"standard deviation is specific (default {_d('specific_spread_days')}).",
+        rich_help_panel=_CFG,
+    ),
+]
+
 OnErrorOpt = Annotated[
     Literal["raise", "skip"],
     typer.Option(
@@ -313,6 +353,10 @@ CONFIG_OPTIONS = (
     "kernel",
     "batch_size",
     "workers",
+    "specific_terms",
+    "specific_df",
+    "specific_share",
+    "specific_spread_days",
 )
 """Parameter names of the clustering options (each typed by the alias above) that every
 command clustering a corpus declares, besides ``config_file`` and ``no_date_decay``."""

@@ -318,6 +318,10 @@ def cluster_command(
     kernel: o.KernelOpt = None,
     batch_size: o.BatchSize = None,
     workers: o.Workers = None,
+    specific_terms: o.SpecificTerms = None,
+    specific_df: o.SpecificDf = None,
+    specific_share: o.SpecificShare = None,
+    specific_spread_days: o.SpecificSpreadDays = None,
     # --- engine options (issue 6; clusterer/engines) ---
     engine: Annotated[
         Literal["local", "dask"],

@@ -97,6 +97,10 @@ def evaluate_command(
     kernel: o.KernelOpt = None,
     batch_size: o.BatchSize = None,
     workers: o.Workers = None,
+    specific_terms: o.SpecificTerms = None,
+    specific_df: o.SpecificDf = None,
+    specific_share: o.SpecificShare = None,
+    specific_spread_days: o.SpecificSpreadDays = None,
     missing: Annotated[
         str,
         typer.Option(help="Articles without a gold label: 'singleton' or 'drop'."),

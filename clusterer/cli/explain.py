@@ -144,6 +144,11 @@ def _explain_pair(
     table.add_row("TF-IDF cosine (title-weighted)", f"{s.tfidf_cosine:.3f}")
     gap = "unknown (a date is missing)" if s.gap_days is None else f"{s.gap_days:.2f} days"
     table.add_row("time gap", f"{gap}; decay factor {s.decay:.3f}")
+    if s.specific_shared is not None:
+        table.add_row(
+            "specific term shared",
+            "yes" if s.specific_shared else "no (specific_terms: the pair scores 0)",
+        )
     table.add_row(
         "story similarity",
         f"{s.story_similarity:.3f} (links at >= {config.story_threshold}: "
@@ -231,6 +236,10 @@ def explain_command(
     kernel: o.KernelOpt = None,
     batch_size: o.BatchSize = None,
     workers: o.Workers = None,
+    specific_terms: o.SpecificTerms = None,
+    specific_df: o.SpecificDf = None,
+    specific_share: o.SpecificShare = None,
+    specific_spread_days: o.SpecificSpreadDays = None,
 ) -> None:
     """Explain a story (its members and the links that joined it) or compare two articles.
 

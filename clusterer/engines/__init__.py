@@ -143,15 +143,22 @@ def cluster_partitioned(
     MissingExtraError
         For ``engine="dask"`` without Dask installed (names ``pip install 'clusterer[dask]'``).
     ConfigError
-        For an unknown engine or bad option.
+        For an unknown engine or bad option, or ``config.specific_terms`` with the
+        Dask engine (not supported yet).
     """
     if engine not in ENGINES:
         raise ConfigError(param_message("engine", "engine", "one of 'local', 'dask'", engine))
     if workers is not None and (isinstance(workers, bool) or workers < 1):
         raise ConfigError(param_message("engine", "workers", "an int >= 1 or None", workers))
-    if engine == "dask":
-        _require_dask()
     config = config or ClusterConfig()
+    if engine == "dask":
+        if config.specific_terms and not duplicates_only:
+            raise ConfigError(
+                "specific_terms is not supported by the Dask engine yet: run it with "
+                "engine='local' (clusterer cluster without --engine dask), or without "
+                "specific_terms."
+            )
+        _require_dask()
     options = options or ReadOptions()
     parts = discover(paths, partitions)
     if engine == "local":

@@ -32,6 +32,7 @@ from ..similarity import (
     estimated_jaccard,
     exact_jaccard,
     max_story_gap,
+    specific_terms,
     story_similarity,
     strong_story_pairs,
     top_per_row,
@@ -39,7 +40,7 @@ from ..similarity import (
 from ._score_kernel import frozen_cosines
 from .assign import Outcome, Pool, assign_batch
 from .cache import TermCache
-from .derived import Derived
+from .derived import Derived, add_moments
 from .lookup import (
     StoredRows,
     band_matches,
@@ -55,6 +56,7 @@ __all__ = ["Batch", "Plan", "day_of", "plan_batch", "prepare"]
 I64 = npt.NDArray[np.int64]
 U32 = npt.NDArray[np.uint32]
 F64 = npt.NDArray[np.float64]
+Bool = npt.NDArray[np.bool_]
 
 
 def day_of(date: datetime | None) -> float:
@@ -136,7 +138,31 @@ def _stack(a: TfidfRows, b: TfidfRows) -> TfidfRows:
         np.concatenate((a.features, b.features)),
         np.concatenate((a.weights, b.weights)),
         a.idf,
+        a.specific,
     )
+
+
+def _specific(stats: I64, n_docs: int, batch: Batch, config: ClusterConfig) -> Bool | None:
+    """Flag the specific terms (``ClusterConfig.specific_terms``) of stored + batch rows.
+
+    The same flags as :func:`~clusterer.similarity.tfidf_rows` gives ``cluster()`` on
+    those articles: document frequencies and exact day moments, the batch's added to
+    the stored ones (and taken away again: ``stats`` is not modified).
+    """
+    if not config.specific_terms:
+        return None
+    f = batch.features
+    df = stats[0] + np.bincount(f.term_features, minlength=config.n_features)
+    moments = None
+    if config.specific_spread_days is not None:
+        moments = stats[2:] if stats.shape[0] > 2 else np.zeros((3, config.n_features), np.int64)
+        rows = (f.term_ptr, f.term_features, batch.days)
+        add_moments(moments, *rows, 1, at=0)
+        try:
+            return specific_terms(df, n_docs + len(batch.articles), moments, config)
+        finally:
+            add_moments(moments, *rows, -1, at=0)
+    return specific_terms(df, n_docs + len(batch.articles), moments, config)
 
 
 def _top_terms(rows: TfidfRows, k: int) -> tuple[list[U32], I64]:
@@ -197,7 +223,8 @@ def plan_batch(
         Assignments and the data to store.
     """
     f, b = batch.features, len(batch.articles)
-    weigh = Weigher(stats[0], f.term_features, n_docs + b, config, cache.scratch)
+    specific = _specific(stats, n_docs, batch, config)
+    weigh = Weigher(stats[0], f.term_features, n_docs + b, config, cache.scratch, specific)
     brows = weigh(f.term_ptr, f.term_features, f.term_body, f.term_title)
     tops_all, top_at = _top_terms(brows, config.candidate_terms)
     empty_top = np.zeros(0, np.uint32)

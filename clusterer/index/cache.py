@@ -195,7 +195,7 @@ class TermCache:
             start, lens, self._feat, self._tf, idf, k, self._kept, known
         )
         self._known[rowids] = known
-        return rowids, self._days[rowids], TfidfRows(ptr, feats, weights, idf)
+        return rowids, self._days[rowids], TfidfRows(ptr, feats, weights, idf, weigh.specific)
 
     def _ensure(self, conn: sqlite3.Connection, rowids: I64) -> I64:
         """Read and cache the rows of ``rowids`` not cached yet; return those that exist."""
@@ -302,6 +302,13 @@ class TermCache:
         if not inside.all() or (self._len[rowids] < 0).any():
             return None
         return self._feat[self._positions(self._start[rowids], self._len[rowids])]
+
+    def term_rows(self, rowids: I64) -> tuple[I64, npt.NDArray[np.uint32], F64]:
+        """Row pointer, term ids and days of cached ``rowids`` (:meth:`terms_of` is not None)."""
+        lens = self._len[rowids]
+        ptr = np.zeros(rowids.size + 1, np.int64)
+        np.cumsum(lens, out=ptr[1:])
+        return ptr, self._feat[self._positions(self._start[rowids], lens)], self._days[rowids]
 
     def days(self, rowids: I64) -> F64:
         """Days of cached rows (NaN: undated)."""

@@ -37,6 +37,7 @@ from dataclasses import dataclass
 import numpy as np
 import numpy.typing as npt
 
+from .._specific_kernels import add_day_moments
 from ..config import ClusterConfig
 from ..lsh import band_keys
 from ..pipeline import banding_for
@@ -132,6 +133,29 @@ def _ranges(lo: I64, hi: I64) -> tuple[I64, I64]:
     return np.repeat(lo - ptr, lens) + np.arange(int(lens.sum()), dtype=np.int64), which
 
 
+def empty_stats(config: ClusterConfig) -> I64:
+    """Zero statistics: df and posting counts, plus day moments with ``specific_terms``."""
+    return np.zeros((5 if config.specific_terms else 2, config.n_features), np.int64)
+
+
+def add_moments(
+    stats: I64, ptr: I64, terms: npt.NDArray[np.uint32], days: F64, sign: int, at: int = 2
+) -> None:
+    """Add (``sign`` 1) or take away (-1) rows' day moments in rows ``at`` to ``at + 2``.
+
+    ``stats`` rows 2-4 hold them when ``specific_terms`` is on; with fewer rows (the
+    rule is off) nothing is done. ``at=0`` adds to a (3, n_features) moments array.
+    """
+    if stats.shape[0] >= at + 3 and ptr.size > 1:
+        add_day_moments(
+            np.ascontiguousarray(ptr, np.int64),
+            np.ascontiguousarray(terms, np.uint32),
+            np.ascontiguousarray(days, np.float64),
+            stats[at : at + 3],
+            sign,
+        )
+
+
 class Derived:
     """In-memory band keys and postings of one open index (one thread).
 
@@ -151,8 +175,10 @@ class Derived:
         # into a segment of at most a quarter of the middle one, not of the main one)
         self._bands = _Levels(3)
         self._postings = _Levels()
-        #: Document frequencies (row 0) and top-term posting counts (row 1) of live rows.
-        self.stats = np.zeros((2, config.n_features), np.int64)
+        #: Document frequencies (row 0) and top-term posting counts (row 1) of live rows,
+        #: and with ``specific_terms`` their day moments (rows 2-4, see
+        #: :func:`~clusterer._specific_kernels.add_day_moments`).
+        self.stats = empty_stats(config)
 
     # -- keeping up with the file -------------------------------------------------------
     def sync(self, conn: sqlite3.Connection, deletions: int, cache: TermCache) -> None:
@@ -180,6 +206,7 @@ class Derived:
             keys = band_keys(rows.signatures, self.banding)
             self.stats[0] += self._counts(rows.term_features)
             self.stats[1] += self._counts(_flat(rows.tops))
+            add_moments(self.stats, rows.term_ptr, rows.term_features, rows.days, 1)
             self.append(rows.rowid, rows.days, rows.empty, keys, rows.tops)
         if deletions != self.deletions:
             live = np.array([r[0] for r in conn.execute("SELECT rowid FROM articles")], np.int64)
@@ -191,6 +218,7 @@ class Derived:
             terms = cache.terms_of(dead)
             if terms is not None:
                 self.stats[0] -= self._counts(terms)
+                add_moments(self.stats, *cache.term_rows(dead), -1)
             self.alive = now
             self.deletions = deletions
             self._bands.keep(self.alive)
@@ -210,8 +238,9 @@ class Derived:
         return np.bincount(terms.astype(np.int64), minlength=self.config.n_features)
 
     def _recount(self, conn: sqlite3.Connection) -> None:
-        """Recount document frequencies over the live rows (checksummed reads)."""
+        """Recount document frequencies (and day moments) over the live rows (checksummed reads)."""
         df = np.zeros(self.config.n_features, np.int64)
+        self.stats[2:] = 0
         last = 0
         while True:
             rows = fetch_where(
@@ -223,6 +252,7 @@ class Derived:
             if rows.rowid.size == 0:
                 break
             df += self._counts(rows.term_features)
+            add_moments(self.stats, rows.term_ptr, rows.term_features, rows.days, 1)
             last = int(rows.rowid[-1])
         self.stats[0] = df
 

@@ -17,6 +17,7 @@ import numpy as np
 import numpy.typing as npt
 
 from ..config import ClusterConfig
+from .derived import add_moments
 from .lookup import StoredRows, fetch_where
 
 __all__ = ["delete_ids", "delete_where"]
@@ -85,4 +86,5 @@ def _unindex(rows: StoredRows, stats: I64) -> None:
     tops = np.concatenate(rows.tops).astype(np.int64) if rows.tops else np.zeros(0, np.int64)
     stats[0] -= np.bincount(terms, minlength=stats.shape[1])
     stats[1] -= np.bincount(tops, minlength=stats.shape[1])
-    np.maximum(stats, 0, out=stats)
+    np.maximum(stats[:2], 0, out=stats[:2])
+    add_moments(stats, rows.term_ptr, rows.term_features, rows.days, -1)

@@ -66,7 +66,7 @@ from ..pipeline import banding_for
 from ..signatures import Features
 from .batch import Batch, Plan, plan_batch
 from .cache import TermCache
-from .derived import Derived
+from .derived import Derived, empty_stats
 from .identity import reconcile
 from .lookup import StoredRows, fetch_where
 from .storage import article_crc
@@ -185,7 +185,7 @@ def settle(conn: sqlite3.Connection, config: ClusterConfig, counters: dict[str, 
         conn,
         batch,
         config,
-        np.zeros((2, config.n_features), np.int64),
+        empty_stats(config),
         0,
         0,
         0,

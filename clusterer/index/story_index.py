@@ -135,6 +135,8 @@ class StoryIndex:
         IndexFileError
             If the file is missing (with ``create=False``), is not an index, is damaged,
             or was built with another format version or config.
+        ConfigError
+            For a bad ``window_days`` or ``settle_until``.
         """
         path = os.fspath(path)
         if window_days is not None and not (window_days > 0 and math.isfinite(window_days)):

@@ -39,9 +39,17 @@ class Weigher:
     """
 
     def __init__(
-        self, df: I64, batch_terms: U32, n_docs: int, config: ClusterConfig, scratch: Scratch
+        self,
+        df: I64,
+        batch_terms: U32,
+        n_docs: int,
+        config: ClusterConfig,
+        scratch: Scratch,
+        specific: npt.NDArray[np.bool_] | None = None,
     ) -> None:
         self.df = df
+        #: Specific terms (``ClusterConfig.specific_terms``) given to every row weighed.
+        self.specific = specific
         # the batch's distinct terms (sorted) and counts; for a large batch a bincount
         # over the term space is cheaper than sorting its ~150k term ids, and is kept:
         # counts are then looked up, not searched for
@@ -110,4 +118,6 @@ class Weigher:
             title,
         )
         rows = tfidf_rows(feats, self.config, df=self.counts(uniq), n_docs=self.n_docs)
-        return TfidfRows(rows.ptr, uniq[rows.features].astype(np.uint32), rows.weights, rows.idf)
+        return TfidfRows(
+            rows.ptr, uniq[rows.features].astype(np.uint32), rows.weights, rows.idf, self.specific
+        )
