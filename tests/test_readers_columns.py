@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from clusterer import ClusterConfig, cluster
@@ -326,6 +326,7 @@ def test_cluster_of_a_stream_equals_cluster_of_its_articles(tmp_path: Path) -> N
 LINE_BITS = [b"", b"\n", b"\r\n", b"\xef\xbb\xbf", b"a", b"{}", b"\xff", b"  ", b"x" * 20]
 
 
+@example(parts=[b"\n", b"\xef\xbb\xbf"], head=1, chunk=2)  # a BOM-like 2nd line, tiny reads
 @settings(max_examples=300, suppress_health_check=[HealthCheck.too_slow])
 @given(
     parts=st.lists(st.sampled_from(LINE_BITS), max_size=30),
@@ -344,6 +345,30 @@ def test_line_views_split_as_iter_lines(parts: list[bytes], head: int, chunk: in
     finally:
         lines.CHUNK_SIZE = saved
     assert got == expected
+
+
+@pytest.mark.parametrize("chunk", [1, 2, 3, 4, 64])
+@pytest.mark.parametrize(
+    ("data", "want"),
+    [
+        (b"\n\xef\xbb\xbf", [b"", b"\xef\xbb\xbf"]),  # BOM bytes past the start stay
+        (b"\xef\xbb\xbfa\n\xef\xbb\xbfb", [b"a", b"\xef\xbb\xbfb"]),
+        (b"\xef\xbbx\n", [b"\xef\xbbx"]),  # a BOM's first two bytes only
+        (b"\xef\n", [b"\xef"]),
+    ],
+)
+def test_only_a_bom_at_the_very_start_is_removed(
+    data: bytes, want: list[bytes], chunk: int
+) -> None:
+    import clusterer.readers.lines as lines
+
+    saved = lines.CHUNK_SIZE
+    lines.CHUNK_SIZE = chunk
+    try:
+        assert list(iter_lines(io.BytesIO(data))) == want
+        assert [bytes(v) for v in iter_line_views(io.BytesIO(data))] == want
+    finally:
+        lines.CHUNK_SIZE = saved
 
 
 _VALUES = st.one_of(

@@ -54,7 +54,9 @@ def iter_lines(stream: BinaryIO, head: bytes = b"", *, keepends: bool = False) -
         if not chunk:
             break
         carry += chunk
-        if not checked and len(carry) >= len(BOM):
+        if not checked:
+            if len(carry) < len(BOM) and BOM.startswith(carry):
+                continue  # may still be a BOM: split nothing off the stream's start yet
             checked = True
             carry = carry[len(BOM) :] if carry.startswith(BOM) else carry
         parts = carry.split(b"\n")
@@ -106,12 +108,14 @@ def iter_line_views(stream: BinaryIO, head: bytes = b"") -> Iterator[memoryview]
         got = readinto(memoryview(buf)[have:])
         eof = not got
         have += got or 0
-        if not checked and (have >= len(BOM) or eof):
+        # The BOM test must see the stream's first bytes: no line is split off (and the
+        # buffer is not shifted past them) until it is decided.
+        if not checked and (have >= len(BOM) or eof or not BOM.startswith(buf[:have])):
             checked = True
             pos = len(BOM) if buf.startswith(BOM) else 0
         view = memoryview(buf)
         find = buf.find
-        while True:
+        while checked:
             nl = find(b"\n", pos, have)
             if nl < 0:
                 break
