@@ -179,8 +179,7 @@ class ClusterConfig:
         results of different companies, "X issues N mln eurobond") then stop forming
         stories: they share only common words spread over the whole period, while two
         reports of one event share a name, a place or a figure that is rare or bursty.
-        A pair sharing no specific term scores 0. Off by default; the Dask engine
-        does not support it yet (it refuses such a config).
+        A pair sharing no specific term scores 0. Off by default.
     specific_df : int, default 40
         Document frequency at or under which a term is always specific.
     specific_share : float, default 0.001

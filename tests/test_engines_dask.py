@@ -121,6 +121,20 @@ def test_dask_equals_local(
     )  # joined by the URL slug
 
 
+def test_dask_equals_local_with_specific_terms(client: Any, corpus: Path) -> None:
+    """The specific-term rule needs corpus-wide day moments: the same flags, the same result."""
+    rule = ClusterConfig(specific_terms=True, specific_df=5, specific_spread_days=2.0)
+    local = cluster_partitioned(corpus, rule, partitions=5)
+    dask = cluster_partitioned(corpus, rule, engine="dask", client=client, partitions=5)
+    assert isinstance(local, Clustering)
+    assert isinstance(dask, Clustering)
+    assert _key(dask) == _key(local)
+    assert _key(cluster(read_articles([corpus]), rule)) == _key(local)
+    plain = cluster_partitioned(corpus, ClusterConfig(), partitions=5)
+    assert isinstance(plain, Clustering)
+    assert _key(plain) != _key(local)  # the rule changes this corpus's stories
+
+
 def test_byte_range_partitions_keep_origins(corpus: Path) -> None:
     parts = discover(corpus, partitions=9)
     assert len(parts) >= 9

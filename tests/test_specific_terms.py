@@ -9,7 +9,6 @@ import pytest
 
 from clusterer import Article, ClusterConfig, ConfigError, IndexFileError, cluster
 from clusterer._specific_kernels import add_day_moments, shares_specific
-from clusterer.engines import cluster_partitioned
 from clusterer.explain import PairScorer
 from clusterer.index import StoryIndex
 from clusterer.similarity import TfidfRows, specific_terms, story_similarity
@@ -208,13 +207,6 @@ def test_explain_scores_a_template_pair_zero_under_the_rule() -> None:
     event = PairScorer(docs, RULE).score("e7-follow", "e7-other")
     assert event.story_link
     assert event.specific_shared is True
-
-
-def test_dask_engine_refuses_the_rule(tmp_path: Path) -> None:
-    corpus = tmp_path / "c.jsonl"
-    corpus.write_text('{"id": "a", "title": "t", "text": "x y z"}\n')
-    with pytest.raises(ConfigError, match="not supported by the Dask engine"):
-        cluster_partitioned(str(corpus), config=RULE, engine="dask")
 
 
 def _story_of(ix: StoryIndex) -> dict[str, int]:

@@ -259,8 +259,7 @@ SpecificTerms = Annotated[
         "--specific-terms/--no-specific-terms",
         help="Link two articles into one story only if they share a term that is rare "
         "(--specific-df, --specific-share) or bursty in time (--specific-spread-days): "
-        "templated reports of different events stop forming stories (default off; not "
-        "with --engine dask).",
+        "templated reports of different events stop forming stories (default off).",
         rich_help_panel=_CFG,
     ),
 ]

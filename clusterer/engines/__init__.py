@@ -143,8 +143,7 @@ def cluster_partitioned(
     MissingExtraError
         For ``engine="dask"`` without Dask installed (names ``pip install 'clusterer[dask]'``).
     ConfigError
-        For an unknown engine or bad option, or ``config.specific_terms`` with the
-        Dask engine (not supported yet).
+        For an unknown engine or bad option.
     """
     if engine not in ENGINES:
         raise ConfigError(param_message("engine", "engine", "one of 'local', 'dask'", engine))
@@ -152,12 +151,6 @@ def cluster_partitioned(
         raise ConfigError(param_message("engine", "workers", "an int >= 1 or None", workers))
     config = config or ClusterConfig()
     if engine == "dask":
-        if config.specific_terms and not duplicates_only:
-            raise ConfigError(
-                "specific_terms is not supported by the Dask engine yet: run it with "
-                "engine='local' (clusterer cluster without --engine dask), or without "
-                "specific_terms."
-            )
         _require_dask()
     options = options or ReadOptions()
     parts = discover(paths, partitions)

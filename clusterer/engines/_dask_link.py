@@ -51,15 +51,22 @@ def _local_edge_order(
 
 def _story_edges(
     g: _Graph, futs: list[Any], offsets: I64, config: ClusterConfig, nb: int
-) -> tuple[list[Any], list[Any], tuple[I64, I64, F64]]:
+) -> tuple[list[Any], list[Any], tuple[I64, I64, F64], Any]:
     """TF-IDF rows per partition and the story edges found in ``nb`` term buckets.
 
     Returns the partitions without term counts and signatures (no later stage reads them), the
-    TF-IDF partitions, and the edges sorted by (left, right), each pair once.
+    TF-IDF partitions, the edges sorted by (left, right), each pair once, and the specific
+    terms (a future; None without ``specific_terms``), which every later scoring needs.
     """
     n = int(offsets[-1])
     df = g.reduce(stages.add, [g.submit(stages.doc_freq, f, config) for f in futs])
-    sparts = [g.submit(stages.story_part, f, config, df, n) for f in futs]
+    specific = None
+    if config.specific_terms:
+        moments = None
+        if config.specific_spread_days is not None:
+            moments = g.reduce(stages.add, [g.submit(stages.day_moments, f, config) for f in futs])
+        specific = g.submit(stages.specific_flags, df, n, moments, config)
+    sparts = [g.submit(stages.story_part, f, config, df, n, specific) for f in futs]
     futs = [g.submit(stages.release, f, "terms", "signatures") for f in futs]
     counts = g.reduce(stages.add, [g.submit(stages.posting_counts, s, config) for s in sparts])
     useful = g.submit(stages.useful_terms, counts, config)
@@ -67,12 +74,12 @@ def _story_edges(
         g.submit(stages.postings_split, s, int(offsets[p]), config, useful, nb)
         for p, s in enumerate(sparts)
     ]
-    edges = [g.submit(stages.term_edges, config, *pc) for pc in g.shuffle(posts, nb)]
+    edges = [g.submit(stages.term_edges, config, specific, *pc) for pc in g.shuffle(posts, nb)]
     del df, counts, useful, posts
     left, right, sim = _edges(g.gather(edges))
     del edges
     _, first = np.unique(left * max(n, 1) + right, return_index=True)  # pair in many buckets
-    return futs, sparts, (left[first], right[first], sim[first])
+    return futs, sparts, (left[first], right[first], sim[first]), specific
 
 
 def _link(
@@ -86,6 +93,7 @@ def _link(
     edges: tuple[I64, I64, F64],
     config: ClusterConfig,
     nb: int,
+    specific: Any = None,
 ) -> tuple[I64, F64, int]:
     """Guarded linkage: whole components, bucketed, each bucket linked in id-rank order."""
     n = rank.size
@@ -113,7 +121,13 @@ def _link(
             [per_bucket[k], dup_labels[per_bucket[k]], (s_left[sel], s_right[sel], s_sim[sel])]
         )
         jobs.append(
-            g.submit(stages.link_bucket, config, *payload, *[g.item(e, k) for e in extracts])
+            g.submit(
+                stages.link_bucket,
+                config,
+                specific,
+                *payload,
+                *[g.item(e, k) for e in extracts],
+            )
         )
     labels = comp.copy()
     scores = np.zeros(n)
@@ -138,6 +152,7 @@ def _attach(
     edges: tuple[I64, I64, F64],
     config: ClusterConfig,
     nb: int,
+    specific: Any = None,
 ) -> Attachments:
     """Run the attachment pass in id-rank space, as the local engine does.
 
@@ -153,7 +168,7 @@ def _attach(
     scores_by_rank[rank] = scores
 
     def score(a: I64, b: I64) -> F64:
-        return _pair_scores(g, sparts, offsets, order[a], order[b], config, nb)
+        return _pair_scores(g, sparts, offsets, order[a], order[b], config, nb, specific)
 
     return attach_singletons(
         by_rank,
@@ -175,6 +190,7 @@ def _pair_scores(
     right: I64,
     config: ClusterConfig,
     nb: int,
+    specific: Any = None,
 ) -> F64:
     """Story similarity of pairs of global rows, computed on workers.
 
@@ -195,7 +211,13 @@ def _pair_scores(
         sel = bucket == k
         payload = g.scatter([left[sel], right[sel]])
         jobs.append(
-            g.submit(stages.attach_scores, config, *payload, *[g.item(e, k) for e in extracts])
+            g.submit(
+                stages.attach_scores,
+                config,
+                specific,
+                *payload,
+                *[g.item(e, k) for e in extracts],
+            )
         )
     for k, sim in enumerate(g.gather(jobs)):
         out[bucket == k] = sim
@@ -209,9 +231,10 @@ def _story_duplicates(
     dups: tuple[I64, I64, F64],
     config: ClusterConfig,
     nb: int,
+    specific: Any = None,
 ) -> tuple[I64, I64, F64]:
     """Keep the duplicate pairs that may tie a story (:func:`story_duplicates`), as locally."""
     if dups[0].size == 0:
         return dups
-    sims = _pair_scores(g, sparts, offsets, dups[0], dups[1], config, nb)
+    sims = _pair_scores(g, sparts, offsets, dups[0], dups[1], config, nb, specific)
     return story_duplicates(*dups, sims, config.story_threshold)

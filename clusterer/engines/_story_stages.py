@@ -17,6 +17,7 @@ import numpy as np
 import numpy.typing as npt
 
 from .._arrays import concat_ptr
+from .._specific_kernels import add_day_moments
 from ..config import ClusterConfig
 from ..grouping import link_stories
 from ..pipeline import _days
@@ -25,6 +26,7 @@ from ..similarity import (
     document_frequencies,
     edge_threshold,
     posting_lists,
+    specific_terms,
     story_similarity,
     strong_posting_pairs,
     tfidf_rows,
@@ -58,9 +60,37 @@ def add(*arrays: I64) -> I64:
     return out
 
 
-def story_part(part: Part, config: ClusterConfig, df: I64, n_docs: int) -> StoryPart:
-    """TF-IDF rows with global document frequencies, days and eligibility."""
+def day_moments(part: Part, config: ClusterConfig) -> I64:
+    """Day moments of the partition's terms (``specific_terms``; summed with :func:`add`)."""
+    moments = np.zeros((3, config.n_features), np.int64)
+    f = part.features
+    add_day_moments(
+        np.ascontiguousarray(f.term_ptr, np.int64),
+        np.ascontiguousarray(f.term_features, np.uint32),
+        _days(part.meta.dates),
+        moments,
+        1,
+    )
+    return moments
+
+
+def specific_flags(
+    df: I64, n_docs: int, moments: I64 | None, config: ClusterConfig
+) -> npt.NDArray[np.bool_]:
+    """Flag the corpus's specific terms from its global counts (:func:`specific_terms`)."""
+    return specific_terms(df, n_docs, moments, config)
+
+
+def story_part(
+    part: Part,
+    config: ClusterConfig,
+    df: I64,
+    n_docs: int,
+    specific: npt.NDArray[np.bool_] | None = None,
+) -> StoryPart:
+    """TF-IDF rows with global document frequencies (and specific terms), days, eligibility."""
     rows = tfidf_rows(part.features, config, df=df, n_docs=n_docs)
+    rows = TfidfRows(rows.ptr, rows.features, rows.weights, rows.idf, specific)
     return StoryPart(rows, _days(part.meta.dates), part.features.has_terms())
 
 
@@ -104,7 +134,11 @@ def postings_split(
     return out
 
 
-def term_edges(config: ClusterConfig, *pieces: tuple[I64, I64, Rows]) -> tuple[I64, I64, F64]:
+def term_edges(
+    config: ClusterConfig,
+    specific: npt.NDArray[np.bool_] | None,
+    *pieces: tuple[I64, I64, Rows],
+) -> tuple[I64, I64, F64]:
     """Story edges of one term bucket: its date-windowed candidates, scored as enumerated.
 
     Every posting list of a term is in the bucket of the term, so the bucket finds the
@@ -122,7 +156,7 @@ def term_edges(config: ClusterConfig, *pieces: tuple[I64, I64, Rows]) -> tuple[I
     if term.size == 0:
         return _EMPTY_I, _EMPTY_I, np.zeros(0)
     doc = np.concatenate([p[1] for p in pieces])
-    rows, tf, days = _merge_rows([p[2] for p in pieces])
+    rows, tf, days = _merge_rows([p[2] for p in pieces], specific)
     local = np.searchsorted(rows, doc)  # order-preserving: ties break as on global rows
     ptr, local, day = posting_lists(term, local, days[local])
     left, right, sim = strong_posting_pairs(ptr, local, day, tf, days, config)
@@ -142,7 +176,9 @@ def tfidf_extract(sp: StoryPart, offset: int, *asks: I64) -> list[Rows]:
     return out
 
 
-def _merge_rows(pieces: Sequence[Rows]) -> tuple[I64, TfidfRows, F64]:
+def _merge_rows(
+    pieces: Sequence[Rows], specific: npt.NDArray[np.bool_] | None = None
+) -> tuple[I64, TfidfRows, F64]:
     """Rows from several extracts as one TfidfRows indexed by position in sorted rows."""
     rows = np.concatenate([p.rows for p in pieces]) if pieces else _EMPTY_I
     order = np.argsort(rows, kind="stable")
@@ -151,12 +187,13 @@ def _merge_rows(pieces: Sequence[Rows]) -> tuple[I64, TfidfRows, F64]:
     feats = np.concatenate([p.values[0] for p in pieces]) if pieces else np.zeros(0, np.uint32)
     weights = np.concatenate([p.values[1] for p in pieces]) if pieces else np.zeros(0, np.float32)
     days = np.concatenate([p.per_row[0] for p in pieces]) if pieces else np.zeros(0)
-    tf = TfidfRows(ptr, feats[take], weights[take], np.zeros(0, np.float32))
+    tf = TfidfRows(ptr, feats[take], weights[take], np.zeros(0, np.float32), specific)
     return rows[order], tf, days[order]
 
 
 def link_bucket(
     config: ClusterConfig,
+    specific: npt.NDArray[np.bool_] | None,
     members: I64,
     dup_labels: I64,
     edges: tuple[I64, I64, F64],
@@ -168,7 +205,7 @@ def link_bucket(
     """
     if members.size == 0:
         return _EMPTY_I, np.zeros(0), 0
-    rows, tf, days = _merge_rows(list(extracts))
+    rows, tf, days = _merge_rows(list(extracts), specific)
     pos = np.searchsorted(rows, members)  # member i (rank order) -> row in the store
     m = members.size
     sorter = np.argsort(members)
@@ -192,7 +229,13 @@ def link_bucket(
     return result.labels, result.scores, result.cuts
 
 
-def attach_scores(config: ClusterConfig, left: I64, right: I64, *extracts: Rows) -> F64:
+def attach_scores(
+    config: ClusterConfig,
+    specific: npt.NDArray[np.bool_] | None,
+    left: I64,
+    right: I64,
+    *extracts: Rows,
+) -> F64:
     """Story similarity of the given pairs of global rows (the attachment pass's scores).
 
     The same ``story_similarity`` call as the local engine makes, on the same rows, so
@@ -200,7 +243,7 @@ def attach_scores(config: ClusterConfig, left: I64, right: I64, *extracts: Rows)
     """
     if left.size == 0:
         return np.zeros(0)
-    rows, tf, days = _merge_rows(list(extracts))
+    rows, tf, days = _merge_rows(list(extracts), specific)
     return story_similarity(
         tf, days, np.searchsorted(rows, left), np.searchsorted(rows, right), config
     )

@@ -168,10 +168,12 @@ def run_dask(
         story_labels, story_scores, cuts = dup_labels.copy(), np.zeros(n), 0
         s_left, s_right, s_sim = _edges([])
     else:
-        futs, sparts, (s_left, s_right, s_sim) = _story_edges(g, futs, offsets, config, nb)
+        futs, sparts, (s_left, s_right, s_sim), specific = _story_edges(
+            g, futs, offsets, config, nb
+        )
         lap("story_candidates_similarity")
         dup_left, dup_right, dup_sim = _story_duplicates(
-            g, sparts, offsets, (dup_left, dup_right, dup_sim), config, nb
+            g, sparts, offsets, (dup_left, dup_right, dup_sim), config, nb, specific
         )
         dup_labels, dup_score = duplicate_groups(n, dup_left, dup_right, dup_sim, rank)
         lap("duplicate_groups")
@@ -188,6 +190,7 @@ def run_dask(
             (s_left[strong], s_right[strong], s_sim[strong]),
             config,
             nb,
+            specific,
         )
         lap("link")
         passed = _attach(
@@ -200,7 +203,9 @@ def run_dask(
             (s_left, s_right, s_sim),
             config,
             nb,
+            specific,
         )
+        del specific
         order = np.argsort(rank)
         story_labels = _by_rank(passed.labels[rank], rank)
         story_scores = passed.scores[rank]
