@@ -13,7 +13,7 @@ import numpy as np
 import numpy.typing as npt
 from numba import njit, prange
 
-__all__ = ["TENTHS", "add_day_moments", "shares_specific"]
+__all__ = ["TENTHS", "add_day_moments", "add_moments", "shares_specific"]
 
 I64 = npt.NDArray[np.int64]
 F64 = npt.NDArray[np.float64]
@@ -45,6 +45,24 @@ def add_day_moments(
             moments[0, f] += sign
             moments[1, f] += sign * t
             moments[2, f] += sign * t * t
+
+
+def add_moments(
+    moments: I64, ptr: I64, features: npt.NDArray[np.uint32], days: F64, sign: int = 1
+) -> None:
+    """Add (``sign`` 1) or take away (-1) rows' day moments in ``moments`` (3, n_features).
+
+    :func:`add_day_moments` on arrays of any layout and integer width (rows ``ptr``
+    with terms ``features`` and days ``days``); nothing to do without rows.
+    """
+    if ptr.size > 1:
+        add_day_moments(
+            np.ascontiguousarray(ptr, np.int64),
+            np.ascontiguousarray(features, np.uint32),
+            np.ascontiguousarray(days, np.float64),
+            moments,
+            sign,
+        )
 
 
 @njit(parallel=True, cache=True)

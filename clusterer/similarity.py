@@ -17,7 +17,7 @@ import numpy.typing as npt
 from . import _kernels as kernels
 from . import _story_kernels as story_kernels
 from ._arrays import unique_pairs
-from ._specific_kernels import TENTHS, add_day_moments, shares_specific
+from ._specific_kernels import TENTHS, add_moments, shares_specific
 from ._spill import RaggedStore
 from .config import ClusterConfig
 from .signatures import Features
@@ -237,8 +237,7 @@ def _weigh_rows(
         local, (feats, body, title) = read(r0, r1)
         m = r1 - r0
         if moments is not None and days is not None:
-            chunk_days = np.ascontiguousarray(days[r0:r1], np.float64)
-            add_day_moments(local, np.ascontiguousarray(feats, np.uint32), chunk_days, moments, 1)
+            add_moments(moments, local, feats, days[r0:r1])
         tf = _sublinear(body) + np.float32(config.title_weight) * _sublinear(title)
         del body, title
         w = tf * idf[feats]

@@ -17,7 +17,7 @@ import numpy as np
 import numpy.typing as npt
 
 from .._arrays import concat_ptr
-from .._specific_kernels import add_day_moments
+from .._specific_kernels import add_moments
 from ..config import ClusterConfig
 from ..grouping import link_stories
 from ..pipeline import _days
@@ -63,13 +63,8 @@ def add(*arrays: I64) -> I64:
 def day_moments(part: Part, config: ClusterConfig) -> I64:
     """Day moments of the partition's terms (``specific_terms``; summed with :func:`add`)."""
     moments = np.zeros((3, config.n_features), np.int64)
-    f = part.features
-    add_day_moments(
-        np.ascontiguousarray(f.term_ptr, np.int64),
-        np.ascontiguousarray(f.term_features, np.uint32),
-        _days(part.meta.dates),
-        moments,
-        1,
+    add_moments(
+        moments, part.features.term_ptr, part.features.term_features, _days(part.meta.dates)
     )
     return moments
 

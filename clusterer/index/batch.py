@@ -19,6 +19,7 @@ from datetime import datetime, timezone
 import numpy as np
 import numpy.typing as npt
 
+from .._specific_kernels import add_moments
 from ..config import ClusterConfig
 from ..headline import headline
 from ..lsh import band_keys, candidate_pairs
@@ -40,7 +41,7 @@ from ..similarity import (
 from ._score_kernel import frozen_cosines
 from .assign import Outcome, Pool, assign_batch
 from .cache import TermCache
-from .derived import Derived, add_moments
+from .derived import Derived
 from .lookup import (
     StoredRows,
     band_matches,
@@ -153,16 +154,16 @@ def _specific(stats: I64, n_docs: int, batch: Batch, config: ClusterConfig) -> B
         return None
     f = batch.features
     df = stats[0] + np.bincount(f.term_features, minlength=config.n_features)
-    moments = None
-    if config.specific_spread_days is not None:
-        moments = stats[2:] if stats.shape[0] > 2 else np.zeros((3, config.n_features), np.int64)
-        rows = (f.term_ptr, f.term_features, batch.days)
-        add_moments(moments, *rows, 1, at=0)
-        try:
-            return specific_terms(df, n_docs + len(batch.articles), moments, config)
-        finally:
-            add_moments(moments, *rows, -1, at=0)
-    return specific_terms(df, n_docs + len(batch.articles), moments, config)
+    n = n_docs + len(batch.articles)
+    if config.specific_spread_days is None:
+        return specific_terms(df, n, None, config)
+    moments = stats[2:] if stats.shape[0] > 2 else np.zeros((3, config.n_features), np.int64)
+    rows = (f.term_ptr, f.term_features, batch.days)
+    add_moments(moments, *rows)
+    try:
+        return specific_terms(df, n, moments, config)
+    finally:
+        add_moments(moments, *rows, -1)
 
 
 def _top_terms(rows: TfidfRows, k: int) -> tuple[list[U32], I64]:

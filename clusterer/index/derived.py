@@ -37,7 +37,7 @@ from dataclasses import dataclass
 import numpy as np
 import numpy.typing as npt
 
-from .._specific_kernels import add_day_moments
+from .._specific_kernels import add_moments
 from ..config import ClusterConfig
 from ..lsh import band_keys
 from ..pipeline import banding_for
@@ -138,22 +138,16 @@ def empty_stats(config: ClusterConfig) -> I64:
     return np.zeros((5 if config.specific_terms else 2, config.n_features), np.int64)
 
 
-def add_moments(
-    stats: I64, ptr: I64, terms: npt.NDArray[np.uint32], days: F64, sign: int, at: int = 2
+def stats_moments(
+    stats: I64, ptr: I64, terms: npt.NDArray[np.uint32], days: F64, sign: int
 ) -> None:
-    """Add (``sign`` 1) or take away (-1) rows' day moments in rows ``at`` to ``at + 2``.
+    """Add (``sign`` 1) or take away (-1) rows' day moments in ``stats`` rows 2-4.
 
-    ``stats`` rows 2-4 hold them when ``specific_terms`` is on; with fewer rows (the
-    rule is off) nothing is done. ``at=0`` adds to a (3, n_features) moments array.
+    Those rows exist only with ``specific_terms`` (see :func:`empty_stats`); without
+    them nothing is done.
     """
-    if stats.shape[0] >= at + 3 and ptr.size > 1:
-        add_day_moments(
-            np.ascontiguousarray(ptr, np.int64),
-            np.ascontiguousarray(terms, np.uint32),
-            np.ascontiguousarray(days, np.float64),
-            stats[at : at + 3],
-            sign,
-        )
+    if stats.shape[0] > 2:
+        add_moments(stats[2:], ptr, terms, days, sign)
 
 
 class Derived:
@@ -206,7 +200,7 @@ class Derived:
             keys = band_keys(rows.signatures, self.banding)
             self.stats[0] += self._counts(rows.term_features)
             self.stats[1] += self._counts(_flat(rows.tops))
-            add_moments(self.stats, rows.term_ptr, rows.term_features, rows.days, 1)
+            stats_moments(self.stats, rows.term_ptr, rows.term_features, rows.days, 1)
             self.append(rows.rowid, rows.days, rows.empty, keys, rows.tops)
         if deletions != self.deletions:
             live = np.array([r[0] for r in conn.execute("SELECT rowid FROM articles")], np.int64)
@@ -218,7 +212,8 @@ class Derived:
             terms = cache.terms_of(dead)
             if terms is not None:
                 self.stats[0] -= self._counts(terms)
-                add_moments(self.stats, *cache.term_rows(dead), -1)
+                if self.stats.shape[0] > 2:
+                    stats_moments(self.stats, *cache.term_rows(dead), -1)
             self.alive = now
             self.deletions = deletions
             self._bands.keep(self.alive)
@@ -252,7 +247,7 @@ class Derived:
             if rows.rowid.size == 0:
                 break
             df += self._counts(rows.term_features)
-            add_moments(self.stats, rows.term_ptr, rows.term_features, rows.days, 1)
+            stats_moments(self.stats, rows.term_ptr, rows.term_features, rows.days, 1)
             last = int(rows.rowid[-1])
         self.stats[0] = df
 

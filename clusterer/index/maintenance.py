@@ -17,7 +17,7 @@ import numpy as np
 import numpy.typing as npt
 
 from ..config import ClusterConfig
-from .derived import add_moments
+from .derived import stats_moments
 from .lookup import StoredRows, fetch_where
 
 __all__ = ["delete_ids", "delete_where"]
@@ -87,4 +87,4 @@ def _unindex(rows: StoredRows, stats: I64) -> None:
     stats[0] -= np.bincount(terms, minlength=stats.shape[1])
     stats[1] -= np.bincount(tops, minlength=stats.shape[1])
     np.maximum(stats[:2], 0, out=stats[:2])
-    add_moments(stats, rows.term_ptr, rows.term_features, rows.days, -1)
+    stats_moments(stats, rows.term_ptr, rows.term_features, rows.days, -1)

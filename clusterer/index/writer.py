@@ -11,7 +11,7 @@ import numpy.typing as npt
 
 from ..config import ClusterConfig
 from .batch import Plan
-from .derived import add_moments
+from .derived import stats_moments
 from .storage import article_crc
 
 __all__ = ["record_merges", "record_moves", "write_plan", "write_stories"]
@@ -84,7 +84,7 @@ def write_plan(
     else:
         np.add.at(stats[0], f.term_features.astype(np.int64), 1)
     np.add.at(stats[1], post_terms, 1)  # ~20k top terms: no pass over the term space
-    add_moments(stats, f.term_ptr, f.term_features, batch.days, 1)
+    stats_moments(stats, f.term_ptr, f.term_features, batch.days, 1)
 
     names = {s + k: a.id for k, a in enumerate(batch.articles)}
     record_merges(conn, out.story_merges, out.group_merges, names, seq, at)
