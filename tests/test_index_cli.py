@@ -109,3 +109,65 @@ def test_settle_command(tmp_path: Path) -> None:
     assert "0 story merges, 0 splits, 0 articles moved" in res.output  # nothing left to change
     res = runner.invoke(index_app, ["settle", str(tmp_path / "missing.idx")])
     assert res.exit_code != 0
+
+
+def test_story_events_remove(tmp_path: Path) -> None:
+    """``story`` resolves merged ids, ``events`` pages by number and date, ``remove`` counts."""
+    from benchmarks.synth import write_corpus
+    from clusterer.cli import app
+
+    corpus = tmp_path / "synth.jsonl"
+    write_corpus(400, corpus, seed=11)
+    runner = CliRunner()
+    path = str(tmp_path / "e.idx")
+
+    def run(*args: str, code: int = 0, stdin: str | None = None) -> str:
+        res = runner.invoke(app, ["index", *args], input=stdin)
+        assert res.exit_code == code, res.output
+        return res.output
+
+    run("add", path, str(corpus), "--batch-size", "10")
+    events = [json.loads(line) for line in run("events", path, "--json").splitlines()]
+    assert events, "a young index fed in batches of 10 settles and records events"
+    assert [e["seq"] for e in events] == sorted(e["seq"] for e in events)
+    text = run("events", path).splitlines()
+    assert len(text) == len(events)
+    assert all(line.split("\t")[0] == str(e["seq"]) for line, e in zip(text, events, strict=True))
+    # a feed: only what came after the last number read
+    last = events[len(events) // 2]["seq"]
+    after = [
+        json.loads(line)
+        for line in run("events", path, "--since", str(last), "--json").splitlines()
+    ]
+    assert [e["seq"] for e in after] == [e["seq"] for e in events if e["seq"] > last]
+    assert len(run("events", path, "--since", "2000-01-01").splitlines()) == len(events)
+    assert "event number or an ISO date" in run("events", path, "--since", "soon", code=2)
+
+    merged = [e for e in events if e["kind"] == "merged"]
+    assert merged, "the settlings merge stories"
+    gone, survivor = merged[0]["absorbed"], merged[0]["survivor"]
+    from clusterer.index import StoryIndex
+
+    with StoryIndex.open(path, create=False) as ix:
+        live = ix.resolve(gone)
+        record = ix.story(live)
+    assert live != gone
+    out = run("story", path, str(gone))
+    assert out.startswith(f"story {gone} was merged into story {live}\n")
+    assert set(record.members) <= set(out.splitlines())
+    shown = json.loads(run("story", path, str(live), "--json"))
+    assert shown["id"] == live
+    assert shown["members"] == list(record.members)
+    with StoryIndex.open(path, create=False) as ix:
+        assert ix.resolve(survivor) == live  # the merge's survivor lives on as ``live``
+    assert "no story 999999" in run("story", path, "999999", code=1)
+
+    victims = list(record.members[:2])
+    out = run("remove", path, victims[0], "missing-id")
+    assert out.startswith("removed 1 articles (1 ids not in the index); 399 remain")
+    out = run("remove", path, "--from-file", "-", stdin=f"{victims[1]}\n\n{victims[0]}\n")
+    assert out.startswith("removed 1 articles (1 ids not in the index); 398 remain")
+    stored = json.loads(run("stats", path, "--json"))
+    assert stored["articles"] == 398
+    assert "give article ids" in run("remove", path, code=2)
+    assert "cannot read ids" in run("remove", path, "--from-file", str(tmp_path / "none"), code=2)

@@ -1,4 +1,7 @@
-"""``clusterer index``: a persistent story index (add, query, stories, stats, settle, expire).
+"""``clusterer index``: the commands of a persistent story index.
+
+``add``, ``query``, ``stories``, ``story``, ``events``, ``stats``, ``settle``, ``remove``
+and ``expire``.
 
 Every command opens the index file through the public :class:`clusterer.index.StoryIndex`
 API; library errors (:class:`~clusterer.ClustererError`) are turned into one line on
@@ -8,6 +11,7 @@ standard error by the application that registers :data:`index_app`.
 from __future__ import annotations
 
 import json
+import sys
 from collections import Counter
 from collections.abc import Iterator
 from dataclasses import asdict
@@ -19,7 +23,7 @@ import typer
 
 from clusterer import Article, ClusterConfig, ConfigError, read_articles
 from clusterer.errors import param_message
-from clusterer.index import StoryIndex
+from clusterer.index import IndexEvent, StoryIndex
 
 from ._options import Workers
 
@@ -27,7 +31,8 @@ __all__ = ["index_app"]
 
 index_app = typer.Typer(
     help="Keep a story index on disk: add articles as they arrive, ask which story a new "
-    "article belongs to, list stories, re-decide them (settle), expire old articles.",
+    "article belongs to, list stories and the merges that changed them, re-decide them "
+    "(settle), remove or expire old articles.",
     no_args_is_help=True,
 )
 
@@ -167,6 +172,79 @@ def stories_command(
             typer.echo(f"{s.id}\t{s.size} articles\t{span}\t{s.title}")
 
 
+@index_app.command("story")
+def story_command(
+    index: IndexPath,
+    story_id: Annotated[
+        int, typer.Argument(help="Story id; an id merged away is resolved to its survivor.")
+    ],
+    as_json: AsJson = False,
+) -> None:
+    """Show one story of INDEX: its members, sources, dates and duplicate groups."""
+    with StoryIndex.open(index, create=False) as ix:
+        s = ix.story(story_id)
+    if as_json:
+        _emit(s)
+        return
+    if s.id != story_id:
+        typer.echo(f"story {story_id} was merged into story {s.id}")
+    span = f"{s.first:%Y-%m-%d}..{s.last:%Y-%m-%d}" if s.first and s.last else "undated"
+    typer.echo(f"story {s.id}\t{len(s.members)} articles\t{span}\t{s.title}")
+    typer.echo(f"sources: {', '.join(s.sources) or '-'}")
+    typer.echo(f"duplicate groups: {' '.join(str(g) for g in s.duplicate_groups)}")
+    for member in s.members:
+        typer.echo(member)
+
+
+def _since(value: str | None) -> int | datetime | None:
+    if value is None:
+        return None
+    try:
+        return int(value)
+    except ValueError:
+        pass
+    try:
+        return _date(value, "since")
+    except ConfigError:
+        raise ConfigError(
+            param_message(
+                "index events", "since", "an event number or an ISO date such as 2024-05-01", value
+            )
+        ) from None
+
+
+def _describe(e: IndexEvent) -> str:
+    what = "group " if e.kind.startswith("group_") else "story "
+    kind = e.kind.removeprefix("group_")
+    if kind == "merged":
+        return f"{what}{e.absorbed} merged into {e.survivor} ({e.article})"
+    if kind == "split":
+        return f"{what}{e.absorbed} split off {e.survivor} ({e.article})"
+    return f"{e.article} moved from {what}{e.absorbed} to {e.survivor}"
+
+
+@index_app.command("events")
+def events_command(
+    index: IndexPath,
+    since: Annotated[
+        str | None,
+        typer.Option(
+            help="Only events after this event number, or at or after this ISO date and time "
+            "(the number of the last event read makes a feed: pass it next time).",
+        ),
+    ] = None,
+    as_json: AsJson = False,
+) -> None:
+    """List the identity events of INDEX: story merges, splits and moved articles."""
+    with StoryIndex.open(index, create=False) as ix:
+        records = ix.events(_since(since))
+    for e in records:
+        if as_json:
+            _emit(e)
+        else:
+            typer.echo(f"{e.seq}\t{e.at:%Y-%m-%dT%H:%M:%S}\tbatch {e.batch}\t{_describe(e)}")
+
+
 @index_app.command("stats")
 def stats_command(index: IndexPath, as_json: AsJson = False) -> None:
     """Show counts, date span and file size of INDEX."""
@@ -196,6 +274,48 @@ def settle_command(index: IndexPath, as_json: AsJson = False, workers: Workers =
         f"{kinds['merged']} story merges, {kinds['split']} splits, "
         f"{moved} articles moved to another story",
         err=as_json,
+    )
+
+
+def _ids(ids: list[str], from_file: Path | None) -> list[str]:
+    wanted = list(ids)
+    if from_file is not None:
+        try:
+            if str(from_file) == "-":
+                text = sys.stdin.read()
+            else:
+                text = from_file.read_text(encoding="utf-8")
+        except (OSError, UnicodeDecodeError) as exc:
+            raise ConfigError(f"cannot read ids from {from_file}: {exc}") from None
+        wanted.extend(line.strip() for line in text.splitlines() if line.strip())
+    if not wanted:
+        raise ConfigError("index remove: give article ids, or --from-file with one id per line")
+    return wanted
+
+
+@index_app.command("remove")
+def remove_command(
+    index: IndexPath,
+    ids: Annotated[
+        list[str] | None, typer.Argument(help="Article ids.", show_default=False)
+    ] = None,
+    from_file: Annotated[
+        Path | None,
+        typer.Option(
+            help="Also remove the ids in this file, one per line ('-' for standard input)."
+        ),
+    ] = None,
+) -> None:
+    """Delete articles by id from INDEX (ids not stored are counted, not an error)."""
+    wanted = _ids(ids or [], from_file)
+    with StoryIndex.open(index, create=False) as ix:
+        n = ix.remove(wanted)
+        left = ix.stats().articles
+    unknown = len(set(wanted)) - n
+    typer.echo(
+        f"removed {n} articles"
+        + (f" ({unknown} ids not in the index)" if unknown else "")
+        + f"; {left} remain"
     )
 
 
