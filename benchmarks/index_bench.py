@@ -76,7 +76,7 @@ def run(
     n_queries: int = 300,
     measure_batches: int = 5,
     corpus: str | None = None,
-    workers: int = 1,
+    workers: int = 0,
     settle: bool = False,
 ) -> dict[str, Any]:
     """Fill an index with ``n_stored`` articles, then time further adds and queries.
@@ -93,8 +93,8 @@ def run(
         Batches timed after the fill.
     corpus : str, optional
         JSON Lines file to read the articles from (file order); synthetic by default.
-    workers : int, default 1
-        ``ClusterConfig.workers``: threads of the compiled kernels of ``add`` and
+    workers : int, default 0
+        ``ClusterConfig.workers`` (0: every core): threads of the compiled kernels of ``add`` and
         ``query`` (the index's SQLite commit and checkpoints have their own threads).
     settle : bool, default False
         Also time :meth:`StoryIndex.settle` at the end (re-deciding every stored story),
@@ -198,7 +198,9 @@ def main() -> None:
     parser.add_argument("--batch", type=int, default=1000)
     parser.add_argument("--queries", type=int, default=300)
     parser.add_argument("--corpus", help="JSON Lines articles (default: synthetic)")
-    parser.add_argument("--workers", type=int, default=1, help="kernel threads (default 1)")
+    parser.add_argument(
+        "--workers", type=int, default=0, help="kernel threads (default 0: every core)"
+    )
     parser.add_argument("--label", default="", help="free text stored with the result")
     parser.add_argument("--record", action="store_true", help="append to results/index.jsonl")
     parser.add_argument("--settle", action="store_true", help="also time index.settle() at the end")

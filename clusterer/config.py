@@ -8,6 +8,7 @@ the value given.
 from __future__ import annotations
 
 import math
+import os
 from collections.abc import Mapping
 from dataclasses import asdict, dataclass, fields
 from typing import Any, Literal
@@ -90,7 +91,7 @@ _CONSTRAINTS: dict[str, _Range] = {
     "term_neighbours": _Range(int, 1, 100000),
     "n_features": _Range(int, 2**10, 2**26),
     "batch_size": _Range(int, 1, None),
-    "workers": _Range(int, 1, 1024),
+    "workers": _Range(int, 0, 1024),
     "specific_df": _Range(int, 1, None),
     "specific_share": _Range(float, 0.0, 1.0),
     "specific_spread_days": _Range(float, 0.0, None, optional=True),
@@ -168,8 +169,9 @@ class ClusterConfig:
         reference (slow; used by tests to check the kernel).
     batch_size : int, default 20000
         Articles featurised per batch; texts are dropped after their batch.
-    workers : int, default 1
-        Threads for the compiled kernel.
+    workers : int, default 0
+        Threads of the compiled kernels; 0 uses every core this process may run on
+        (:attr:`threads`). Results do not depend on it.
     specific_terms : bool, default False
         Link two articles into one story only if they share a *specific* term (among
         the ``max_terms`` terms each keeps): one found in at most ``max(specific_df,
@@ -212,7 +214,7 @@ class ClusterConfig:
     n_features: int = 2**20
     kernel: Kernel = "auto"
     batch_size: int = 20000
-    workers: int = 1
+    workers: int = 0
     specific_terms: bool = False
     specific_df: int = 40
     specific_share: float = 0.001
@@ -255,6 +257,16 @@ class ClusterConfig:
                         self.lsh_bands,
                     )
                 )
+
+    @property
+    def threads(self) -> int:
+        """Kernel threads to use: ``workers``, or with 0 the cores this process may use."""
+        if self.workers:
+            return self.workers
+        try:
+            return len(os.sched_getaffinity(0))
+        except AttributeError:  # not on Linux
+            return os.cpu_count() or 1
 
     def to_dict(self) -> dict[str, Any]:
         """Return the parameters as a JSON-ready dict (with the MinHash scheme)."""

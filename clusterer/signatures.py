@@ -382,7 +382,7 @@ def _featurize_kernel(
     from . import _kernels as k
     from . import _sign_kernels as sk
 
-    numba.set_num_threads(min(config.workers, numba.config.NUMBA_NUM_THREADS))  # type: ignore[attr-defined]
+    numba.set_num_threads(min(config.threads, numba.config.NUMBA_NUM_THREADS))  # type: ignore[attr-defined]
     a, b = permutations(config.num_perm, config.seed)
     t0 = time.perf_counter()
     buf, offsets = (TextBuffer() if buffer is None else buffer).pack(texts)

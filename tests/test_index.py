@@ -91,12 +91,12 @@ def test_workers_override_changes_no_answer(tmp_path: Path) -> None:
     answers = []
     for workers in (1, 2):
         file = str(tmp_path / f"w{workers}.idx")
-        StoryIndex.open(file).close()  # created with the default config (workers=1)
+        StoryIndex.open(file).close()  # created with the default config (workers=0)
         with StoryIndex.open(file, workers=workers) as ix:
             assert ix.config.workers == workers
             answers.append(ix.add(arts[:200]) + ix.add(arts[200:]))
         with StoryIndex.open(file) as ix:
-            assert ix.config.workers == 1  # the override is not stored
+            assert ix.config.workers == 0  # the override is not stored
     assert answers[0] == answers[1]
 
 

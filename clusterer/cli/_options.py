@@ -248,7 +248,7 @@ BatchSize = Annotated[
 Workers = Annotated[
     int | None,
     typer.Option(
-        help=f"Threads for the compiled kernel (default {_d('workers')}).",
+        help="Threads of the compiled kernels (default 0: every core).",
         rich_help_panel=_CFG,
     ),
 ]

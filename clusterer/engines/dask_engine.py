@@ -104,6 +104,12 @@ def run_dask(
         Counts, rejects, stage timings and files written.
     """
     g = _Graph(client)
+    asked = config
+    if not config.workers:
+        # A Dask worker is a process running one task at a time; its kernels get one
+        # thread (the default's "every core" would put two threads per core on workers
+        # that share a machine). The result reports the config as given.
+        config = config.replace(workers=1)
     timings: dict[str, float] = {}
     t = time.perf_counter()
 
@@ -264,7 +270,7 @@ def run_dask(
     clustering = _finish(
         stub,
         meta,
-        config,
+        asked,
         rejects,
         timings,
         dup_left,

@@ -436,7 +436,7 @@ class StoryIndex:
         with two workers and two other busy processes on two cores, a one-article query
         took ~175 ms instead of ~4 ms. Results do not depend on the thread count.
         """
-        if n >= PARALLEL_FROM or self.config.workers == 1:
+        if n >= PARALLEL_FROM or self.config.threads == 1:
             return self.config
         return dataclasses.replace(self.config, workers=1)
 
