@@ -325,15 +325,19 @@ def test_binary_files_in_a_directory(tmp_path: Path) -> None:
     corpus.mkdir()
     good(corpus)
     (corpus / "photo.jpg").write_bytes(b"\xff\xd8\xff\xe0\x00\x10JFIF" + os.urandom(2000))
-    (corpus / "dump.jsonl").write_bytes(b"\x1f\x8b\x08\x00" + b"\x00" * 100)  # gzip, misnamed
+    # a broken gzip stream, misnamed: decompressed (by its magic number) and refused
+    (corpus / "dump.jsonl").write_bytes(b"\x1f\x8b\x08\x00" + b"\x00" * 100)
+    (corpus / "zipped.jsonl").write_bytes(b"PK\x03\x04\x14\x00" + b"\x00" * 100)  # zip
     (corpus / "notes.txt").write_bytes(b"\xff\xfeh\x00i\x00")  # UTF-16
-    one_line_error(run("cluster", corpus, "-q"), 1, "dump.jsonl", "binary file", "decompress")
+    one_line_error(run("cluster", corpus, "-q"), 1, "dump.jsonl", "cannot decompress the gzip")
     result, out = cli_skip(tmp_path, corpus)
-    assert counts(result) == (5, 3, 2)  # two unreadable files, one reject each
+    assert counts(result) == (6, 3, 3)  # three unreadable files, one reject each
     reasons = {
         Path(r["origin"]).name: r["reason"] for r in rows(out.with_name("out.jsonl.rejects.jsonl"))
     }
-    assert "binary file" in reasons["dump.jsonl"]
+    assert "cannot decompress the gzip data" in reasons["dump.jsonl"]
+    assert "binary file" in reasons["zipped.jsonl"]
+    assert "decompress it first" in reasons["zipped.jsonl"]
     assert "UTF-16" in reasons["notes.txt"]
     report = ReadReport()
     list(read_articles([corpus], on_error="skip", report=report))

@@ -28,6 +28,7 @@ from typing import Any, Literal
 
 from ..errors import ConfigError, CorpusError, MissingExtraError, param_message
 from ..models import Article, Assignment
+from ..readers.compressed import COMPRESSIONS
 from ..readers.delimited import read_delimited
 from ..readers.jsonl import read_jsonl
 from ..readers.options import FieldMap, OnDuplicateId, ReadContext, ReadReport
@@ -136,15 +137,19 @@ def _expand(paths: Sequence[str | os.PathLike[str]]) -> list[tuple[Path, str, st
                 dirs[:] = sorted(d for d in dirs if not d.startswith("."))
                 for name in sorted(names):
                     file = Path(root) / name
-                    if not name.startswith(".") and file.suffix.lower() in _INPUT_KINDS:
+                    if not name.startswith(".") and _readable(file):
                         out.append((file, str(file), file.relative_to(path).as_posix()))
             out.sort(key=lambda t: t[2])
         elif path.exists():
+            if not _readable(path):
+                raise CorpusError(
+                    text, "not a JSONL, Parquet, CSV or TSV file, which the Dask engine reads"
+                )
             out.append((path, text, path.name))
         elif glob.has_magic(text):
             for match in sorted(glob.glob(text)):
                 file = Path(match)
-                if file.is_file() and file.suffix.lower() in _INPUT_KINDS:
+                if file.is_file() and _readable(file):
                     out.append((file, match, file.name))
         else:
             raise CorpusError(text, "no such file or directory; check the path")
@@ -152,6 +157,22 @@ def _expand(paths: Sequence[str | os.PathLike[str]]) -> list[tuple[Path, str, st
         given = ", ".join(map(str, paths)) or "(none)"
         raise CorpusError(given, "no JSONL, Parquet, CSV or TSV input found")
     return out
+
+
+def _readable(file: Path) -> bool:
+    """Whether the Dask engine reads ``file``; a compressed input is an error.
+
+    The local readers decompress ``.gz``, ``.bz2`` and ``.xz`` files; here a partition
+    is a byte range of a file, which a compressed stream cannot be cut into, and
+    skipping the file would lose its articles silently.
+    """
+    if file.suffix.lower() in COMPRESSIONS:
+        raise CorpusError(
+            str(file),
+            "compressed inputs are not read by the Dask engine (its partitions are byte "
+            "ranges of a file); decompress it, or use the local engine",
+        )
+    return file.suffix.lower() in _INPUT_KINDS
 
 
 def discover(

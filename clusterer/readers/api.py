@@ -12,6 +12,7 @@ from typing import BinaryIO
 from ..errors import ConfigError, CorpusError, DuplicateIdError, param_message
 from ..models import Article, Reject
 from .columns import ArticleColumns
+from .compressed import decompressing, detect
 from .delimited import read_delimited
 from .directory import InputFile, expand_paths
 from .html import read_html
@@ -250,23 +251,30 @@ def _dispatch(item: InputFile, ctx: ReadContext) -> Iterator[Article]:
 @contextmanager
 def _opened(item: InputFile) -> Iterator[tuple[BinaryIO, bytes, str]]:
     """Open an input; give its stream, its first bytes and its kind; close it after."""
-    stream: BinaryIO
+    raw: BinaryIO
     if item.path is None:
-        stream = sys.stdin.buffer
+        raw = sys.stdin.buffer
     else:
         try:
-            stream = open(item.path, "rb")  # noqa: SIM115 - closed below, also when the reader stops early
+            raw = open(item.path, "rb")  # noqa: SIM115 - closed below, also when the reader stops early
         except OSError as exc:
             raise CorpusError(
                 item.label, f"cannot open ({exc.strerror}); check the path and its permissions"
             ) from None
+    stream = raw
     try:
-        head = _read(stream, _HEAD_SIZE, item.label)
+        head = _read(raw, _HEAD_SIZE, item.label)
+        compression = detect(head)
+        if compression is not None:
+            stream = decompressing(raw, head, compression, item.label)
+            head = _read(stream, _HEAD_SIZE, item.label)
         check_not_binary(head[:8192], item.label)
         yield stream, head, item.kind or _sniff(head)
     finally:
-        if item.path is not None:
+        if stream is not raw:
             stream.close()
+        if item.path is not None:
+            raw.close()
 
 
 def _read_other(

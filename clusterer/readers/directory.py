@@ -3,7 +3,8 @@
 Rules:
 
 * ``"-"`` is standard input, read as JSON Lines.
-* A file given explicitly is always read. Its format comes from its suffix; an
+* A file given explicitly is always read. Its format comes from its suffix (under a
+  compression suffix: ``.jsonl`` in ``a.jsonl.gz``, see :mod:`.compressed`); an
   unknown suffix (``/dev/fd/63``, ``data.log``) is sniffed from the content.
 * A directory is walked recursively in sorted order (code-point order of names,
   so the order is the same everywhere). Hidden entries (name starting with ``.``)
@@ -26,6 +27,7 @@ from pathlib import Path
 
 from ..errors import CorpusError
 from ..models import Reject
+from .compressed import COMPRESSIONS, format_suffix
 from .options import ReadContext
 
 __all__ = ["FORMATS", "SKIPPED_PREFIXES", "STDIN", "InputFile", "expand_paths"]
@@ -106,7 +108,7 @@ def expand_paths(paths: Sequence[str | os.PathLike[str]], ctx: ReadContext) -> I
         elif path.is_dir():
             yield from _walk(path, path, seen, ctx)
         elif _first_visit(path, label, seen, ctx):
-            yield InputFile(path, label, path.name, FORMATS.get(path.suffix.lower()))
+            yield InputFile(path, label, path.name, FORMATS.get(format_suffix(path)))
 
 
 def _first_visit(path: Path, label: str, seen: dict[str, str], ctx: ReadContext) -> bool:
@@ -138,14 +140,21 @@ def _walk(
         if path.is_dir():
             yield from _walk(root, path, seen, ctx)
             continue
-        kind = FORMATS.get(path.suffix.lower())
+        kind = FORMATS.get(format_suffix(path))
         if name.lower().startswith(SKIPPED_PREFIXES):
             ctx.report.skipped.append(
                 Reject(label, "README files describe a corpus and are not read as articles")
             )
         elif kind is None:
             ctx.report.skipped.append(
-                Reject(label, f"unsupported file type {path.suffix or '(no suffix)'!r}")
+                Reject(label, f"unsupported file type {_suffixes(path) or '(no suffix)'!r}")
             )
         elif _first_visit(path, label, seen, ctx):
             yield InputFile(path, label, path.relative_to(root).as_posix(), kind)
+
+
+def _suffixes(path: Path) -> str:
+    """Return the suffix shown for an unsupported file (``.tar.gz`` when compressed)."""
+    if path.suffix.lower() in COMPRESSIONS:
+        return "".join(path.suffixes[-2:])
+    return path.suffix

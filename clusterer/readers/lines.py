@@ -167,8 +167,9 @@ def check_not_binary(head: bytes, label: str) -> None:
     if nul >= 0:
         raise CorpusError(
             label,
-            f"binary file (NUL byte at offset {nul}), not text; if it is compressed, "
-            "decompress it first, otherwise remove it from the input",
+            f"binary file (NUL byte at offset {nul}), not text; if it is compressed in a "
+            "format not read here (zip, zstd), decompress it first, otherwise remove it "
+            "from the input",
         )
 
 
