@@ -21,17 +21,20 @@ from contextlib import contextmanager, suppress
 from pathlib import Path
 from typing import IO, Any, Literal
 
+from ._pyarrow import pyarrow_parquet
 from .errors import OutputError
 
-__all__ = ["Format", "atomic_write", "check_writable", "format_for"]
+__all__ = ["Format", "atomic_write", "check_format", "check_writable", "format_for"]
 
-Format = Literal["jsonl", "csv", "json"]
+Format = Literal["jsonl", "csv", "json", "parquet"]
 
 _SUFFIXES: dict[str, Format] = {
     ".csv": "csv",
     ".json": "json",
     ".jsonl": "jsonl",
     ".ndjson": "jsonl",
+    ".parquet": "parquet",
+    ".pq": "parquet",
 }
 
 
@@ -42,13 +45,14 @@ def format_for(path: str | os.PathLike[str], default: Format = "jsonl") -> Forma
     ----------
     path : str or PathLike
         Target file.
-    default : {"jsonl", "csv", "json"}, default "jsonl"
+    default : {"jsonl", "csv", "json", "parquet"}, default "jsonl"
         Format for unknown suffixes and for ``-``.
 
     Returns
     -------
-    {"jsonl", "csv", "json"}
-        ``.csv`` gives CSV, ``.json`` JSON, anything else ``default``.
+    {"jsonl", "csv", "json", "parquet"}
+        ``.csv`` gives CSV, ``.json`` JSON, ``.jsonl``/``.ndjson`` JSON Lines,
+        ``.parquet``/``.pq`` Parquet, anything else ``default``.
     """
     return _SUFFIXES.get(Path(path).suffix.lower(), default)
 
@@ -80,6 +84,25 @@ def check_writable(path: str | os.PathLike[str]) -> None:
         raise OutputError(f"cannot write {target}: directory {parent} does not exist")
     if not os.access(parent, os.W_OK):
         raise OutputError(f"cannot write {target}: directory {parent} is not writable")
+
+
+def check_format(path: str | os.PathLike[str], fmt: Format | None = None) -> None:
+    """Fail early if ``path`` cannot take the format ``fmt`` (default: by its suffix).
+
+    Parquet needs a file (not ``-``) and pyarrow (``clusterer[parquet]``).
+
+    Raises
+    ------
+    OutputError
+        For Parquet on standard output.
+    MissingExtraError
+        For Parquet without pyarrow.
+    """
+    if (fmt or format_for(path)) != "parquet":
+        return
+    if str(path) == "-":
+        raise OutputError("cannot write Parquet to standard output; give a file name")
+    pyarrow_parquet()
 
 
 @contextmanager

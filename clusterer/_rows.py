@@ -19,8 +19,9 @@ from typing import Any
 
 import orjson
 
-from ._atomic import Format, atomic_write, format_for
-from .errors import MissingExtraError, OutputError
+from ._atomic import Format, atomic_write, check_format, format_for
+from ._pyarrow import pyarrow_parquet
+from .errors import OutputError
 from .models import Assignment, Clustering
 
 __all__ = [
@@ -28,6 +29,7 @@ __all__ = [
     "STORY_FIELDS",
     "assignment_json_rows",
     "assignment_rows",
+    "assignment_schema",
     "read_assignments",
     "story_rows",
     "write_rows",
@@ -166,18 +168,19 @@ def write_rows(
     fmt: Format,
     columns: Sequence[str],
 ) -> int:
-    """Write rows atomically as JSON Lines, CSV (with header) or one JSON array.
+    """Write rows atomically as JSON Lines, CSV (with header), one JSON array or Parquet.
 
     Parameters
     ----------
     rows : iterable of mappings
         The records.
     path : str or PathLike
-        Target file, or ``-`` for standard output.
-    fmt : {"jsonl", "csv", "json"}
-        Output format.
+        Target file, or ``-`` for standard output (not for Parquet).
+    fmt : {"jsonl", "csv", "json", "parquet"}
+        Output format; Parquet needs pyarrow (``clusterer[parquet]``).
     columns : sequence of str
-        CSV header and column order (ignored for JSON formats).
+        CSV header and column order; the Parquet columns (typed as
+        :func:`assignment_schema` for the per-article columns, inferred otherwise).
 
     Returns
     -------
@@ -189,8 +192,12 @@ def write_rows(
     OutputError
         If the file cannot be written.
     """
-    if fmt not in ("jsonl", "csv", "json"):
-        raise OutputError(f"cannot write {path}: unknown format {fmt!r} (jsonl, csv or json)")
+    if fmt not in ("jsonl", "csv", "json", "parquet"):
+        raise OutputError(
+            f"cannot write {path}: unknown format {fmt!r} (jsonl, csv, json or parquet)"
+        )
+    if fmt == "parquet":
+        return _write_parquet(list(rows), path, columns)
     count = 0
     with atomic_write(path, binary=fmt != "csv") as out:
         if fmt == "csv":
@@ -213,6 +220,44 @@ def write_rows(
                 buffer.clear()
         out.write(b"".join(buffer))
     return count
+
+
+def assignment_schema(pa: Any) -> Any:
+    """Parquet schema of the per-article rows of :func:`assignment_rows`."""
+    return pa.schema(
+        [
+            ("id", pa.string()),
+            ("title", pa.string()),
+            ("source", pa.string()),
+            ("date", pa.string()),
+            ("url", pa.string()),
+            ("story_id", pa.int64()),
+            ("duplicate_group_id", pa.int64()),
+            ("duplicate_score", pa.float64()),
+            ("story_score", pa.float64()),
+            ("empty", pa.bool_()),
+            ("origin", pa.string()),
+        ]
+    )
+
+
+def _write_parquet(
+    rows: list[Mapping[str, Any]], path: str | os.PathLike[str], columns: Sequence[str]
+) -> int:
+    check_format(path, "parquet")
+    pq = pyarrow_parquet()
+    import pyarrow as pa
+
+    if tuple(columns) == ASSIGNMENT_FIELDS:
+        schema = assignment_schema(pa)
+        table = pa.Table.from_pylist(rows, schema=schema) if rows else schema.empty_table()
+    elif rows:
+        table = pa.Table.from_pylist([{c: r.get(c) for c in columns} for r in rows])
+    else:
+        table = pa.table({c: pa.array([], pa.string()) for c in columns})
+    with atomic_write(path, binary=True) as out:
+        pq.write_table(table, out)
+    return len(rows)
 
 
 def _cell(value: Any) -> str:
@@ -281,11 +326,9 @@ _PART_SUFFIXES = (".jsonl", ".parquet")
 
 
 def _parquet_rows(path: str | os.PathLike[str]) -> list[Mapping[str, Any]]:
-    try:
-        import pyarrow as pa
-        import pyarrow.parquet as pq
-    except ImportError:
-        raise MissingExtraError("pyarrow", "parquet") from None
+    pq = pyarrow_parquet()
+    import pyarrow as pa
+
     try:
         rows: list[Mapping[str, Any]] = pq.read_table(path).to_pylist()
     except OSError:

@@ -18,7 +18,7 @@ from typing import Any
 
 import orjson
 
-from ._atomic import Format, atomic_write, check_writable, format_for
+from ._atomic import Format, atomic_write, check_format, check_writable, format_for
 from ._gc import gc_paused
 from ._rows import (
     ASSIGNMENT_FIELDS,
@@ -38,6 +38,7 @@ __all__ = [
     "Format",
     "assignment_rows",
     "atomic_write",
+    "check_format",
     "check_writable",
     "format_for",
     "read_assignments",
@@ -63,7 +64,7 @@ def write_assignments(
         The result.
     path : str or PathLike
         Target file, or ``-`` for standard output.
-    fmt : {"jsonl", "csv", "json"}, optional
+    fmt : {"jsonl", "csv", "json", "parquet"}, optional
         Defaults to :func:`format_for` of the path.
 
     Returns
@@ -88,7 +89,7 @@ def write_stories(
         The result.
     path : str or PathLike
         Target file, or ``-`` for standard output.
-    fmt : {"jsonl", "csv", "json"}, optional
+    fmt : {"jsonl", "csv", "json", "parquet"}, optional
         Defaults to :func:`format_for` of the path.
 
     Returns

@@ -14,6 +14,7 @@ from rich.console import Console
 from clusterer import Assignment, Clustering, DuplicateGroup, OutputError, Reject, Story
 from clusterer.output import (
     ASSIGNMENT_FIELDS,
+    STORY_FIELDS,
     atomic_write,
     check_writable,
     format_for,
@@ -63,12 +64,16 @@ def test_format_for() -> None:
     assert format_for("a.csv") == "csv"
     assert format_for("a.JSON") == "json"
     assert format_for("a.jsonl") == "jsonl"
+    assert format_for("a.parquet") == "parquet"
+    assert format_for("a.PQ") == "parquet"
     assert format_for("a.out") == "jsonl"
     assert format_for("-") == "jsonl"
 
 
-@pytest.mark.parametrize("suffix", [".jsonl", ".csv", ".json"])
+@pytest.mark.parametrize("suffix", [".jsonl", ".csv", ".json", ".parquet"])
 def test_assignments_round_trip(tmp_path: Path, suffix: str) -> None:
+    if suffix == ".parquet":
+        pytest.importorskip("pyarrow", reason="Parquet needs the parquet extra (pyarrow)")
     c = make_clustering()
     path = tmp_path / f"out{suffix}"
     assert write_assignments(c, path) == 3
@@ -203,6 +208,25 @@ def test_read_back_parquet(tmp_path: Path) -> None:
     (tmp_path / "bad.parquet").write_bytes(b"junk")
     with pytest.raises(OutputError, match=r"bad\.parquet: not a clusterer output"):
         read_assignments(tmp_path / "bad.parquet")
+
+
+def test_parquet_story_summary_and_empty_outputs(tmp_path: Path) -> None:
+    pq = pytest.importorskip("pyarrow.parquet", reason="Parquet needs the parquet extra")
+    c = make_clustering(4)
+    assert write_stories(c, tmp_path / "s.parquet") == 3
+    table = pq.read_table(tmp_path / "s.parquet")
+    assert table.column_names == list(STORY_FIELDS)
+    assert table.column("id").to_pylist() == [s.id for s in c.stories]
+    write_stories(c, tmp_path / "s.jsonl")
+    as_json = [json.loads(line) for line in (tmp_path / "s.jsonl").read_text().splitlines()]
+    assert table.to_pylist() == as_json  # nested groups and members kept
+    empty = Clustering((), (), ())
+    assert write_assignments(empty, tmp_path / "e.parquet") == 0
+    assert read_assignments(tmp_path / "e.parquet") == []
+    assert write_stories(empty, tmp_path / "es.parquet") == 0
+    assert pq.read_table(tmp_path / "es.parquet").column_names == list(STORY_FIELDS)
+    with pytest.raises(OutputError, match="Parquet to standard output"):
+        write_assignments(c, "-", "parquet")
 
 
 def test_summary_table() -> None:

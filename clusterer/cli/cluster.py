@@ -22,6 +22,7 @@ from clusterer import (
 )
 from clusterer.explain import attachment_notes
 from clusterer.output import (
+    check_format,
     check_writable,
     summary_table,
     write_assignments,
@@ -225,10 +226,11 @@ def cluster_command(
         ),
     ] = None,
     fmt: Annotated[
-        Literal["jsonl", "csv", "json"] | None,
+        Literal["jsonl", "csv", "json", "parquet"] | None,
         typer.Option(
             "--format",
-            help="Output format (default: from the suffix of --output, else jsonl).",
+            help="Output format (default: from the suffix of --output, else jsonl; parquet "
+            "needs clusterer[parquet]).",
             rich_help_panel=_OUT,
             show_default=False,
         ),
@@ -236,7 +238,7 @@ def cluster_command(
     stories: Annotated[
         Path | None,
         typer.Option(
-            help="Also write the story summary (JSONL; .json or .csv by suffix).",
+            help="Also write the story summary (JSONL; .json, .csv or .parquet by suffix).",
             rich_help_panel=_OUT,
             show_default=False,
         ),
@@ -377,6 +379,9 @@ def cluster_command(
     for target in (output, stories, rejects, save_config):
         if target is not None:
             check_writable(target)
+    for target, as_format in ((output, fmt), (stories, None)):
+        if target is not None:
+            check_format(target, as_format)
     err = Console(stderr=True, highlight=False)
     out = Console(highlight=False)
     report = ReadReport()

@@ -26,13 +26,14 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any, Literal
 
-from ..errors import ConfigError, CorpusError, MissingExtraError, param_message
+from .._pyarrow import pyarrow_parquet
+from ..errors import ConfigError, CorpusError, param_message
 from ..models import Article, Assignment
 from ..readers.compressed import COMPRESSIONS
 from ..readers.delimited import read_delimited
 from ..readers.jsonl import read_jsonl
 from ..readers.options import FieldMap, OnDuplicateId, ReadContext, ReadReport
-from ..readers.records import RecordBuilder
+from ..readers.parquet import read_parquet, row_groups
 
 __all__ = [
     "Partition",
@@ -206,7 +207,7 @@ def discover(
     sizes = []
     for path, _, _ in files:
         kind = _INPUT_KINDS[path.suffix.lower()]
-        sizes.append(_row_groups(path) if kind == "parquet" else path.stat().st_size)
+        sizes.append(row_groups(path) if kind == "parquet" else path.stat().st_size)
     want = max(partitions or len(files), len(files))
     total = sum(max(s, 1) for s in sizes)
     out: list[Partition] = []
@@ -224,11 +225,6 @@ def discover(
             if b > a or (a == 0 and b <= 0):
                 out.append(Partition(str(path), label, key, kind, a, b))
     return out
-
-
-def _row_groups(path: Path) -> int:
-    pq = _pyarrow_parquet()
-    return int(pq.ParquetFile(path).num_row_groups)
 
 
 def _line_bounds(path: Path, size: int, pieces: int) -> list[int]:
@@ -249,7 +245,7 @@ def _line_bounds(path: Path, size: int, pieces: int) -> list[int]:
 def count_lines(part: Partition) -> int:
     """Count the lines (JSON Lines) or rows (Parquet) of a partition."""
     if part.kind == "parquet":
-        pq = _pyarrow_parquet()
+        pq = pyarrow_parquet()
         meta = pq.ParquetFile(part.path).metadata
         return sum(meta.row_group(g).num_rows for g in range(part.start, part.stop))
     with open(part.path, "rb") as f:
@@ -298,7 +294,17 @@ def read_partition(part: Partition, options: ReadOptions, report: ReadReport) ->
     ctx = ReadContext(options.fields, options.on_error, options.encoding, options.page_date, report)
     report.files += 1
     if part.kind == "parquet":
-        yield from _read_parquet(part, ctx)
+        groups = range(part.start, part.stop)
+        for article in read_parquet(
+            part.path,
+            label=part.label,
+            key=part.key,
+            ctx=ctx,
+            groups=groups,
+            first_row=part.first_line,
+        ):
+            report.read += 1
+            yield article
         return
     if part.kind in ("csv", "tsv"):
         delimiter = "," if part.kind == "csv" else "\t"
@@ -337,33 +343,6 @@ def _renumber(article: Article, part: Partition, shift: int) -> Article:
     return dataclasses.replace(article, **changes)
 
 
-def _read_parquet(part: Partition, ctx: ReadContext) -> Iterator[Article]:
-    pq = _pyarrow_parquet()
-    builder = RecordBuilder(ctx.fields, ctx.page_date)
-    file = pq.ParquetFile(part.path)
-    row = part.first_line
-    for group in range(part.start, part.stop):
-        for record in file.read_row_group(group).to_pylist():
-            row += 1
-            ctx.report.read += 1
-            origin = f"{part.label}:{row}"
-            value = record.get(ctx.fields.date)
-            if isinstance(value, datetime):
-                record[ctx.fields.date] = value.isoformat()
-            try:
-                yield builder.build(record, origin, f"{part.key}:{row}")
-            except CorpusError as error:
-                ctx.fail(error)
-
-
-def _pyarrow_parquet() -> Any:
-    try:
-        import pyarrow.parquet as pq
-    except ImportError:
-        raise MissingExtraError("pyarrow", "parquet") from None
-    return pq
-
-
 def output_kind(path: str | os.PathLike[str]) -> tuple[Kind, bool]:
     """Format of an output path and whether it is a directory of partitions.
 
@@ -388,18 +367,9 @@ def write_partition(
     int
         Rows written.
     """
-    from ..output import ASSIGNMENT_FIELDS, assignment_rows, atomic_write, write_rows
+    from ..output import ASSIGNMENT_FIELDS, assignment_rows, write_rows
 
-    if kind == "jsonl":
-        return write_rows(assignment_rows(assignments), path, "jsonl", ASSIGNMENT_FIELDS)
-    import pyarrow as pa
-
-    pq = _pyarrow_parquet()
-    rows = list(assignment_rows(assignments))
-    table = pa.Table.from_pylist(rows, schema=_schema(pa)) if rows else _schema(pa).empty_table()
-    with atomic_write(path, binary=True) as out:
-        pq.write_table(table, out)
-    return len(rows)
+    return write_rows(assignment_rows(assignments), path, kind, ASSIGNMENT_FIELDS)
 
 
 def concat_files(files: Sequence[str], output: str | os.PathLike[str]) -> None:
@@ -410,21 +380,3 @@ def concat_files(files: Sequence[str], output: str | os.PathLike[str]) -> None:
         for f in files:
             with open(f, "rb") as src:
                 shutil.copyfileobj(src, out, 1 << 20)
-
-
-def _schema(pa: Any) -> Any:
-    return pa.schema(
-        [
-            ("id", pa.string()),
-            ("title", pa.string()),
-            ("source", pa.string()),
-            ("date", pa.string()),
-            ("url", pa.string()),
-            ("story_id", pa.int64()),
-            ("duplicate_group_id", pa.int64()),
-            ("duplicate_score", pa.float64()),
-            ("story_score", pa.float64()),
-            ("empty", pa.bool_()),
-            ("origin", pa.string()),
-        ]
-    )

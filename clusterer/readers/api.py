@@ -21,6 +21,7 @@ from .jsonl import read_jsonl
 from .jsonl_columns import fill_columns
 from .lines import check_not_binary
 from .options import FieldMap, OnDuplicateId, OnError, ReadContext, ReadReport
+from .parquet import read_parquet
 from .plain import read_text
 
 __all__ = ["ArticleStream", "read_articles"]
@@ -210,6 +211,9 @@ def _fill_file(
     report = ctx.report
     report.files += 1
     try:
+        if item.kind == "parquet":
+            yield from _admit_all(_parquet(item, ctx), ids, sink, size, report)
+            return
         with _opened(item) as (stream, head, kind):
             if kind == "jsonl":
                 yield from fill_columns(
@@ -223,15 +227,8 @@ def _fill_file(
                     size=size,
                 )
                 return
-            for article in _read_other(stream, head, kind, item, ctx):
-                admitted = ids.admit(article)
-                if isinstance(admitted, Reject):
-                    report.rejects.append(admitted)
-                else:
-                    sink.add(admitted)
-                report.read += 1
-                if len(sink) >= size:
-                    yield
+            articles = _read_other(stream, head, kind, item, ctx)
+            yield from _admit_all(articles, ids, sink, size, report)
     except DuplicateIdError:
         raise  # whatever on_error says, as when iterating
     except CorpusError as error:
@@ -240,12 +237,40 @@ def _fill_file(
         ctx.fail(error)
 
 
+def _admit_all(
+    articles: Iterator[Article],
+    ids: IdRegistry,
+    sink: ArticleColumns,
+    size: int,
+    report: ReadReport,
+) -> Iterator[None]:
+    """Append ``articles`` that pass the id policy to ``sink``; yield when it is full."""
+    for article in articles:
+        admitted = ids.admit(article)
+        if isinstance(admitted, Reject):
+            report.rejects.append(admitted)
+        else:
+            sink.add(admitted)
+        report.read += 1
+        if len(sink) >= size:
+            yield
+
+
 def _dispatch(item: InputFile, ctx: ReadContext) -> Iterator[Article]:
+    if item.kind == "parquet":
+        yield from _parquet(item, ctx)
+        return
     with _opened(item) as (stream, head, kind):
         if kind == "jsonl":
             yield from read_jsonl(stream, head, label=item.label, key=item.key, ctx=ctx)
         else:
             yield from _read_other(stream, head, kind, item, ctx)
+
+
+def _parquet(item: InputFile, ctx: ReadContext) -> Iterator[Article]:
+    if item.path is None:  # pragma: no cover - standard input is always JSON Lines
+        raise CorpusError(item.label, "Parquet cannot be read from standard input")
+    return read_parquet(item.path, label=item.label, key=item.key, ctx=ctx)
 
 
 @contextmanager

@@ -47,6 +47,8 @@ FORMATS: dict[str, str] = {
     ".html": "html",
     ".htm": "html",
     ".xhtml": "html",
+    ".parquet": "parquet",
+    ".pq": "parquet",
 }
 #: Name beginnings (lower case) of files skipped inside directories.
 SKIPPED_PREFIXES: tuple[str, ...] = ("readme",)
