@@ -1,6 +1,7 @@
 """Score files against files: a clustering output joined with gold labels on article id.
 
-Reads JSON Lines, a JSON array or CSV/TSV with a header; errors name ``path:line``.
+Reads JSON Lines, a JSON array, CSV/TSV with a header or Parquet (by suffix); errors
+name ``path:line`` (``path:row`` for Parquet).
 The public names are re-exported by :mod:`clusterer.evaluate`.
 """
 
@@ -14,6 +15,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 from ._metrics import Missing, Scores, score
+from ._pyarrow import pyarrow_parquet
 from .errors import ConfigError, CorpusError, param_message
 
 __all__ = ["Unmatched", "score_files"]
@@ -41,14 +43,15 @@ def score_files(
 ) -> Scores:
     """Score a clustering written to a file against a gold file, joined on article id.
 
-    Both files are JSON Lines (one object per line), a JSON array of objects, or, by a
-    ``.csv``/``.tsv`` suffix, delimited text with a header row. Ids are compared as
+    Both files are JSON Lines (one object per line), a JSON array of objects, or, by
+    suffix, delimited text with a header row (``.csv``/``.tsv``) or Parquet
+    (``.parquet``/``.pq``, needs ``clusterer[parquet]``). Ids are compared as
     strings, so ``7`` and ``"7"`` match.
 
     Parameters
     ----------
     predicted_path : str or PathLike
-        Per-article output with ``id_field`` and ``story_field`` (what ``clusterer run``
+        Per-article output with ``id_field`` and ``story_field`` (what ``clusterer cluster``
         writes).
     gold_path : str or PathLike
         Per-article gold labels with ``id_field`` and ``gold_field`` (for example a
@@ -135,6 +138,9 @@ def _read_labels(
 
 
 def _records(path: Path) -> Iterator[tuple[int, dict[str, Any]]]:
+    if path.suffix.lower() in (".parquet", ".pq"):
+        yield from _parquet(path)
+        return
     try:
         handle = path.open(encoding="utf-8-sig", newline="")
     except OSError as exc:
@@ -176,3 +182,15 @@ def _array(path: Path, data: str) -> Iterator[tuple[int, dict[str, Any]]]:
         if not isinstance(record, dict):
             raise CorpusError(f"{path}", f"item {number} of the JSON array is not an object")
         yield number, record
+
+
+def _parquet(path: Path) -> Iterator[tuple[int, dict[str, Any]]]:
+    """Yield the rows of a Parquet file (numbered from 1)."""
+    pq = pyarrow_parquet()
+    try:
+        rows = pq.read_table(path).to_pylist()
+    except OSError as exc:
+        raise CorpusError(str(path), f"cannot read ({exc})") from None
+    except Exception as exc:  # pyarrow's ArrowInvalid and the like
+        raise CorpusError(str(path), f"not a readable Parquet file ({exc})") from None
+    yield from enumerate(rows, start=1)

@@ -304,6 +304,22 @@ def test_score_files_round_trip(tmp_path: Path, corpus: Path) -> None:
     assert score_files(as_array, corpus) == direct
 
 
+def test_score_files_reads_parquet(tmp_path: Path, corpus: Path) -> None:
+    pa = pytest.importorskip("pyarrow", reason="Parquet needs the parquet extra (pyarrow)")
+    pq = pytest.importorskip("pyarrow.parquet", reason="Parquet needs the parquet extra")
+    predicted = tmp_path / "out.jsonl"
+    direct = _write_predicted(predicted, corpus)
+    rows = [json.loads(line) for line in predicted.read_text().splitlines()]
+    gold = [json.loads(line) for line in corpus.read_text().splitlines() if line.strip()]
+    pq.write_table(pa.Table.from_pylist(rows), tmp_path / "out.parquet")
+    pq.write_table(pa.Table.from_pylist(gold), tmp_path / "gold.pq")
+    assert score_files(tmp_path / "out.parquet", corpus) == direct
+    assert score_files(tmp_path / "out.parquet", tmp_path / "gold.pq") == direct
+    (tmp_path / "junk.parquet").write_bytes(b"not parquet")
+    with pytest.raises(CorpusError, match=r"junk\.parquet: not a readable Parquet file"):
+        score_files(tmp_path / "junk.parquet", corpus)
+
+
 def test_score_files_unmatched_ids(tmp_path: Path, corpus: Path) -> None:
     predicted = tmp_path / "out.jsonl"
     _write_predicted(predicted, corpus)

@@ -47,14 +47,14 @@ def evaluate_command(
     predicted: Annotated[
         Path | None,
         typer.Option(
-            help="Per-article result written earlier (JSONL or CSV with id and story_id).",
+            help="Per-article result written earlier (JSONL, CSV or Parquet with id and story_id).",
             rich_help_panel=_FILES_HELP,
         ),
     ] = None,
     gold: Annotated[
         Path | None,
         typer.Option(
-            help="Per-article gold labels (JSONL or CSV with id and the gold field).",
+            help="Per-article gold labels (JSONL, CSV or Parquet with id and the gold field).",
             rich_help_panel=_FILES_HELP,
         ),
     ] = None,
