@@ -542,3 +542,17 @@ def test_explain_pair_says_a_boilerplate_twin_ties_no_group(tmp_path: Path) -> N
     copy = run("explain", out, "0-0", "x0", "-i", src)
     assert copy.exit_code == 0, copy.output
     assert "ties no group" not in copy.stdout
+
+
+def test_version_names_the_libraries_behind_the_results() -> None:
+    from importlib import metadata
+
+    import clusterer
+    from clusterer.cli import app
+
+    result = CliRunner().invoke(app, ["--version"])
+    assert result.exit_code == 0, result.output
+    line = result.output.strip()
+    assert line.startswith(f"clusterer {clusterer.__version__}, Python ")
+    assert f"datasketch {metadata.version('datasketch')}" in line
+    assert f"numba {metadata.version('numba')}" in line

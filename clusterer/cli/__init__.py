@@ -14,7 +14,8 @@ from __future__ import annotations
 
 import importlib
 import importlib.util
-from typing import Any
+import sys
+from typing import Annotated, Any
 
 import typer
 from typer.core import TyperGroup
@@ -45,6 +46,42 @@ app = typer.Typer(
 )
 app.command("cluster")(cluster_command)
 app.command("explain")(explain_command)
+
+
+def _version_line() -> str:
+    """Versions of clusterer and of what decides its results, for bug reports."""
+    from importlib import metadata
+
+    import clusterer
+
+    parts = [f"clusterer {clusterer.__version__}", f"Python {sys.version.split()[0]}"]
+    for dist in ("numpy", "numba", "datasketch", "scikit-learn"):
+        try:
+            parts.append(f"{dist} {metadata.version(dist)}")
+        except metadata.PackageNotFoundError:
+            parts.append(f"{dist} not installed")
+    return ", ".join(parts)
+
+
+def _show_version(value: bool) -> None:
+    if value:
+        typer.echo(_version_line())
+        raise typer.Exit()
+
+
+@app.callback()
+def _root(
+    version: Annotated[
+        bool,
+        typer.Option(
+            "--version",
+            callback=_show_version,
+            is_eager=True,
+            help="Show the versions of clusterer and of the libraries behind its results.",
+        ),
+    ] = False,
+) -> None:
+    """Group news articles into [bold]stories[/bold], with near-duplicate groups inside."""
 
 
 def _optional(module: str) -> Any:
