@@ -127,6 +127,7 @@ def test_dask_engine_refuses_compressed_and_unknown_files(tmp_path: Path) -> Non
     from clusterer.engines.partitions import discover
 
     (tmp_path / "a.jsonl").write_bytes(_records(3))
+    (tmp_path / "backup.tar.gz").write_bytes(gzip.compress(b"not articles"))  # not ours: skipped
     assert [p.label for p in discover([tmp_path])] == [str(tmp_path / "a.jsonl")]
     (tmp_path / "b.jsonl.gz").write_bytes(gzip.compress(_records(3)))
     for given in (tmp_path, tmp_path / "b.jsonl.gz"):
@@ -135,3 +136,15 @@ def test_dask_engine_refuses_compressed_and_unknown_files(tmp_path: Path) -> Non
     (tmp_path / "page.txt").write_text("Title\n\nBody.\n", encoding="utf-8")
     with pytest.raises(CorpusError, match=r"page\.txt.*not a JSONL, Parquet, CSV or TSV file"):
         discover([tmp_path / "page.txt"])
+
+
+@pytest.mark.parametrize("suffix", sorted(COMPRESS))
+def test_a_large_compressed_page_is_read_whole(tmp_path: Path, suffix: str) -> None:
+    """Text and HTML are read in one piece: more than one decompression step of it."""
+    rng = random.Random(5)
+    body = " ".join(rng.choices([f"w{k}" for k in range(3000)], k=400_000))  # ~2.5 MB
+    page = f"A long report\n\n{body}\n"
+    (tmp_path / f"long.txt{suffix}").write_bytes(COMPRESS[suffix](page.encode()))
+    (article,) = read_articles([tmp_path / f"long.txt{suffix}"])
+    assert article.title == "A long report"
+    assert article.text == body

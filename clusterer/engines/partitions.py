@@ -29,7 +29,7 @@ from typing import Any, Literal
 from .._pyarrow import pyarrow_parquet
 from ..errors import ConfigError, CorpusError, param_message
 from ..models import Article, Assignment
-from ..readers.compressed import COMPRESSIONS
+from ..readers.compressed import COMPRESSIONS, format_suffix
 from ..readers.delimited import read_delimited
 from ..readers.jsonl import read_jsonl
 from ..readers.options import FieldMap, OnDuplicateId, ReadContext, ReadReport
@@ -161,13 +161,13 @@ def _expand(paths: Sequence[str | os.PathLike[str]]) -> list[tuple[Path, str, st
 
 
 def _readable(file: Path) -> bool:
-    """Whether the Dask engine reads ``file``; a compressed input is an error.
+    """Whether the Dask engine reads ``file``; a compressed input of its formats is an error.
 
     The local readers decompress ``.gz``, ``.bz2`` and ``.xz`` files; here a partition
     is a byte range of a file, which a compressed stream cannot be cut into, and
     skipping the file would lose its articles silently.
     """
-    if file.suffix.lower() in COMPRESSIONS:
+    if file.suffix.lower() in COMPRESSIONS and format_suffix(file) in _INPUT_KINDS:
         raise CorpusError(
             str(file),
             "compressed inputs are not read by the Dask engine (its partitions are byte "

@@ -90,8 +90,12 @@ class _Decompressed(io.RawIOBase):
         except _ERRORS as exc:
             raise self._error(exc) from None
 
-    def read(self, size: int = -1) -> bytes:
+    def read(self, size: int | None = -1) -> bytes:
+        # A whole-file read (text and HTML pages) takes everything; a sized one what one
+        # step gives (fewer bytes than asked is not the end: callers read until b"").
         try:
+            if size is None or size < 0:
+                return self._inner.read()
             return self._inner.read1(size)
         except _ERRORS as exc:
             raise self._error(exc) from None
