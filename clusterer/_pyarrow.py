@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import os
 from typing import Any
 
 from .errors import MissingExtraError
 
-__all__ = ["pyarrow_parquet"]
+__all__ = ["parquet_rows", "pyarrow_parquet"]
 
 
 def pyarrow_parquet() -> Any:
@@ -16,3 +17,25 @@ def pyarrow_parquet() -> Any:
     except ImportError:
         raise MissingExtraError("pyarrow", "parquet") from None
     return pq
+
+
+def parquet_rows(path: str | os.PathLike[str]) -> list[dict[str, Any]]:
+    """Read all rows of a Parquet file as dicts.
+
+    Raises
+    ------
+    OSError
+        If the file cannot be read.
+    ValueError
+        If it is not a Parquet file (pyarrow's own error, as text).
+    """
+    pq = pyarrow_parquet()
+    import pyarrow as pa
+
+    try:
+        rows: list[dict[str, Any]] = pq.read_table(path).to_pylist()
+    except OSError:
+        raise
+    except pa.ArrowException as exc:
+        raise ValueError(str(exc)) from None
+    return rows

@@ -20,7 +20,7 @@ from typing import Any
 import orjson
 
 from ._atomic import Format, atomic_write, check_format, format_for
-from ._pyarrow import pyarrow_parquet
+from ._pyarrow import parquet_rows, pyarrow_parquet
 from .errors import OutputError
 from .models import Assignment, Clustering
 
@@ -29,7 +29,6 @@ __all__ = [
     "STORY_FIELDS",
     "assignment_json_rows",
     "assignment_rows",
-    "assignment_schema",
     "read_assignments",
     "story_rows",
     "write_rows",
@@ -179,8 +178,8 @@ def write_rows(
     fmt : {"jsonl", "csv", "json", "parquet"}
         Output format; Parquet needs pyarrow (``clusterer[parquet]``).
     columns : sequence of str
-        CSV header and column order; the Parquet columns (typed as
-        :func:`assignment_schema` for the per-article columns, inferred otherwise).
+        CSV header and column order; the Parquet columns (typed for the per-article
+        columns, inferred from the values otherwise).
 
     Returns
     -------
@@ -222,7 +221,7 @@ def write_rows(
     return count
 
 
-def assignment_schema(pa: Any) -> Any:
+def _assignment_schema(pa: Any) -> Any:
     """Parquet schema of the per-article rows of :func:`assignment_rows`."""
     return pa.schema(
         [
@@ -249,7 +248,7 @@ def _write_parquet(
     import pyarrow as pa
 
     if tuple(columns) == ASSIGNMENT_FIELDS:
-        schema = assignment_schema(pa)
+        schema = _assignment_schema(pa)
         table = pa.Table.from_pylist(rows, schema=schema) if rows else schema.empty_table()
     elif rows:
         table = pa.Table.from_pylist([{c: r.get(c) for c in columns} for r in rows])
@@ -300,13 +299,13 @@ def read_assignments(path: str | os.PathLike[str]) -> list[Assignment]:
                 "part-NNNNN.parquet files (is it a clusterer output directory?)"
             )
         return [a for part in parts for a in read_assignments(part)]
-    parquet = Path(path).suffix.lower() == ".parquet"
     fmt = format_for(path)
+    parquet = fmt == "parquet"
     try:
         data = b"" if parquet else Path(path).read_bytes()
-        rows: list[Mapping[str, Any]]
+        rows: Sequence[Mapping[str, Any]]
         if parquet:
-            rows = _parquet_rows(path)
+            rows = parquet_rows(path)
         elif fmt == "csv":
             rows = list(csv.DictReader(io.StringIO(data.decode("utf-8"))))
         elif fmt == "json":
@@ -323,19 +322,6 @@ def read_assignments(path: str | os.PathLike[str]) -> list[Assignment]:
 
 
 _PART_SUFFIXES = (".jsonl", ".parquet")
-
-
-def _parquet_rows(path: str | os.PathLike[str]) -> list[Mapping[str, Any]]:
-    pq = pyarrow_parquet()
-    import pyarrow as pa
-
-    try:
-        rows: list[Mapping[str, Any]] = pq.read_table(path).to_pylist()
-    except OSError:
-        raise
-    except pa.ArrowException as exc:  # not a Parquet file, or not our columns
-        raise ValueError(str(exc)) from None
-    return rows
 
 
 def _assignment(row: Mapping[str, Any], text: bool) -> Assignment:

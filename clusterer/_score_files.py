@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 from ._metrics import Missing, Scores, score
-from ._pyarrow import pyarrow_parquet
+from ._pyarrow import parquet_rows
 from .errors import ConfigError, CorpusError, param_message
 
 __all__ = ["Unmatched", "score_files"]
@@ -186,11 +186,10 @@ def _array(path: Path, data: str) -> Iterator[tuple[int, dict[str, Any]]]:
 
 def _parquet(path: Path) -> Iterator[tuple[int, dict[str, Any]]]:
     """Yield the rows of a Parquet file (numbered from 1)."""
-    pq = pyarrow_parquet()
     try:
-        rows = pq.read_table(path).to_pylist()
+        rows = parquet_rows(path)
     except OSError as exc:
         raise CorpusError(str(path), f"cannot read ({exc})") from None
-    except Exception as exc:  # pyarrow's ArrowInvalid and the like
+    except ValueError as exc:
         raise CorpusError(str(path), f"not a readable Parquet file ({exc})") from None
     yield from enumerate(rows, start=1)
