@@ -14,6 +14,7 @@ from collections.abc import Hashable, Iterator
 from pathlib import Path
 from typing import Any, Literal
 
+from ._atomic import format_for
 from ._metrics import Missing, Scores, score
 from ._pyarrow import parquet_rows
 from .errors import ConfigError, CorpusError, param_message
@@ -138,7 +139,7 @@ def _read_labels(
 
 
 def _records(path: Path) -> Iterator[tuple[int, dict[str, Any]]]:
-    if path.suffix.lower() in (".parquet", ".pq"):
+    if format_for(path) == "parquet":
         yield from _parquet(path)
         return
     try:
