@@ -122,6 +122,21 @@ def test_corrupt_gzip_is_an_error_not_a_traceback(tmp_path: Path) -> None:
         list(read_articles([header_only]))
 
 
+@pytest.mark.parametrize(("outer", "inner"), [(".gz", ".gz"), (".xz", ".gz"), (".gz", ".bz2")])
+def test_a_file_compressed_twice_is_named_as_such(tmp_path: Path, outer: str, inner: str) -> None:
+    twice = tmp_path / f"news.jsonl{outer}"
+    twice.write_bytes(COMPRESS[outer](COMPRESS[inner](_records(5))))
+    names = {".gz": "gzip", ".bz2": "bzip2", ".xz": "xz"}
+    message = rf"news\.jsonl.*compressed twice \({names[inner]} data inside {names[outer]}\)"
+    with pytest.raises(CorpusError, match=message):
+        list(read_articles([twice]))
+    got, report = _seen([twice], on_error="skip")
+    assert got == []
+    assert [("compressed twice" in r.reason, r.origin) for r in report.rejects] == [
+        (True, str(twice))
+    ]
+
+
 def test_dask_engine_refuses_compressed_and_unknown_files(tmp_path: Path) -> None:
     """Its partitions are byte ranges: a compressed file is an error, never skipped."""
     from clusterer.engines.partitions import discover

@@ -293,6 +293,13 @@ def _opened(item: InputFile) -> Iterator[tuple[BinaryIO, bytes, str]]:
         if compression is not None:
             stream = decompressing(raw, head, compression, item.label)
             head = _read(stream, _HEAD_SIZE, item.label)
+            inner = detect(head)
+            if inner is not None:
+                raise CorpusError(
+                    item.label,
+                    f"compressed twice ({inner} data inside {compression}); decompress the "
+                    "outer layer first and give the result",
+                )
         check_not_binary(head[:8192], item.label)
         yield stream, head, item.kind or _sniff(head)
     finally:
