@@ -63,6 +63,7 @@ __all__ = [
     "build_config",
     "config_options",
     "parse_page_date",
+    "read_options",
 ]
 
 _CFG = "Clustering parameters (defaults: ClusterConfig)"
@@ -470,3 +471,29 @@ class ReadOptions:
             page_date=self.page_date,
             report=report,
         )
+
+
+def read_options(arguments: dict[str, Any]) -> ReadOptions:
+    """Bundle the reading options out of a command's arguments.
+
+    Parameters
+    ----------
+    arguments : dict
+        The command's arguments by name (``locals()`` at its start): ``on_error``,
+        ``on_duplicate_id``, ``encoding``, ``page_date`` and the ``*_field`` names.
+
+    Returns
+    -------
+    ReadOptions
+        With ``page_date`` parsed (:class:`ConfigError` when unreadable).
+    """
+    return ReadOptions(
+        fields=FieldMap(**{f: arguments[f"{f}_field"] for f in _FIELDS}),
+        on_error=arguments["on_error"],
+        on_duplicate_id=arguments["on_duplicate_id"],
+        encoding=arguments["encoding"],
+        page_date=parse_page_date(arguments["page_date"]),
+    )
+
+
+_FIELDS = ("id", "title", "text", "date", "source", "url")

@@ -9,15 +9,12 @@ from typing import Annotated, Literal
 
 import typer
 from rich.console import Console
-from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
 from clusterer import (
     ClusterConfig,
     Clustering,
     ConfigError,
-    FieldMap,
     ReadReport,
-    Reject,
     cluster,
 )
 from clusterer.explain import attachment_notes
@@ -27,12 +24,12 @@ from clusterer.output import (
     summary_table,
     write_assignments,
     write_json,
-    write_rejects,
     write_stories,
 )
 
 from . import _options as o
-from ._options import ReadOptions, build_config, parse_page_date
+from ._feedback import Reporter, report_rejects
+from ._options import ReadOptions, build_config
 
 __all__ = ["cluster_command", "count_line", "print_links"]
 
@@ -87,29 +84,6 @@ def print_links(clustering: Clustering, console: Console) -> None:
         )
         for line in by_story.get(story.id, ["  (no scored links)"]):
             console.print(line, highlight=False, markup=False)
-
-
-class _Reporter:
-    """Shows the pipeline's progress on stderr (articles featurised, then the stage)."""
-
-    def __init__(self, console: Console, enabled: bool) -> None:
-        self.progress = Progress(
-            SpinnerColumn(),
-            TextColumn("{task.description}"),
-            BarColumn(),
-            TextColumn("{task.completed} articles"),
-            TimeElapsedColumn(),
-            console=console,
-            transient=True,
-            disable=not enabled,
-        )
-        self.task = self.progress.add_task("reading", total=None)
-
-    def stage(self, stage: str, done: int, total: int | None) -> None:
-        description = "featurising" if stage == "featurise" else stage
-        if total is not None and done >= total:
-            description = "clustering"
-        self.progress.update(self.task, description=description, completed=done)
 
 
 def _written_by_workers(output: str | None) -> bool:
@@ -175,33 +149,6 @@ def _dask_engine(
         f"{outcome.duplicate_groups} (written to {len(outcome.files)} file(s) at {output})\n"
     )
     return None
-
-
-def _report_rejects(
-    result_rejects: tuple[Reject, ...],
-    rejects: Path | None,
-    output: Path | None,
-    on_error: str,
-) -> Path | None:
-    """Write the rejects to ``--rejects`` (or next to a file output), else to stderr.
-
-    Returns the file written, if any.
-    """
-    rejects_path = rejects
-    to_file = output is not None and str(output) != "-"
-    if (
-        rejects_path is None
-        and output is not None
-        and to_file
-        and (on_error == "skip" or result_rejects)
-    ):
-        rejects_path = output.with_name(output.name + ".rejects.jsonl")
-    if rejects_path is not None:
-        write_rejects(result_rejects, rejects_path)
-    else:
-        for r in result_rejects:
-            sys.stderr.write(f"rejected {r.origin}: {r.reason}\n")
-    return rejects_path
 
 
 def cluster_command(
@@ -362,20 +309,7 @@ def cluster_command(
     if engine == "dask":
         options["workers"] = None
     config = build_config(config_file, no_date_decay, **options)
-    reading = ReadOptions(
-        fields=FieldMap(
-            id=id_field,
-            title=title_field,
-            text=text_field,
-            date=date_field,
-            source=source_field,
-            url=url_field,
-        ),
-        on_error=on_error,
-        on_duplicate_id=on_duplicate_id,
-        encoding=encoding,
-        page_date=parse_page_date(page_date),
-    )
+    reading = o.read_options(locals())
     for target in (output, stories, rejects, save_config):
         if target is not None:
             check_writable(target)
@@ -385,7 +319,7 @@ def cluster_command(
     err = Console(stderr=True, highlight=False)
     out = Console(highlight=False)
     report = ReadReport()
-    reporter = _Reporter(err, enabled=not quiet and err.is_terminal)
+    reporter = Reporter(err, enabled=not quiet and err.is_terminal)
     by_workers = engine == "dask" and _written_by_workers(output_arg)
     if by_workers and explain:
         raise ConfigError(
@@ -408,7 +342,7 @@ def cluster_command(
         if dask_result is None:  # the workers wrote the rows and the count line
             if save_config is not None:
                 write_json(config.to_dict(), save_config)
-            _report_rejects(tuple(report.rejects), rejects, output, on_error)
+            report_rejects(tuple(report.rejects), rejects, output, on_error)
             return
         result = dask_result
     else:
@@ -427,7 +361,7 @@ def cluster_command(
         write_stories(result, stories)
     if save_config is not None:
         write_json(config.to_dict(), save_config)
-    rejects_path = _report_rejects(result_rejects, rejects, output, on_error)
+    rejects_path = report_rejects(result_rejects, rejects, output, on_error)
 
     if output is None:
         out.print(summary_table(result, limit or None))

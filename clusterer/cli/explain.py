@@ -10,12 +10,12 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from clusterer import Assignment, ClusterConfig, ConfigError, FieldMap, ReadReport, cluster
+from clusterer import Assignment, ClusterConfig, ConfigError, ReadReport, cluster
 from clusterer.explain import PairScorer, attachment_notes
 from clusterer.output import read_assignments
 
 from . import _options as o
-from ._options import ReadOptions, build_config, parse_page_date
+from ._options import ReadOptions, build_config
 
 __all__ = ["explain_command"]
 
@@ -250,20 +250,7 @@ def explain_command(
     if len(ids) > 2:
         raise ConfigError(f"give one id (a story) or two (a pair); got {len(ids)}")
     config = build_config(config_file, no_date_decay, **o.config_options(locals()))
-    reading = ReadOptions(
-        fields=FieldMap(
-            id=id_field,
-            title=title_field,
-            text=text_field,
-            date=date_field,
-            source=source_field,
-            url=url_field,
-        ),
-        on_error=on_error,
-        on_duplicate_id=on_duplicate_id,
-        encoding=encoding,
-        page_date=parse_page_date(page_date),
-    )
+    reading = o.read_options(locals())
     assignments = read_assignments(output)
     by_id = {a.id: a for a in assignments}
     console = Console(highlight=False)
