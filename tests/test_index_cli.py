@@ -171,3 +171,48 @@ def test_story_events_remove(tmp_path: Path) -> None:
     assert stored["articles"] == 398
     assert "give article ids" in run("remove", path, code=2)
     assert "cannot read ids" in run("remove", path, "--from-file", str(tmp_path / "none"), code=2)
+
+
+def test_add_reads_as_cluster_does_and_reports_bad_records(tmp_path: Path) -> None:
+    """Renamed fields, a bad line: stop (what was added stays, and is said) or skip it."""
+    from clusterer.cli import app
+
+    records = [
+        {"key": a.id, "headline": a.title, "body": a.text} for a in make_articles(25, seed=3)
+    ]
+    lines = [json.dumps(r) for r in records]
+    lines.insert(20, '{"key": "broken", "headline": ')  # line 21
+    src = tmp_path / "feed.jsonl"
+    src.write_text("\n".join(lines) + "\n", "utf-8")
+    fields = ["--id-field", "key", "--title-field", "headline", "--text-field", "body"]
+    runner = CliRunner()
+
+    def stored(idx: Path) -> int:
+        res = runner.invoke(app, ["index", "stats", str(idx), "--json"])
+        assert res.exit_code == 0, res.output
+        return int(json.loads(res.stdout)["articles"])
+
+    stopped = tmp_path / "stopped.idx"
+    res = runner.invoke(app, ["index", "add", str(stopped), str(src), "--batch-size", "8", *fields])
+    assert res.exit_code == 1
+    assert "stopped after adding 16 articles" in res.stderr
+    assert f"error: {src}:21: malformed JSON" in res.stderr
+    assert stored(stopped) == 16  # the two committed batches
+
+    skipped, rejects = tmp_path / "skipped.idx", tmp_path / "rejects.jsonl"
+    args = ["--on-error", "skip", "--rejects", str(rejects), *fields]
+    res = runner.invoke(app, ["index", "add", str(skipped), str(src), *args])
+    assert res.exit_code == 0, res.output
+    assert "added 25 articles" in res.stdout  # the count line (stderr with --json)
+    assert f"rejected 1 (rejects in {rejects})" in res.stdout
+    assert [json.loads(x)["origin"] for x in rejects.read_text("utf-8").splitlines()] == [
+        f"{src}:21"
+    ]
+    assert stored(skipped) == 25
+
+    res = runner.invoke(app, ["index", "query", str(skipped), str(src), "--json", *args])
+    assert res.exit_code == 0, res.output
+    assert sorted(json.loads(x)["id"] for x in res.stdout.splitlines()) == sorted(
+        r["key"] for r in records
+    )
+    assert len(rejects.read_text("utf-8").splitlines()) == 1

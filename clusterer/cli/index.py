@@ -13,18 +13,21 @@ from __future__ import annotations
 import json
 import sys
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import asdict
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Annotated, Any
 
 import typer
+from rich.console import Console
 
-from clusterer import Article, ClusterConfig, ConfigError, read_articles
+from clusterer import Article, ClusterConfig, ClustererError, ConfigError, ReadReport
 from clusterer.errors import param_message
 from clusterer.index import IndexEvent, StoryIndex
 
+from . import _options as o
+from ._feedback import Reporter, report_rejects
 from ._options import Workers
 
 __all__ = ["index_app"]
@@ -41,6 +44,13 @@ Inputs = Annotated[
     list[str], typer.Argument(help="Input files or directories ('-' for standard input).")
 ]
 AsJson = Annotated[bool, typer.Option("--json", help="Write JSON lines instead of text.")]
+Rejects = Annotated[
+    Path | None,
+    typer.Option(
+        help="Write skipped records here as JSONL [default: printed on standard error].",
+        show_default=False,
+    ),
+]
 
 
 def _date(value: str, option: str) -> datetime:
@@ -53,9 +63,9 @@ def _date(value: str, option: str) -> datetime:
     return parsed if parsed.tzinfo else parsed.replace(tzinfo=timezone.utc)
 
 
-def _batches(paths: list[str], size: int) -> Iterator[list[Article]]:
+def _batches(articles: Iterable[Article], size: int) -> Iterator[list[Article]]:
     batch: list[Article] = []
-    for article in read_articles(paths):
+    for article in articles:
         batch.append(article)
         if len(batch) >= size:
             yield batch
@@ -98,8 +108,30 @@ def add_command(
             "(0: never; stored in the index; default 10000 for a new index).",
         ),
     ] = None,
+    quiet: Annotated[
+        bool, typer.Option("--quiet", "-q", help="No progress display (the count line stays).")
+    ] = False,
+    rejects: Rejects = None,
+    on_error: o.OnErrorOpt = "raise",
+    on_duplicate_id: o.OnDuplicate = "error",
+    encoding: o.Encoding = "utf-8",
+    page_date: o.PageDate = None,
+    id_field: o.IdField = "id",
+    title_field: o.TitleField = "title",
+    text_field: o.TextField = "text",
+    date_field: o.DateField = "date",
+    source_field: o.SourceField = "source",
+    url_field: o.UrlField = "url",
 ) -> None:
-    """Add articles to INDEX (created if missing), one transaction per batch."""
+    """Add articles to INDEX (created if missing), one transaction per batch.
+
+    Reads its inputs as [bold]clusterer cluster[/bold] does (same formats and reading
+    options). A count line (added, new stories, merges, rejected) ends the run, on
+    standard error with [bold]--json[/bold]; with [bold]--on-error skip[/bold] bad
+    records are listed as rejects. A bad record otherwise stops the run: the batches
+    added before it stay committed, and their number is said.
+    """
+    reading = o.read_options(locals())
     cfg = None
     if config is not None:
         try:
@@ -109,23 +141,37 @@ def add_command(
                 raise
             raise ConfigError(f"cannot read config file {config}: {exc}") from None
     added = new = merged = 0
+    report = ReadReport()
+    err = Console(stderr=True, highlight=False)
+    reporter = Reporter(err, enabled=not quiet and err.is_terminal)
     with StoryIndex.open(
         index, cfg, window_days=window_days, workers=workers, settle_until=settle_until
     ) as ix:
         before = ix.stats().events
-        for batch in _batches(paths, batch_size):
-            for a in ix.add(batch):
-                added += 1
-                new += a.new_story
-                merged += len(a.merged)
-                if as_json:
-                    _emit(a)
+        with reporter.progress:
+            reporter.stage("adding", 0, None)
+            try:
+                for batch in _batches(reading.read(paths, report), batch_size):
+                    for a in ix.add(batch):
+                        added += 1
+                        new += a.new_story
+                        merged += len(a.merged)
+                        if as_json:
+                            _emit(a)
+                    reporter.stage("adding", added, None)
+            except ClustererError:
+                if added:  # their transactions are committed: say so before the error
+                    typer.echo(f"stopped after adding {added} articles", err=True)
+                raise
         stats = ix.stats()
         changes = ix.events(before) if stats.events > before else []
         moved = len({e.article for e in changes if e.kind == "moved"})
+    rejects_path = report_rejects(tuple(report.rejects), rejects, None, on_error)
     typer.echo(
         f"added {added} articles: {new} new stories, {merged} story merges"
         + (f", {moved} stored articles moved to another story" if moved else "")
+        + (f"; rejected {len(report.rejects)}" if report.rejects else "")
+        + (f" (rejects in {rejects_path})" if rejects_path and report.rejects else "")
         + f"; index holds {stats.articles} articles in {stats.stories} stories",
         err=as_json,
     )
@@ -133,11 +179,31 @@ def add_command(
 
 @index_app.command("query")
 def query_command(
-    index: IndexPath, paths: Inputs, as_json: AsJson = False, workers: Workers = None
+    index: IndexPath,
+    paths: Inputs,
+    as_json: AsJson = False,
+    workers: Workers = None,
+    rejects: Rejects = None,
+    on_error: o.OnErrorOpt = "raise",
+    on_duplicate_id: o.OnDuplicate = "error",
+    encoding: o.Encoding = "utf-8",
+    page_date: o.PageDate = None,
+    id_field: o.IdField = "id",
+    title_field: o.TitleField = "title",
+    text_field: o.TextField = "text",
+    date_field: o.DateField = "date",
+    source_field: o.SourceField = "source",
+    url_field: o.UrlField = "url",
 ) -> None:
-    """Show which story each input article would join, without storing it."""
+    """Show which story each input article would join, without storing it.
+
+    Reads its inputs as [bold]clusterer cluster[/bold] does (same formats and reading
+    options); with [bold]--on-error skip[/bold] bad records are listed as rejects.
+    """
+    reading = o.read_options(locals())
+    report = ReadReport()
     with StoryIndex.open(index, create=False, workers=workers) as ix:
-        for article in read_articles(paths):
+        for article in reading.read(paths, report):
             a = ix.query(article)
             if as_json:
                 _emit(a)
@@ -150,6 +216,7 @@ def query_command(
                     else ""
                 )
                 typer.echo(f"{a.id}\t{where}\tgroup {a.duplicate_group_id}{match}")
+    report_rejects(tuple(report.rejects), rejects, None, on_error)
 
 
 @index_app.command("stories")
