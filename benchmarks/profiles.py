@@ -32,19 +32,27 @@ STAGES = (
 
 @dataclass(frozen=True)
 class Profile:
-    """Sizes and baseline limits of one benchmark profile."""
+    """Sizes and baseline limits of one benchmark profile.
+
+    ``index_stored`` articles fill the story index before its ``add`` and ``query`` are
+    timed (:mod:`benchmarks.index_suite`), in batches of ``index_batch``.
+    """
 
     sizes: tuple[int, ...]
     real: tuple[str, ...]
     doc_max: int
     bulk_max: int
     progress: bool
+    index_stored: int
+    index_batch: int
 
 
 PROFILES = {
-    "smoke": Profile((1000, 8000), (), 1000, 8000, False),
-    "regular": Profile((10000, 30000, 100000), ("reuters21578",), 10000, 100000, False),
+    "smoke": Profile((1000, 8000), (), 1000, 8000, False, 2000, 500),
+    "regular": Profile(
+        (10000, 30000, 100000), ("reuters21578",), 10000, 100000, False, 100000, 1000
+    ),
     # At 1M the datasketch passes would take longer than the whole profile: their cost
     # per article is taken from the latest run that measured them (and marked so).
-    "large": Profile((100000, 1000000), (), 0, 0, True),
+    "large": Profile((100000, 1000000), (), 0, 0, True, 100000, 1000),
 }

@@ -19,6 +19,11 @@ near-duplicate recall / precision at the threshold, the LSH S-curve, and story B
 pairwise F1 against the generator's truth. Results: ``benchmarks/results/bench.jsonl``
 (one JSON line per system and size), PNG plots next to it, the README table between
 ``<!-- bench:start -->`` and ``<!-- bench:end -->``.
+
+Last, the story index of the profile (:mod:`benchmarks.index_suite`: ``add`` and
+``query`` timed with ``Profile.index_stored`` articles stored), recorded in
+``benchmarks/results/index.jsonl`` and the README table between ``<!-- index:start -->``
+and ``<!-- index:end -->``.
 """
 
 from __future__ import annotations
@@ -35,6 +40,7 @@ from typing import Any
 
 import numpy as np
 
+from .index_suite import append, bench_index, render_index, update_readme_index
 from .jobs import SPILLING, _spawn, run_job
 from .measure import REPO, machine_info
 from .pair_quality import quality
@@ -209,10 +215,12 @@ def main(argv: list[str] | None = None) -> int:
     for name in prof.real:
         if REAL[name].exists():
             records += bench_corpus(name, REAL[name], prof, args.workers, {}, base)
+    index = bench_index(prof, sizes, lambda n: corpus_for(n, args.seed), args.workers, base)
     from .report import render, update_readme
 
     text = render(records)
     print(text)
+    print("\nStory index:\n\n" + render_index(index))
     print(f"total {time.perf_counter() - t0:.0f} s", file=sys.stderr)
     if not args.no_write:
         RESULTS.mkdir(parents=True, exist_ok=True)
@@ -223,6 +231,8 @@ def main(argv: list[str] | None = None) -> int:
 
         plot_all(RESULTS / "bench.jsonl", RESULTS)
         update_readme(REPO / "README.md", RESULTS / "bench.jsonl")
+        append(RESULTS / "index.jsonl", index)
+        update_readme_index(REPO / "README.md", RESULTS / "index.jsonl")
     return 0
 
 

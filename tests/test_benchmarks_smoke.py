@@ -104,10 +104,64 @@ def test_report_and_readme(tmp_path: Path) -> None:
     assert body.endswith("## Next\n")
 
 
-def test_smoke_profile_end_to_end(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_smoke_profile_end_to_end(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
     monkeypatch.setattr(bench, "DATA", tmp_path)
     monkeypatch.setattr(bench, "RESULTS", tmp_path / "results")
     assert bench.main(["--profile", "smoke", "--sizes", "600", "--no-write"]) == 0
+    out = capsys.readouterr().out
+    # the story index ran last, on a corpus made big enough for it (600 is not)
+    assert "Story index:" in out
+    assert "| 2,000 | 500 | " in out
+    assert (tmp_path / "synth-10000-s7.jsonl").exists()
+    assert not (tmp_path / "results").exists()  # --no-write
+
+
+def test_index_table_and_readme(tmp_path: Path) -> None:
+    from benchmarks.index_suite import END as I_END
+    from benchmarks.index_suite import START as I_START
+    from benchmarks.index_suite import append, render_index, update_readme_index
+
+    def record(profile: str, time: str, add: float) -> dict[str, object]:
+        return {
+            "profile": profile,
+            "time": time,
+            "commit": "abc",
+            "machine": "x86_64 vm, 2 cores",
+            "cpu": "cpu",
+            "memory_gb": 1,
+            "workers": 0,
+            "load": [1.0],
+            "load_after": [1.5],
+            "n_stored": 100000,
+            "batch_size": 1000,
+            "add_per_s": add,
+            "add_per_s_median_batch": add,
+            "add_per_s_batches": [add - 100, add + 100],
+            "fill_per_s": 4000.0,
+            "query_p50_ms": 4.0,
+            "query_p99_ms": 25.0,
+            "bytes_per_article": 6500.0,
+            "corpus": "synth-1000000-s7.jsonl",
+        }
+
+    text = render_index(record("regular", "t1", 5500.0))  # type: ignore[arg-type]
+    assert "| 100,000 | 1,000 | 5,500 / 5,500 / 5,400 | 4,000 | 4.0 / 25.0 | 6,500 |" in text
+    assert text.endswith("| met | **not met** |")
+    readme = tmp_path / "README.md"
+    readme.write_text(f"# x\n\n{I_START}\nold\n{I_END}\n\n## Next\n")
+    results = tmp_path / "index.jsonl"
+    append(results, {"n_stored": 5, "add_per_s": 1.0})  # a hand run: no profile, skipped
+    append(results, record("regular", "t1", 5500.0))
+    append(results, record("regular", "t2", 4500.0))  # the latest run of the profile wins
+    assert update_readme_index(readme, results)
+    body = readme.read_text()
+    assert "old" not in body
+    assert "4,500 / 4,500 / 4,400" in body
+    assert "5,500" not in body
+    assert "| **not met** | **not met** |" in body
+    assert body.endswith("## Next\n")
 
 
 def test_quality_promises_on_small_corpus(tmp_path: Path) -> None:
