@@ -121,13 +121,13 @@ def render_index(record: dict[str, Any]) -> str:
     batches = record.get("add_per_s_batches", [])
     at_100k = record["n_stored"] >= 100000
     add_target = _met(record["add_per_s"] >= ADD_TARGET) if at_100k else "(target at 100k)"
-    load = record.get("load", [])
+    load, after = record.get("load", []), record.get("load_after", [])
     return "\n".join(
         [
             f"Profile `{record['profile']}`, commit `{record['commit']}`, {record['machine']}, "
             f"{record.get('cpu', '-')}, {record.get('memory_gb', '-')} GiB, "
             f"kernel threads {record['workers']} (0: every core), load average at start "
-            f"{', '.join(str(x) for x in load)}, after {record.get('load_after', '-')}; "
+            f"{', '.join(str(x) for x in load)}, after {', '.join(str(x) for x in after)}; "
             f"{record['time']}.",
             "",
             "| stored | batch | add articles/s (all timed batches / median / slowest) "
