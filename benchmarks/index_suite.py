@@ -20,6 +20,7 @@ from typing import Any
 
 from .measure import REPO
 from .profiles import Profile
+from .report import profile_order, replace_between
 
 __all__ = [
     "ADD_TARGET",
@@ -165,20 +166,9 @@ def update_readme_index(readme: Path, results: Path) -> bool:
 
     Returns False (and leaves the file alone) if the README or its markers are missing.
     """
-    if not readme.exists():
-        return False
-    text = readme.read_text(encoding="utf-8")
-    if START not in text or END not in text:
-        return False
-    head, rest = text.split(START, 1)
-    _, tail = rest.split(END, 1)
     runs = latest_by_profile(results)
-    order = [p for p in ("smoke", "regular", "large") if p in runs] + sorted(
-        p for p in runs if p not in ("smoke", "regular", "large")
-    )
-    body = "\n\n".join(render_index(runs[p]) for p in order)
-    readme.write_text(f"{head}{START}\n{body}\n{END}{tail}", encoding="utf-8")
-    return True
+    body = "\n\n".join(render_index(runs[p]) for p in profile_order(runs))
+    return replace_between(readme, START, END, body)
 
 
 def append(path: Path, record: dict[str, Any]) -> None:

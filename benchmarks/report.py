@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import json
 import math
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import Any
 
-__all__ = ["growth", "render", "update_readme"]
+__all__ = ["growth", "profile_order", "render", "replace_between", "update_readme"]
 
 START, END = "<!-- bench:start -->", "<!-- bench:end -->"
 
@@ -206,22 +206,34 @@ def latest_runs(path: Path) -> dict[str, list[dict[str, Any]]]:
     return {p: by_time[max(by_time)] for p, by_time in runs.items()}
 
 
+def profile_order(profiles: Iterable[str]) -> list[str]:
+    """Profiles in report order: smoke, regular, large, then any other by name."""
+    named = ("smoke", "regular", "large")
+    given = set(profiles)
+    return [p for p in named if p in given] + sorted(given.difference(named))
+
+
+def replace_between(readme: Path, start: str, end: str, body: str) -> bool:
+    """Replace the text between the ``start`` and ``end`` markers of a file with ``body``.
+
+    Returns False (and leaves the file alone) if the file or its markers are missing.
+    """
+    if not readme.exists():
+        return False
+    text = readme.read_text(encoding="utf-8")
+    if start not in text or end not in text:
+        return False
+    head, rest = text.split(start, 1)
+    _, tail = rest.split(end, 1)
+    readme.write_text(f"{head}{start}\n{body}\n{end}{tail}", encoding="utf-8")
+    return True
+
+
 def update_readme(readme: Path, results: Path) -> bool:
     """Rewrite the text between the bench markers with the latest run of each profile.
 
     Returns False (and leaves the file alone) if the README or its markers are missing.
     """
-    if not readme.exists():
-        return False
-    text = readme.read_text(encoding="utf-8")
-    if START not in text or END not in text:
-        return False
-    head, rest = text.split(START, 1)
-    _, tail = rest.split(END, 1)
     runs = latest_runs(results)
-    order = [p for p in ("smoke", "regular", "large") if p in runs] + sorted(
-        p for p in runs if p not in ("smoke", "regular", "large")
-    )
-    body = "\n\n".join(f"### Profile `{p}`\n\n{render(runs[p])}" for p in order)
-    readme.write_text(f"{head}{START}\n{body}\n{END}{tail}", encoding="utf-8")
-    return True
+    body = "\n\n".join(f"### Profile `{p}`\n\n{render(runs[p])}" for p in profile_order(runs))
+    return replace_between(readme, START, END, body)
