@@ -556,3 +556,23 @@ def test_version_names_the_libraries_behind_the_results() -> None:
     assert line.startswith(f"clusterer {clusterer.__version__}, Python ")
     assert f"datasketch {metadata.version('datasketch')}" in line
     assert f"numba {metadata.version('numba')}" in line
+
+
+def test_every_command_that_reads_a_corpus_has_the_same_reading_options() -> None:
+    import inspect
+
+    from clusterer.cli.cluster import cluster_command
+    from clusterer.cli.explain import explain_command
+    from clusterer.cli.index import add_command, query_command
+
+    names = {"on_error", "on_duplicate_id", "encoding", "page_date"} | {
+        f"{f}_field" for f in ("id", "title", "text", "date", "source", "url")
+    }
+    defaults = None
+    for command in (cluster_command, explain_command, add_command, query_command):
+        params = inspect.signature(command).parameters
+        assert "reading" not in params, command.__name__
+        assert names <= set(params), command.__name__
+        mine = {n: params[n].default for n in names}
+        assert defaults in (None, mine), command.__name__
+        defaults = mine

@@ -7,11 +7,13 @@ source of truth. A ``--config FILE.json`` is applied first, options on top of it
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+import functools
+import inspect
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Literal, TypeVar
 
 import orjson
 import typer
@@ -63,7 +65,7 @@ __all__ = [
     "build_config",
     "config_options",
     "parse_page_date",
-    "read_options",
+    "reads_corpus",
 ]
 
 _CFG = "Clustering parameters (defaults: ClusterConfig)"
@@ -473,20 +475,59 @@ class ReadOptions:
         )
 
 
-def read_options(arguments: dict[str, Any]) -> ReadOptions:
-    """Bundle the reading options out of a command's arguments.
+_READING: tuple[tuple[str, Any, Any], ...] = (
+    ("on_error", OnErrorOpt, "raise"),
+    ("on_duplicate_id", OnDuplicate, "error"),
+    ("encoding", Encoding, "utf-8"),
+    ("page_date", PageDate, None),
+    ("id_field", IdField, "id"),
+    ("title_field", TitleField, "title"),
+    ("text_field", TextField, "text"),
+    ("date_field", DateField, "date"),
+    ("source_field", SourceField, "source"),
+    ("url_field", UrlField, "url"),
+)
+"""The reading options of a command that reads a corpus: name, typed option, default."""
+
+_R = TypeVar("_R")
+
+
+def reads_corpus(command: Callable[..., _R]) -> Callable[..., _R]:
+    """Give a command the reading options; it receives them bundled as ``reading``.
+
+    The options of :data:`_READING` are added to the signature typer reads, after the
+    command's own parameters, and its ``reading`` parameter is taken out of it: the
+    wrapper builds that :class:`ReadOptions` from the options given (``--page-date``
+    parsed, a :class:`ConfigError` when unreadable).
 
     Parameters
     ----------
-    arguments : dict
-        The command's arguments by name (``locals()`` at its start): ``on_error``,
-        ``on_duplicate_id``, ``encoding``, ``page_date`` and the ``*_field`` names.
+    command : callable
+        A typer command with a ``reading: ReadOptions`` parameter.
 
     Returns
     -------
-    ReadOptions
-        With ``page_date`` parsed (:class:`ConfigError` when unreadable).
+    callable
+        The command as typer should register it.
     """
+    sig = inspect.signature(command, eval_str=True)
+    own = [p for p in sig.parameters.values() if p.name != "reading"]
+    added = [
+        inspect.Parameter(name, inspect.Parameter.KEYWORD_ONLY, default=default, annotation=kind)
+        for name, kind, default in _READING
+    ]
+
+    @functools.wraps(command)
+    def wrapper(*args: Any, **kwargs: Any) -> _R:
+        given = {name: kwargs.pop(name) for name, _, _ in _READING}
+        return command(*args, reading=_bundle(given), **kwargs)
+
+    wrapper.__signature__ = sig.replace(parameters=[*own, *added])  # type: ignore[attr-defined]
+    return wrapper
+
+
+def _bundle(arguments: dict[str, Any]) -> ReadOptions:
+    """Build the :class:`ReadOptions` of the options of :data:`_READING`."""
     return ReadOptions(
         fields=FieldMap(**{f: arguments[f"{f}_field"] for f in _FIELDS}),
         on_error=arguments["on_error"],

@@ -151,6 +151,7 @@ def _dask_engine(
     return None
 
 
+@o.reads_corpus
 def cluster_command(
     paths: Annotated[
         list[str],
@@ -232,16 +233,8 @@ def cluster_command(
         bool,
         typer.Option("--quiet", "-q", help="No progress display (the count line stays)."),
     ] = False,
-    on_error: o.OnErrorOpt = "raise",
-    on_duplicate_id: o.OnDuplicate = "error",
-    encoding: o.Encoding = "utf-8",
-    page_date: o.PageDate = None,
-    id_field: o.IdField = "id",
-    title_field: o.TitleField = "title",
-    text_field: o.TextField = "text",
-    date_field: o.DateField = "date",
-    source_field: o.SourceField = "source",
-    url_field: o.UrlField = "url",
+    *,
+    reading: ReadOptions,
     config_file: o.ConfigFile = None,
     shingle_size: o.ShingleSize = None,
     num_perm: o.NumPerm = None,
@@ -309,7 +302,6 @@ def cluster_command(
     if engine == "dask":
         options["workers"] = None
     config = build_config(config_file, no_date_decay, **options)
-    reading = o.read_options(locals())
     for target in (output, stories, rejects, save_config):
         if target is not None:
             check_writable(target)
@@ -342,7 +334,7 @@ def cluster_command(
         if dask_result is None:  # the workers wrote the rows and the count line
             if save_config is not None:
                 write_json(config.to_dict(), save_config)
-            report_rejects(tuple(report.rejects), rejects, output, on_error)
+            report_rejects(tuple(report.rejects), rejects, output, reading.on_error)
             return
         result = dask_result
     else:
@@ -361,7 +353,7 @@ def cluster_command(
         write_stories(result, stories)
     if save_config is not None:
         write_json(config.to_dict(), save_config)
-    rejects_path = report_rejects(result_rejects, rejects, output, on_error)
+    rejects_path = report_rejects(result_rejects, rejects, output, reading.on_error)
 
     if output is None:
         out.print(summary_table(result, limit or None))

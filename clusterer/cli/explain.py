@@ -178,6 +178,7 @@ def _pair_attachment(
     return [f"{key} {notes[key]}" for key in (a, b) if key in notes]
 
 
+@o.reads_corpus
 def explain_command(
     output: Annotated[
         Path,
@@ -201,16 +202,8 @@ def explain_command(
             show_default=False,
         ),
     ] = None,
-    on_error: o.OnErrorOpt = "raise",
-    on_duplicate_id: o.OnDuplicate = "error",
-    encoding: o.Encoding = "utf-8",
-    page_date: o.PageDate = None,
-    id_field: o.IdField = "id",
-    title_field: o.TitleField = "title",
-    text_field: o.TextField = "text",
-    date_field: o.DateField = "date",
-    source_field: o.SourceField = "source",
-    url_field: o.UrlField = "url",
+    *,
+    reading: ReadOptions,
     config_file: o.ConfigFile = None,
     shingle_size: o.ShingleSize = None,
     num_perm: o.NumPerm = None,
@@ -250,7 +243,6 @@ def explain_command(
     if len(ids) > 2:
         raise ConfigError(f"give one id (a story) or two (a pair); got {len(ids)}")
     config = build_config(config_file, no_date_decay, **o.config_options(locals()))
-    reading = o.read_options(locals())
     assignments = read_assignments(output)
     by_id = {a.id: a for a in assignments}
     console = Console(highlight=False)

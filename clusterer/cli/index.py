@@ -28,7 +28,7 @@ from clusterer.index import IndexEvent, StoryIndex
 
 from . import _options as o
 from ._feedback import Reporter, report_rejects
-from ._options import Workers
+from ._options import ReadOptions, Workers
 
 __all__ = ["index_app"]
 
@@ -87,6 +87,7 @@ def _emit(record: Any) -> None:
 
 
 @index_app.command("add")
+@o.reads_corpus
 def add_command(
     index: IndexPath,
     paths: Inputs,
@@ -112,16 +113,8 @@ def add_command(
         bool, typer.Option("--quiet", "-q", help="No progress display (the count line stays).")
     ] = False,
     rejects: Rejects = None,
-    on_error: o.OnErrorOpt = "raise",
-    on_duplicate_id: o.OnDuplicate = "error",
-    encoding: o.Encoding = "utf-8",
-    page_date: o.PageDate = None,
-    id_field: o.IdField = "id",
-    title_field: o.TitleField = "title",
-    text_field: o.TextField = "text",
-    date_field: o.DateField = "date",
-    source_field: o.SourceField = "source",
-    url_field: o.UrlField = "url",
+    *,
+    reading: ReadOptions,
 ) -> None:
     """Add articles to INDEX (created if missing), one transaction per batch.
 
@@ -131,7 +124,6 @@ def add_command(
     records are listed as rejects. A bad record otherwise stops the run: the batches
     added before it stay committed, and their number is said.
     """
-    reading = o.read_options(locals())
     cfg = None
     if config is not None:
         try:
@@ -166,7 +158,7 @@ def add_command(
         stats = ix.stats()
         changes = ix.events(before) if stats.events > before else []
         moved = len({e.article for e in changes if e.kind == "moved"})
-    rejects_path = report_rejects(tuple(report.rejects), rejects, None, on_error)
+    rejects_path = report_rejects(tuple(report.rejects), rejects, None, reading.on_error)
     typer.echo(
         f"added {added} articles: {new} new stories, {merged} story merges"
         + (f", {moved} stored articles moved to another story" if moved else "")
@@ -178,29 +170,21 @@ def add_command(
 
 
 @index_app.command("query")
+@o.reads_corpus
 def query_command(
     index: IndexPath,
     paths: Inputs,
     as_json: AsJson = False,
     workers: Workers = None,
     rejects: Rejects = None,
-    on_error: o.OnErrorOpt = "raise",
-    on_duplicate_id: o.OnDuplicate = "error",
-    encoding: o.Encoding = "utf-8",
-    page_date: o.PageDate = None,
-    id_field: o.IdField = "id",
-    title_field: o.TitleField = "title",
-    text_field: o.TextField = "text",
-    date_field: o.DateField = "date",
-    source_field: o.SourceField = "source",
-    url_field: o.UrlField = "url",
+    *,
+    reading: ReadOptions,
 ) -> None:
     """Show which story each input article would join, without storing it.
 
     Reads its inputs as [bold]clusterer cluster[/bold] does (same formats and reading
     options); with [bold]--on-error skip[/bold] bad records are listed as rejects.
     """
-    reading = o.read_options(locals())
     report = ReadReport()
     with StoryIndex.open(index, create=False, workers=workers) as ix:
         for article in reading.read(paths, report):
@@ -216,7 +200,7 @@ def query_command(
                     else ""
                 )
                 typer.echo(f"{a.id}\t{where}\tgroup {a.duplicate_group_id}{match}")
-    report_rejects(tuple(report.rejects), rejects, None, on_error)
+    report_rejects(tuple(report.rejects), rejects, None, reading.on_error)
 
 
 @index_app.command("stories")
