@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 from index_helpers import START, make_articles
 
-from clusterer import Article, ClusterConfig, DuplicateIdError, IndexFileError
+from clusterer import Article, ClusterConfig, ConfigError, DuplicateIdError, IndexFileError
 from clusterer.index import StoryIndex, UnknownStoryError
 
 
@@ -77,6 +77,37 @@ def test_duplicate_ids_are_refused(path: str) -> None:
         with pytest.raises(DuplicateIdError):
             ix.add([Article(id="q", text="a b c"), Article(id="q", text="d e f")])
         assert ix.stats().articles == 10
+
+
+def test_existing_skip_adds_only_what_is_new(tmp_path: Path) -> None:
+    """Re-adding a feed with ``existing="skip"`` stores what ``add`` of the new part would."""
+    arts = make_articles(90, seed=8)
+    old, fresh = arts[:50], arts[50:]
+    with (
+        StoryIndex.open(str(tmp_path / "skip.idx")) as ix,
+        StoryIndex.open(str(tmp_path / "plain.idx")) as ref,
+    ):
+        ix.add(old)
+        ref.add(old)
+        mixed = arts[25:]  # 25 stored, 40 new, in feed order
+        placed = ix.add(mixed, existing="skip")
+        expected = ref.add(fresh)
+        assert [a.id for a in placed] == [a.id for a in fresh]
+        assert placed == expected
+        events = ix.stats().events
+        assert ix.add(arts, existing="skip") == []  # nothing new: nothing written
+        assert ix.stats().articles == 90
+        assert ix.stats().events == events
+        assert sorted(sorted(s.members) for s in ix.stories()) == sorted(
+            sorted(s.members) for s in ref.stories()
+        )
+        with pytest.raises(DuplicateIdError, match="already in the index"):
+            ix.add(mixed)  # the default still refuses the whole batch
+        with pytest.raises(DuplicateIdError):  # a repeat inside the batch is still an error
+            ix.add([Article(id="q", text="a b c"), Article(id="q", text="d e f")], existing="skip")
+        with pytest.raises(ConfigError, match=r"'existing' parameter of StoryIndex\.add"):
+            ix.add(fresh, existing="replace")  # type: ignore[arg-type]
+        assert ix.stats().articles == 90
 
 
 def test_config_mismatch_names_rebuild(path: str) -> None:

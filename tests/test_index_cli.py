@@ -216,3 +216,14 @@ def test_add_reads_as_cluster_does_and_reports_bad_records(tmp_path: Path) -> No
         r["key"] for r in records
     )
     assert len(rejects.read_text("utf-8").splitlines()) == 1
+
+    # re-adding the feed: the default refuses it, --existing skip adds nothing new
+    again = ["index", "add", str(skipped), str(src), "--on-error", "skip", *fields]
+    res = runner.invoke(app, again)
+    assert res.exit_code == 1
+    assert "already in the index" in res.stderr
+    res = runner.invoke(app, [*again, "--existing", "skip"])
+    assert res.exit_code == 0, res.output
+    assert "added 0 articles" in res.stdout
+    assert "skipped 25 already in the index" in res.stdout
+    assert stored(skipped) == 25

@@ -17,7 +17,7 @@ from collections.abc import Iterable, Iterator
 from dataclasses import asdict
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 import typer
 from rich.console import Console
@@ -112,6 +112,13 @@ def add_command(
     quiet: Annotated[
         bool, typer.Option("--quiet", "-q", help="No progress display (the count line stays).")
     ] = False,
+    existing: Annotated[
+        Literal["error", "skip"],
+        typer.Option(
+            help="An article whose id is already in the index: stop with an error, or skip "
+            "it (counted in the closing line; re-adding a feed adds only what is new)."
+        ),
+    ] = "error",
     rejects: Rejects = None,
     *,
     reading: ReadOptions,
@@ -132,7 +139,7 @@ def add_command(
             if isinstance(exc, ConfigError):
                 raise
             raise ConfigError(f"cannot read config file {config}: {exc}") from None
-    added = new = merged = 0
+    added = new = merged = skipped = 0
     report = ReadReport()
     err = Console(stderr=True, highlight=False)
     reporter = Reporter(err, enabled=not quiet and err.is_terminal)
@@ -144,7 +151,9 @@ def add_command(
             reporter.stage("adding", 0, None)
             try:
                 for batch in _batches(reading.read(paths, report), batch_size):
-                    for a in ix.add(batch):
+                    placed = ix.add(batch, existing=existing)
+                    skipped += len(batch) - len(placed)
+                    for a in placed:
                         added += 1
                         new += a.new_story
                         merged += len(a.merged)
@@ -162,6 +171,7 @@ def add_command(
     typer.echo(
         f"added {added} articles: {new} new stories, {merged} story merges"
         + (f", {moved} stored articles moved to another story" if moved else "")
+        + (f"; skipped {skipped} already in the index" if skipped else "")
         + (f"; rejected {len(report.rejects)}" if report.rejects else "")
         + (f" (rejects in {rejects_path})" if rejects_path and report.rejects else "")
         + f"; index holds {stats.articles} articles in {stats.stories} stories",

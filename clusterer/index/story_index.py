@@ -24,11 +24,12 @@ from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from datetime import datetime
 from types import TracebackType
+from typing import Literal
 
 import numpy as np
 
 from ..config import ClusterConfig
-from ..errors import DuplicateIdError, IndexFileError
+from ..errors import ConfigError, DuplicateIdError, IndexFileError, param_message
 from ..models import Article
 from . import maintenance, settle, views
 from .batch import Batch, Plan, day_of, plan_batch, prepare
@@ -320,7 +321,9 @@ class StoryIndex:
                 raise failed
 
     # -- adding and querying ------------------------------------------------------------
-    def add(self, articles: Iterable[Article]) -> list[IndexAssignment]:
+    def add(
+        self, articles: Iterable[Article], *, existing: Literal["error", "skip"] = "error"
+    ) -> list[IndexAssignment]:
         """Store a batch and return where each article went (in input order).
 
         The batch is one transaction: when ``add`` returns it is durable, and if the
@@ -332,18 +335,30 @@ class StoryIndex:
         Parameters
         ----------
         articles : iterable of Article
-            New articles; ids must be unique and not stored yet.
+            New articles; ids must be unique within the batch.
+        existing : {"error", "skip"}, default "error"
+            An article whose id is already stored: fail the whole batch, or leave that
+            article out (decided inside the batch's transaction, so a feed can be
+            re-added safely while another writer adds the same articles).
 
         Returns
         -------
         list of IndexAssignment
-            One per article, in input order, with the ids as of the end of the batch.
+            One per article stored, in input order, with the ids as of the end of the
+            batch (articles left out by ``existing="skip"`` have none).
 
         Raises
         ------
         DuplicateIdError
-            If an id repeats in the batch or is already stored (nothing is stored).
+            If an id repeats in the batch, or is already stored and ``existing`` is
+            ``"error"`` (nothing is stored).
+        ConfigError
+            If ``existing`` is neither.
         """
+        if existing not in ("error", "skip"):
+            raise ConfigError(
+                param_message("StoryIndex.add", "existing", "'error' or 'skip'", existing)
+            )
         batch_list = list(articles)
         if not batch_list:
             return []
@@ -354,6 +369,9 @@ class StoryIndex:
         settled: settle.Settled | None = None
 
         def bookkeeping() -> None:  # while the batch commits: in memory only
+            if not batch_list:  # every article was stored already: nothing was written
+                done.append([])
+                return
             if settled is None:
                 self._remember(plan, first_row)
                 self._derived.forget(gone, self._counters["deletions"])
@@ -365,7 +383,12 @@ class StoryIndex:
 
         with self._write(bookkeeping) as conn:
             taken = views.stored_ids(conn, [a.id for a in batch_list])
-            if taken:
+            if taken and existing == "skip":
+                batch_list = [a for a in batch_list if a.id not in taken]
+                if not batch_list:
+                    return []
+                batch = prepare(batch_list, self._threads_for(len(batch_list)))
+            elif taken:
                 first = sorted(taken)[0]
                 origin = next(a.origin for a in batch_list if a.id == first) or first
                 raise DuplicateIdError(
