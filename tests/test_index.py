@@ -110,6 +110,35 @@ def test_existing_skip_adds_only_what_is_new(tmp_path: Path) -> None:
         assert ix.stats().articles == 90
 
 
+def test_existing_skip_when_another_writer_stores_them_meanwhile(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Articles stored by another writer between the check and the write are left out too."""
+    from clusterer.index import story_index
+
+    arts = make_articles(60, seed=9)
+    path = str(tmp_path / "race.idx")
+    real = story_index.views.stored_ids
+    calls = 0
+
+    def check_then_other_writer(conn: sqlite3.Connection, ids: list[str]) -> set[str]:
+        nonlocal calls
+        calls += 1
+        found = real(conn, ids)
+        if calls == 1:  # the check before featurising; then a second writer stores some
+            with StoryIndex.open(path) as other:
+                other.add(arts[20:30])
+        return found
+
+    with StoryIndex.open(path) as ix:
+        ix.add(arts[:20])
+        monkeypatch.setattr(story_index.views, "stored_ids", check_then_other_writer)
+        placed = ix.add(arts, existing="skip")
+        assert calls == 3  # the check, the other writer's own, and ours in the transaction
+        assert [a.id for a in placed] == [a.id for a in arts[30:]]
+        assert ix.stats().articles == 60
+
+
 def test_config_mismatch_names_rebuild(path: str) -> None:
     StoryIndex.open(path, ClusterConfig()).close()
     with pytest.raises(IndexFileError, match=r"num_perm=128.*rebuild it with: clusterer index add"):

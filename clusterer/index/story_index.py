@@ -363,6 +363,12 @@ class StoryIndex:
         if not batch_list:
             return []
         check_unique(batch_list)
+        if existing == "skip":  # leave out what is stored before featurising the batch
+            with self._read() as conn:
+                known = views.stored_ids(conn, [a.id for a in batch_list])
+            batch_list = [a for a in batch_list if a.id not in known]
+            if not batch_list:
+                return []
         batch = prepare(batch_list, self._threads_for(len(batch_list)))
         done: list[list[IndexAssignment]] = []
         gone = np.zeros(0, np.int64)
@@ -383,7 +389,7 @@ class StoryIndex:
 
         with self._write(bookkeeping) as conn:
             taken = views.stored_ids(conn, [a.id for a in batch_list])
-            if taken and existing == "skip":
+            if taken and existing == "skip":  # another writer stored some meanwhile
                 batch_list = [a for a in batch_list if a.id not in taken]
                 if not batch_list:
                     return []
