@@ -381,7 +381,8 @@ class Attachments:
     Parameters
     ----------
     labels : (n,) int64
-        Story per article after the pass (canonical numbering).
+        Story per article after the pass: the labels given when it attached no article
+        (no pass over all articles then), else renumbered canonically.
     scores : (n,) float64
         Per-article scores; an attached article gets its mean similarity to the members
         of the story it joined, the other scores are unchanged.
@@ -454,19 +455,24 @@ def attach_singletons(
     if ratio <= 0 or n == 0:
         return unchanged
     size = np.bincount(labels)
-    lone = size[labels] == 1
     # The links of a lone article to a story, picked out before anything else is
     # gathered: a few percent of all links, so no other pass runs over all of them.
+    # Given ``links``, only their ends are looked up: apart from the sizes above and
+    # the members of the candidate stories below, nothing here runs over all articles
+    # (at a million articles those passes were most of the pass's time).
     if links is None:
+        lone = size[labels] == 1
         sel = lone[left] != lone[right]
         sel &= sims >= floor
         idx = np.flatnonzero(sel)
         del sel
+        lone_left = lone[left[idx]]
     else:
-        idx = links[(lone[left[links]] != lone[right[links]]) & (sims[links] >= floor)]
+        lone_l = size[labels[left[links]]] == 1
+        keep = (lone_l != (size[labels[right[links]]] == 1)) & (sims[links] >= floor)
+        idx, lone_left = links[keep], lone_l[keep]
     if idx.size == 0:
         return unchanged
-    lone_left = lone[left[idx]]
     s = np.where(lone_left, left[idx], right[idx])
     t = np.where(lone_left, right[idx], left[idx])
     w = sims[idx]
@@ -482,21 +488,27 @@ def attach_singletons(
     wanted[story] = True
     rows = np.flatnonzero(wanted[labels])
     rows = rows[np.argsort(labels[rows], kind="stable")]
-    start = np.searchsorted(labels[rows], story)
+    grouped = labels[rows]
+    start = np.searchsorted(grouped, story)
     count = size[story]
     offset = np.concatenate(([0], np.cumsum(count)[:-1]))
     within = np.arange(int(count.sum())) - np.repeat(offset, count)
     members = rows[np.repeat(start, count) + within]
     sim = score_pairs(np.repeat(s, count), members)
     mean = np.add.reduceat(sim, offset) / count
-    cohesion = np.bincount(labels, weights=scores) / size
-    required = np.maximum(floor, ratio * cohesion[story])
+    # Cohesion of the candidate stories: their members' scores summed one after another
+    # in row order, as a bincount over all articles sums them.
+    group = np.cumsum(np.concatenate(([False], grouped[1:] != grouped[:-1])))
+    total = np.bincount(group, weights=scores[rows])
+    required = np.maximum(floor, ratio * (total[group[start]] / count))
     ok = mean >= required
     s, t, story, mean, required = s[ok], t[ok], story[ok], mean[ok], required[ok]
+    if s.size == 0:  # labels and scores stay as the linkage left them
+        return Attachments(labels, scores, s, t, mean, required)
     # Best story per article: highest mean, the lower label on ties.
     order = np.lexsort((story, -mean, s))
     s, t, story, mean, required = s[order], t[order], story[order], mean[order], required[order]
-    first = np.concatenate(([True], s[1:] != s[:-1])) if s.size else np.zeros(0, bool)
+    first = np.concatenate(([True], s[1:] != s[:-1]))
     s, t, story, mean, required = s[first], t[first], story[first], mean[first], required[first]
     new_labels = labels.copy()
     new_labels[s] = story

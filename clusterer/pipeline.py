@@ -358,13 +358,18 @@ def cluster_features(
         links=result.lone_links,
     )
     del ranked_left, ranked_right
-    # attach numbers stories by first row in rank order, i.e. by smallest id rank
-    # already: _by_rank would be the identity here
+    clock.stop("attach")
+    # Back to row order, counted with the assembly of the result that _finish times.
+    # The linkage and the pass number stories by first row in rank order, i.e. by
+    # smallest id rank already: _by_rank would be the identity here.
+    clock.start()
     story_labels = attached.labels[rank]
     story_scores = attached.scores[rank]
-    clock.stop("attach")
     strong = s_sim >= config.story_threshold
     s_left, s_right, s_sim = s_left[strong], s_right[strong], s_sim[strong]
+    rejected = story_labels[s_left] != story_labels[s_right]
+    attachments = attachment_links(attached, order)
+    clock.stop("assemble", report=False)
     return _finish(
         features,
         meta,
@@ -379,10 +384,10 @@ def cluster_features(
         (s_left, s_right, s_sim),
         story_labels,
         story_scores,
-        story_labels[s_left] != story_labels[s_right],
+        rejected,
         result.cuts,
         truncated,
-        attachment_links(attached, order),
+        attachments,
         cpu=clock.cpu,
         done=done,
     )
@@ -411,11 +416,15 @@ class _Clock:
         """Start timing a stage."""
         self._wall0, self._cpu0 = time.perf_counter(), time.process_time()
 
-    def stop(self, name: str) -> None:
-        """Record the stage started last as ``name``."""
-        self.wall[name] = time.perf_counter() - self._wall0
-        self.cpu[name] = time.process_time() - self._cpu0
-        if self._done is not None:
+    def stop(self, name: str, *, report: bool = True) -> None:
+        """Add the time since :meth:`start` to stage ``name``; report it ended if ``report``.
+
+        A stage timed in several pieces (``assemble``: the conversion to row order, then
+        the result) reports only its last.
+        """
+        self.wall[name] = self.wall.get(name, 0.0) + time.perf_counter() - self._wall0
+        self.cpu[name] = self.cpu.get(name, 0.0) + time.process_time() - self._cpu0
+        if report and self._done is not None:
             self._done(name)
 
 
