@@ -24,6 +24,7 @@ __all__ = [
     "story_scores",
     "strong_window_pairs",
     "top_k_positions",
+    "top_k_row",
     "top_posting_lists",
 ]
 
@@ -31,15 +32,48 @@ I64 = npt.NDArray[np.int64]
 F64 = npt.NDArray[np.float64]
 
 
+@njit(cache=True)
+def top_k_row(weights: Any, k: int, out: Any, at: int) -> None:
+    """Write the positions of the ``k`` largest of ``weights`` (a row longer than ``k``).
+
+    Positions ascending, from ``out[at]``. Ties break by position (the lower position
+    wins), as a stable sort by ``-weight`` does: the ``k``-th largest weight ``v`` is
+    selected (``np.partition``), then one pass in position order keeps the weights
+    above ``v`` and the first of those equal to it. NaN weights fall back to the sort.
+    """
+    m = weights.shape[0]
+    neg = np.empty(m, dtype=np.float32)
+    for j in range(m):
+        neg[j] = -weights[j]
+    v = np.partition(neg, k - 1)[k - 1]  # -(k-th largest weight)
+    above = 0
+    for j in range(m):
+        if neg[j] < v:
+            above += 1
+    ties = k - above
+    w = at
+    for j in range(m):
+        x = neg[j]
+        if x < v:
+            out[w] = j
+            w += 1
+        elif x == v and ties > 0:
+            out[w] = j
+            w += 1
+            ties -= 1
+    if w != at + k:  # NaN weights: not ordered by comparisons
+        order = np.argsort(neg, kind="mergesort")[:k]
+        order.sort()
+        for j in range(k):
+            out[at + j] = order[j]
+
+
 @njit(parallel=True, cache=True)
 def top_k_positions(ptr: I64, weights: npt.NDArray[np.float32], k: int) -> I64:
     """Positions of the ``k`` largest weights of each CSR row, ascending.
 
-    Ties break by position (the lower position wins), as a stable sort by
-    ``(row, -weight)`` does. A row longer than ``k`` is not sorted: its ``k``-th largest
-    weight ``v`` is selected (``np.partition``), then one pass in position order keeps
-    the weights above ``v`` and the first of those equal to it, which is the stable
-    sort's choice. Rows with NaN weights fall back to the sort.
+    Ties break by position, as a stable sort by ``(row, -weight)`` does; a row longer
+    than ``k`` is not sorted (:func:`top_k_row`).
     """
     n = ptr.shape[0] - 1
     kept = np.empty(n + 1, dtype=np.int64)
@@ -53,30 +87,9 @@ def top_k_positions(ptr: I64, weights: npt.NDArray[np.float32], k: int) -> I64:
             for j in range(e - s):
                 out[kept[i] + j] = s + j
             continue
-        neg = np.empty(e - s, dtype=np.float32)
-        for j in range(e - s):
-            neg[j] = -weights[s + j]
-        v = np.partition(neg, k - 1)[k - 1]  # -(k-th largest weight)
-        above = 0
-        for j in range(e - s):
-            if neg[j] < v:
-                above += 1
-        ties = k - above
-        at = kept[i]
-        for j in range(e - s):
-            x = -weights[s + j]
-            if x < v:
-                out[at] = s + j
-                at += 1
-            elif x == v and ties > 0:
-                out[at] = s + j
-                at += 1
-                ties -= 1
-        if at != kept[i + 1]:  # NaN weights: not ordered by comparisons
-            order = np.argsort(neg, kind="mergesort")[:k]
-            order.sort()
-            for j in range(k):
-                out[kept[i] + j] = s + order[j]
+        top_k_row(weights[s:e], k, out, kept[i])
+        for j in range(kept[i], kept[i + 1]):
+            out[j] += s
     return out
 
 

@@ -165,8 +165,9 @@ class ClusterConfig:
     n_features : int, default 2**20
         Size of the hashed term space of the TF-IDF vectors.
     kernel : {"auto", "numba", "numpy"}, default "auto"
-        Tokenise-hash-sign implementation: the compiled kernel, or the pure NumPy
-        reference (slow; used by tests to check the kernel).
+        Tokenise-hash-sign and TF-IDF weighting: the compiled kernels, or the NumPy
+        references (slow; used by tests to check the kernels, which give the same
+        result).
     batch_size : int, default 20000
         Articles featurised per batch; texts are dropped after their batch.
     workers : int, default 0

@@ -19,6 +19,7 @@ from . import _story_kernels as story_kernels
 from ._arrays import unique_pairs
 from ._specific_kernels import TENTHS, add_moments, shares_specific
 from ._spill import RaggedStore
+from ._tfidf_kernels import weigh_chunk
 from .config import ClusterConfig
 from .signatures import Features
 
@@ -233,26 +234,58 @@ def _weigh_rows(
         moments = np.zeros((3, config.n_features), np.int64)
     # Rows in chunks of about _CHUNK_TERMS terms: the element-wise arithmetic and the
     # per-row sums are the same as on the whole arrays, without their temporaries.
+    sublinear = _sublinear(np.arange(1 << 16, dtype=np.uint16))
     for r0, r1 in _row_chunks(term_ptr, _CHUNK_TERMS):
         local, (feats, body, title) = read(r0, r1)
-        m = r1 - r0
         if moments is not None and days is not None:
             add_moments(moments, local, feats, days[r0:r1])
-        tf = _sublinear(body) + np.float32(config.title_weight) * _sublinear(title)
-        del body, title
-        w = tf * idf[feats]
-        del tf
-        row = np.repeat(np.arange(m), np.diff(local))
-        if config.max_terms is not None:
-            keep = top_per_row(local, w, config.max_terms)
-            w, feats, row = w[keep], feats[keep], row[keep]
-        norms = np.sqrt(np.bincount(row, weights=w.astype(np.float64) ** 2, minlength=m))
-        norms[norms == 0] = 1.0
         out = slice(int(out_ptr[r0]), int(out_ptr[r1]))
-        out_weights[out] = (w / norms[row]).astype(np.float32)
-        out_features[out] = feats
+        if config.kernel == "numpy":
+            out_features[out], out_weights[out] = _weigh_chunk(
+                local, feats, body, title, idf, config
+            )
+        else:
+            weigh_chunk(
+                local,
+                feats,
+                body,
+                title,
+                sublinear,
+                np.float32(config.title_weight),
+                idf,
+                -1 if config.max_terms is None else config.max_terms,
+                out_ptr[r0 : r1 + 1] - out_ptr[r0],
+                out_features[out],
+                out_weights[out],
+            )
     specific = specific_terms(df, total, moments, config) if config.specific_terms else None
     return TfidfRows(out_ptr, out_features, out_weights, idf, specific)
+
+
+def _weigh_chunk(
+    local: I64,
+    feats: npt.NDArray[np.uint32],
+    body: npt.NDArray[np.uint16],
+    title: npt.NDArray[np.uint16],
+    idf: npt.NDArray[np.float32],
+    config: ClusterConfig,
+) -> tuple[npt.NDArray[np.uint32], npt.NDArray[np.float32]]:
+    """Weighed, truncated and normalised rows of a chunk, with NumPy.
+
+    The reference of the compiled :func:`~clusterer._tfidf_kernels.weigh_chunk`
+    (``ClusterConfig(kernel="numpy")``), which gives the same arrays bit for bit.
+    """
+    m = local.size - 1
+    tf = _sublinear(body) + np.float32(config.title_weight) * _sublinear(title)
+    w = tf * idf[feats]
+    del tf
+    row = np.repeat(np.arange(m), np.diff(local))
+    if config.max_terms is not None:
+        keep = top_per_row(local, w, config.max_terms)
+        w, feats, row = w[keep], feats[keep], row[keep]
+    norms = np.sqrt(np.bincount(row, weights=w.astype(np.float64) ** 2, minlength=m))
+    norms[norms == 0] = 1.0
+    return feats, (w / norms[row]).astype(np.float32)
 
 
 def specific_terms(

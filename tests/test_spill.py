@@ -269,3 +269,22 @@ def test_tfidf_rows_match_a_row_by_row_reference(max_terms) -> None:
         assert np.array_equal(rows.features[r0:r1], feats.term_features[s:e][keep])
         assert np.allclose(rows.weights[r0:r1], w / norm, rtol=1e-5)
     assert rows.ptr[-1] == rows.features.size == rows.weights.size
+
+
+@pytest.mark.parametrize(("max_terms", "title_weight"), [(None, 2.0), (3, 2.0), (50, 3.5)])
+def test_tfidf_kernel_gives_the_numpy_rows_bit_for_bit(max_terms, title_weight) -> None:
+    from benchmarks.synth import generate
+
+    config = ClusterConfig(max_terms=max_terms, title_weight=title_weight)
+    reference = ClusterConfig(max_terms=max_terms, title_weight=title_weight, kernel="numpy")
+    articles = [
+        *(Article(id=r["id"], title=r["title"], text=r["text"]) for r in generate(300, seed=9)),
+        *make_corpus(8, n_stories=5),
+        Article(id="none", title="", text=""),
+        Article(id="ties", title="a b c d", text="a b c d e f g h " * 3),  # equal weights
+    ]
+    feats = _batches(articles, len(articles), config)[0]
+    fast, slow = tfidf_rows(feats, config), tfidf_rows(feats, reference)
+    for name in ("ptr", "features", "weights", "idf"):
+        assert np.array_equal(getattr(fast, name), getattr(slow, name)), name
+    assert fast.weights.dtype == slow.weights.dtype == np.float32

@@ -237,7 +237,7 @@ NFeatures = Annotated[
 KernelOpt = Annotated[
     Literal["auto", "numba", "numpy"] | None,
     typer.Option(
-        help=f"Tokenise-hash-sign implementation (default {_d('kernel')}).",
+        help=f"Compiled kernels or NumPy references (default {_d('kernel')}).",
         rich_help_panel=_CFG,
     ),
 ]
