@@ -45,7 +45,7 @@ from .jobs import SPILLING, _spawn, run_job
 from .measure import REPO, machine_info
 from .pair_quality import quality
 from .profiles import PROFILES, REAL, STAGES, Profile
-from .synth import write_corpus
+from .synth import GENERATOR, write_corpus
 
 __all__ = [
     "DATA",
@@ -69,7 +69,7 @@ RESULTS = REPO / "benchmarks" / "results"
 
 def corpus_for(n: int, seed: int) -> Path:
     """Return the synthetic corpus of ``n`` articles, generating it once."""
-    path = DATA / f"synth-{n}-s{seed}.jsonl"
+    path = DATA / f"synth-{n}-s{seed}-g{GENERATOR}.jsonl"
     if not path.exists():
         t = time.perf_counter()
         print(f"generating {n:,} articles -> {path}", file=sys.stderr, flush=True)

@@ -16,7 +16,7 @@ import pytest
 
 from benchmarks import run as bench
 from benchmarks.report import END, START, growth, render, update_readme
-from benchmarks.synth import generate, write_corpus
+from benchmarks.synth import GENERATOR, SynthConfig, generate, write_corpus
 from clusterer import ClusterConfig, cluster, read_articles
 
 pytest.importorskip("datasketch")
@@ -37,6 +37,18 @@ def test_generator_is_seeded_and_has_truth(tmp_path: Path) -> None:
     assert max(sizes.values()) <= 10
     assert len(set(r["edit"] for r in recs)) == 5
     assert [r["id"] for r in generate(50, seed=6)] != [r["id"] for r in generate(50, seed=5)]
+
+
+def test_pools_grow_above_their_base_size_only() -> None:
+    cfg = SynthConfig()
+    assert cfg.pools(1000) == cfg.pools(100_000) == (40000, 20000)
+    vocab, names = cfg.pools(1_000_000)
+    assert vocab == round(40000 * 10**0.46)
+    assert names == round(20000 * 10**0.57)
+    assert SynthConfig(vocab_growth=0, names_growth=0).pools(1_000_000) == (40000, 20000)
+    # below the base size the corpus is the one of fixed pools (generator 1)
+    fixed = SynthConfig(vocab_growth=0, names_growth=0)
+    assert list(generate(200, seed=3)) == list(generate(200, seed=3, cfg=fixed))
 
 
 def test_synthetic_partition_same_with_reference_kernel(tmp_path: Path) -> None:
@@ -114,7 +126,7 @@ def test_smoke_profile_end_to_end(
     # the story index ran last, on a corpus made big enough for it (600 is not)
     assert "Story index:" in out
     assert "| 2,000 | 500 | " in out
-    assert (tmp_path / "synth-10000-s7.jsonl").exists()
+    assert (tmp_path / f"synth-10000-s7-g{GENERATOR}.jsonl").exists()
     assert not (tmp_path / "results").exists()  # --no-write
 
 
@@ -195,3 +207,21 @@ def test_index_bench_runs_with_settling() -> None:
     assert out["settle_events"] >= 0
     before, after = out["peak_rss_mb"]
     assert 0 < before <= after
+
+
+def test_heaps_measures_vocabulary_growth(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from benchmarks.heaps import heaps, main
+
+    path = tmp_path / "c.jsonl"
+    write_corpus(1500, path, seed=4)
+    points, words_beta, caps_beta = heaps(path)
+    assert [p[0] for p in points] == [1000, 1500]
+    assert points[0][1] < points[1][1]
+    assert 0.0 < words_beta < 1.0
+    assert 0.0 < caps_beta < 1.0
+    small = tmp_path / "small.jsonl"
+    write_corpus(20, small, seed=4)
+    assert main([str(small)]) == 1
+    assert "small.jsonl: 20 articles, at least 1000 needed" in capsys.readouterr().err
