@@ -146,9 +146,16 @@ def render(records: Sequence[dict[str, Any]]) -> str:
     if synth:
         big = max(synth, key=lambda r: r["n"])
         dup = _get(records, big["corpus"], "ours-dup")
+        runs = big.get("runs")
+        each = (
+            f", median of {len(runs)} runs ({', '.join(f'{x:.1f}' for x in runs)} s; "
+            "every stage and growth exponent from the medians)"
+            if runs
+            else ""
+        )
         lines += [
             "",
-            f"Stages at {big['n']:,} articles ({big['corpus_mb']:.0f} MB), full pipeline:",
+            f"Stages at {big['n']:,} articles ({big['corpus_mb']:.0f} MB), full pipeline{each}:",
             "",
             "| stage | s | share | articles/s | MB/s | growth exponent | CPU s "
             "| CPU growth exponent | peak RSS MB |",

@@ -225,3 +225,34 @@ def test_heaps_measures_vocabulary_growth(
     write_corpus(20, small, seed=4)
     assert main([str(small)]) == 1
     assert "small.jsonl: 20 articles, at least 1000 needed" in capsys.readouterr().err
+
+
+def test_repeated_runs_give_medians() -> None:
+    from benchmarks.report import render
+    from benchmarks.run import median_run
+
+    def run(seconds: float, tfidf: float, peak: float) -> dict[str, object]:
+        return {
+            "system": "ours",
+            "seconds": seconds,
+            "stages": {"read": 1.0, "tfidf": tfidf},
+            "stages_cpu": {"tfidf": tfidf * 2},
+            "stages_peak_rss_mb": {"read": peak},
+            "peak_rss_mb": peak,
+            "output_mb": 1.0,
+        }
+
+    one = run(9.0, 3.0, 100.0)
+    assert median_run([one]) is one
+    merged = median_run([run(9.0, 3.0, 100.0), run(12.0, 5.0, 90.0), run(10.0, 4.0, 120.0)])
+    assert merged["seconds"] == 10.0
+    assert merged["runs"] == [9.0, 12.0, 10.0]
+    assert merged["stages"] == {"read": 1.0, "tfidf": 4.0}
+    assert merged["stages_cpu"] == {"tfidf": 8.0}
+    assert merged["peak_rss_mb"] == 120.0
+    assert merged["stages_peak_rss_mb"] == {"read": 120.0}
+    base = {"profile": "t", "commit": "abc", "cpu": "cpu", "cores": 2, "memory_gb": 1}
+    base |= {"workers": 2, "load": [0.5, 0.5, 0.5], "time": "t0"}
+    rec = {**base, **merged, "corpus": "synth-10", "n": 10, "corpus_mb": 1.0}
+    rec |= {"extrapolated": False, "articles_per_s": 1.0, "mb_per_s": 0.1}
+    assert "median of 3 runs (9.0, 12.0, 10.0 s;" in render([rec])
