@@ -31,7 +31,7 @@ Every publication of a story is a copy of its first text, so a story is far tigh
 than real coverage of one event (TF-IDF cosine median ~0.97 between copies, ~0.3-0.4
 between independent reports in the labelled news sets), while siblings sit at ~0.29,
 the level of real same-event pairs. Story precision on this corpus therefore measures
-a regime real data does not show; see the README quality section.
+a regime real data does not show; see docs/quality.md (sibling stories).
 
 Each record carries ``id``, ``title``, ``text``, ``date``, ``source``, ``url`` and the
 truth: ``cluster`` (story id), ``dup_of`` (id of the story's first publication, which
