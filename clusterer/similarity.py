@@ -10,6 +10,7 @@ from __future__ import annotations
 import math
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import lru_cache
 
 import numpy as np
 import numpy.typing as npt
@@ -234,7 +235,6 @@ def _weigh_rows(
         moments = np.zeros((3, config.n_features), np.int64)
     # Rows in chunks of about _CHUNK_TERMS terms: the element-wise arithmetic and the
     # per-row sums are the same as on the whole arrays, without their temporaries.
-    sublinear = _sublinear(np.arange(1 << 16, dtype=np.uint16))
     for r0, r1 in _row_chunks(term_ptr, _CHUNK_TERMS):
         local, (feats, body, title) = read(r0, r1)
         if moments is not None and days is not None:
@@ -250,7 +250,7 @@ def _weigh_rows(
                 feats,
                 body,
                 title,
-                sublinear,
+                _sublinear_table(),
                 np.float32(config.title_weight),
                 idf,
                 -1 if config.max_terms is None else config.max_terms,
@@ -359,6 +359,14 @@ def _sublinear(counts: npt.NDArray[np.uint16]) -> npt.NDArray[np.float32]:
     """``1 + log(count)`` for positive counts, 0 otherwise."""
     c = counts.astype(np.float32)
     return np.where(c > 0, 1.0 + np.log(np.maximum(c, 1.0)), 0.0).astype(np.float32)
+
+
+@lru_cache(maxsize=1)
+def _sublinear_table() -> npt.NDArray[np.float32]:
+    """:func:`_sublinear` of every count a term column holds (uint16), for the kernel."""
+    table = _sublinear(np.arange(1 << 16, dtype=np.uint16))
+    table.flags.writeable = False
+    return table
 
 
 def max_story_gap(config: ClusterConfig) -> float:
